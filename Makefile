@@ -1,0 +1,39 @@
+# One command for each check. `make run` and `make test` set everything up themselves.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench services browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: the dashboard on the embedded SQLite default (demo data when the database is empty)
+run: $(STAMP)
+	$(BIN)/tooltrack dashboard
+
+## test: the whole suite, on SQLite and on a real PostgreSQL, browser tests included
+test: $(STAMP) services browser
+	$(BIN)/python -m pytest
+
+## services: start the local PostgreSQL when it is down
+services:
+	bash scripts/ensure-postgres.sh
+
+## browser: Debian's chromium for the browser tests
+browser:
+	bash scripts/ensure-chromium.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP) services
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-output

@@ -1,0 +1,45 @@
+"""The specification's migration 019: add tool call tracking to task_logs.
+
+Existing rows keep their data and get `tool_calls = []`.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2025-12-18
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from tooltrack.store.dialects import JSONDocument, is_postgresql
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+COMMENT = "Array of tool call records with timing, success, parameters, and results"
+
+
+def upgrade() -> None:
+    postgres = is_postgresql(op.get_context().dialect.name)
+    # A plain ADD COLUMN (no batch copy): both databases fill existing rows from the default.
+    op.add_column(
+        "task_logs",
+        sa.Column(
+            "tool_calls",
+            JSONDocument,
+            server_default=sa.text("'[]'"),
+            comment=COMMENT if postgres else None,
+        ),
+    )
+    if postgres:
+        op.create_index("idx_task_logs_tool_calls", "task_logs", ["tool_calls"], postgresql_using="gin")
+
+
+def downgrade() -> None:
+    if is_postgresql(op.get_context().dialect.name):
+        op.drop_index("idx_task_logs_tool_calls", table_name="task_logs")
+    with op.batch_alter_table("task_logs") as batch:
+        batch.drop_column("tool_calls")

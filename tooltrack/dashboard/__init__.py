@@ -1,0 +1,1 @@
+"""Dashboard helpers shared by `app.py` and the pages in `pages/`: engine, data version, caching."""

@@ -1,0 +1,15 @@
+"""Store: task logs in PostgreSQL or SQLite, written idempotently, read as pydantic models."""
+
+from tooltrack.store.engine import describe, make_engine, shared_engine
+from tooltrack.store.migrate import upgrade
+from tooltrack.store.repository import StoreResult, TaskLogRepository, write_task_logs
+
+__all__ = [
+    "StoreResult",
+    "TaskLogRepository",
+    "describe",
+    "make_engine",
+    "shared_engine",
+    "upgrade",
+    "write_task_logs",
+]

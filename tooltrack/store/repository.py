@@ -1,0 +1,168 @@
+"""Reading and writing task logs. Rows never leave this module: callers get pydantic models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RowMapping, func, select
+
+from tooltrack.models import TaskLogCreate, TaskLogWithToolCalls
+from tooltrack.store import derived
+from tooltrack.store.dialects import max_bind_params, upsert_insert
+from tooltrack.store.keys import task_log_key
+from tooltrack.store.schema import task_logs
+
+_INSERT_COLUMNS = (
+    "adw_id",
+    "issue_number",
+    "workflow_template",
+    "phase_name",
+    "phase_number",
+    "phase_status",
+    "log_message",
+    "error_message",
+    "started_at",
+    "completed_at",
+    "duration_seconds",
+    "tokens_used",
+    "cost_usd",
+    "tool_calls",
+    "log_key",
+    "source",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """The outcome of storing one task log: its id, and whether this call created it."""
+
+    id: int
+    log_key: str
+    created: bool
+
+
+def to_row(log: TaskLogCreate) -> dict[str, Any]:
+    """The column values for `log`; tool calls are stored without their empty fields."""
+    row = log.model_dump(exclude={"tool_calls", "log_key"})
+    row["tool_calls"] = [call.model_dump(mode="json", exclude_none=True) for call in log.tool_calls]
+    row["log_key"] = task_log_key(log)
+    return row
+
+
+def write_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:
+    """Store `logs` on `connection` (the caller owns the transaction), skipping duplicates.
+
+    New rows and the derived structures that depend on them are written in the same
+    transaction. Results come back in the order of `logs`; a log whose key is already stored
+    (or repeated earlier in `logs`) comes back with the existing id and `created=False`.
+    """
+    rows = [to_row(log) for log in logs]
+    return write_rows(connection, rows)
+
+
+def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[StoreResult]:
+    """`write_task_logs` for rows already in column form (see `to_row`)."""
+    if not rows:
+        return []
+    dialect = connection.dialect.name
+    per_statement = max(1, max_bind_params(dialect) // len(_INSERT_COLUMNS))
+    created: dict[str, int] = {}
+    inserted: list[derived.InsertedLog] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = [{c: row.get(c) for c in _INSERT_COLUMNS} for row in rows[start : start + per_statement]]
+        statement = (
+            upsert_insert(dialect, task_logs)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["log_key"])
+            .returning(task_logs.c.id, task_logs.c.log_key, task_logs.c.created_at)
+        )
+        by_key = {row["log_key"]: row for row in chunk}
+        for new in connection.execute(statement):
+            created[new.log_key] = new.id
+            source = by_key[new.log_key]
+            inserted.append(
+                derived.InsertedLog(
+                    id=new.id,
+                    adw_id=source["adw_id"],
+                    workflow_template=source["workflow_template"],
+                    phase_name=source["phase_name"],
+                    started_at=source["started_at"],
+                    created_at=new.created_at,
+                    tool_calls=source["tool_calls"],
+                )
+            )
+    derived.after_insert(connection, inserted)
+
+    missing = {row["log_key"] for row in rows} - created.keys()
+    existing = _ids_for_keys(connection, missing)
+    results: list[StoreResult] = []
+    seen: set[str] = set()
+    for row in rows:
+        key = row["log_key"]
+        if key in created and key not in seen:
+            results.append(StoreResult(created[key], key, True))
+        else:
+            results.append(StoreResult(created.get(key) or existing[key], key, False))
+        seen.add(key)
+    return results
+
+
+def _ids_for_keys(connection: Connection, keys: Iterable[str]) -> dict[str, int]:
+    keys = list(keys)
+    found: dict[str, int] = {}
+    step = max_bind_params(connection.dialect.name)
+    for start in range(0, len(keys), step):
+        query = select(task_logs.c.log_key, task_logs.c.id).where(task_logs.c.log_key.in_(keys[start : start + step]))
+        found.update({key: id_ for key, id_ in connection.execute(query)})
+    return found
+
+
+def _to_model(row: RowMapping) -> TaskLogWithToolCalls:
+    values = dict(row)
+    values["tool_calls"] = values.get("tool_calls") or []
+    return TaskLogWithToolCalls.model_validate(values)
+
+
+class TaskLogRepository:
+    """Task logs in one database, read and written as pydantic models."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, log: TaskLogCreate) -> StoreResult:
+        """Store one task log (once: a second call with the same content returns the first id)."""
+        return self.create_many([log])[0]
+
+    def create_many(self, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:
+        """Store many task logs in one transaction, with one INSERT per few thousand logs."""
+        with self.engine.begin() as connection:
+            return write_task_logs(connection, logs)
+
+    def get(self, task_log_id: int) -> TaskLogWithToolCalls | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(task_logs).where(task_logs.c.id == task_log_id)).mappings().first()
+        return _to_model(row) if row else None
+
+    def list_by_adw_id(self, adw_id: str, *, limit: int = 10_000) -> list[TaskLogWithToolCalls]:
+        """Every task log of one workflow run, in the order its phases ran."""
+        query = (
+            select(task_logs)
+            .where(task_logs.c.adw_id == adw_id)
+            .order_by(task_logs.c.phase_number.nulls_last(), task_logs.c.started_at, task_logs.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_to_model(row) for row in connection.execute(query).mappings()]
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(task_logs)).scalar_one())
+
+    def data_version(self) -> tuple[int, int]:
+        """A cheap value that changes whenever a task log is stored: (newest id, row count)."""
+        query = select(func.coalesce(func.max(task_logs.c.id), 0), func.count())
+        with self.engine.connect() as connection:
+            newest, count = connection.execute(query).one()
+        return int(newest), int(count)
