@@ -30,7 +30,8 @@ def test_error_names_field_and_position() -> None:
         "adw_id": "a1",
         "phase_name": "Build",
         "phase_status": "completed",
-        "tool_calls": [{"tool_name": "Read", "success": True}] * 3 + [{"tool_name": "Bash", "success": True, "duration_ms": -5}],
+        "tool_calls": [{"tool_name": "Read", "success": True}] * 3
+        + [{"tool_name": "Bash", "success": True, "duration_ms": -5}],
     }
     with pytest.raises(ValidationError) as info:
         TaskLogCreate.model_validate(payload)

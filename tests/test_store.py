@@ -79,14 +79,28 @@ def test_tool_calls_are_stored_without_empty_fields(engine: Engine) -> None:
     repository = TaskLogRepository(engine)
     result = repository.create(task_log())
     with engine.connect() as connection:
-        raw = connection.execute(text("SELECT tool_calls FROM task_logs WHERE id = :id"), {"id": result.id}).scalar_one()
+        raw = connection.execute(
+            text("SELECT tool_calls FROM task_logs WHERE id = :id"), {"id": result.id}
+        ).scalar_one()
     calls = raw if isinstance(raw, list) else __import__("json").loads(raw)
     assert calls[1] == {
-        "tool_name": "Read", "duration_ms": 80, "success": True, "timestamp": "2026-11-20T10:00:00.123000Z",
-        "tokens_consumed": 450, "cache_hit": True, "context_size_before": 45000, "file_path": "app/server/routes.py",
-        "lines_read": 250, "file_size_bytes": 12500, "offset": 10, "limit": 200, "call_id": "toolu_01",
-        "turn_id": "msg_01", "outcome": "ok", "duration_source": "measured",
-    }  # fmt: skip
+        "tool_name": "Read",
+        "duration_ms": 80,
+        "success": True,
+        "timestamp": "2026-11-20T10:00:00.123000Z",
+        "tokens_consumed": 450,
+        "cache_hit": True,
+        "context_size_before": 45000,
+        "file_path": "app/server/routes.py",
+        "lines_read": 250,
+        "file_size_bytes": 12500,
+        "offset": 10,
+        "limit": 200,
+        "call_id": "toolu_01",
+        "turn_id": "msg_01",
+        "outcome": "ok",
+        "duration_source": "measured",
+    }
     assert T0.isoformat().startswith("2026-11-20T10:00:00.123")
 
 

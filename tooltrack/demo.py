@@ -50,30 +50,61 @@ LATENCY: dict[str, tuple[float, float]] = {
 FAILURE_RATE = {"Bash": 0.12, "Edit": 0.05, "WebFetch": 0.08, "Read": 0.015, "Task": 0.04, "Write": 0.01}
 
 FILES = [
-    "app/server/routes.py", "app/server/models.py", "app/server/db.py", "app/server/main.py",
-    "app/client/src/App.tsx", "app/client/src/api.ts", "app/client/src/components/Table.tsx",
-    "tests/test_routes.py", "tests/test_models.py", "README.md", "pyproject.toml",
-    "adws/adw_modules/agent.py", "adws/adw_modules/state.py", "specs/issue-42-plan.md",
-]  # fmt: skip
+    "app/server/routes.py",
+    "app/server/models.py",
+    "app/server/db.py",
+    "app/server/main.py",
+    "app/client/src/App.tsx",
+    "app/client/src/api.ts",
+    "app/client/src/components/Table.tsx",
+    "tests/test_routes.py",
+    "tests/test_models.py",
+    "README.md",
+    "pyproject.toml",
+    "adws/adw_modules/agent.py",
+    "adws/adw_modules/state.py",
+    "specs/issue-42-plan.md",
+]
 
 COMMANDS = [
-    ("uv run pytest tests/", 6000), ("uv run pytest tests/test_routes.py -x", 2500),
-    ("git status", 40), ("git diff --stat", 60), ("git add -A", 50), ("git commit -m 'feat: add export'", 180),
-    ("npm run build", 14000), ("npm run lint", 4000), ("npm test", 9000), ("ruff check .", 300),
-    ("ls -la app/server", 20), ("gh pr create --fill", 2200), ("uv sync", 1500), ("python -m mypy app", 5000),
-]  # fmt: skip
+    ("uv run pytest tests/", 6000),
+    ("uv run pytest tests/test_routes.py -x", 2500),
+    ("git status", 40),
+    ("git diff --stat", 60),
+    ("git add -A", 50),
+    ("git commit -m 'feat: add export'", 180),
+    ("npm run build", 14000),
+    ("npm run lint", 4000),
+    ("npm test", 9000),
+    ("ruff check .", 300),
+    ("ls -la app/server", 20),
+    ("gh pr create --fill", 2200),
+    ("uv sync", 1500),
+    ("python -m mypy app", 5000),
+]
 
 ERRORS = {
-    "Bash": ["Exit code 1\nFAILED tests/test_routes.py::test_export - AssertionError", "Exit code 127\nnpm: command not found",
-             "Command timed out after 120000ms", "Exit code 2\nerror: Found 3 type errors"],
-    "Edit": ["String to replace not found in file.", "File has been modified since read, either by the user or by a linter."],
+    "Bash": [
+        "Exit code 1\nFAILED tests/test_routes.py::test_export - AssertionError",
+        "Exit code 127\nnpm: command not found",
+        "Command timed out after 120000ms",
+        "Exit code 2\nerror: Found 3 type errors",
+    ],
+    "Edit": [
+        "String to replace not found in file.",
+        "File has been modified since read, either by the user or by a linter.",
+    ],
     "WebFetch": ["Request failed with status code 404", "Request failed with status code 503"],
     "Read": ["File does not exist."],
     "Task": ["Agent exceeded the maximum number of turns"],
     "Write": ["File has not been read yet. Read it first before writing to it."],
-}  # fmt: skip
+}
 
-URLS = ["https://docs.python.org/3/library/sqlite3.html", "https://fastapi.tiangolo.com/tutorial/", "https://www.postgresql.org/docs/15/datatype-json.html"]
+URLS = [
+    "https://docs.python.org/3/library/sqlite3.html",
+    "https://fastapi.tiangolo.com/tutorial/",
+    "https://www.postgresql.org/docs/15/datatype-json.html",
+]
 
 
 @dataclass(frozen=True)
@@ -99,28 +130,51 @@ def _call(rng: random.Random, tool: str, when: datetime, context: int, recent_re
         fields = {"file_path": path, "lines_read": lines, "file_size_bytes": lines * rng.randint(25, 45)}
     elif tool in ("Edit", "MultiEdit"):
         old = rng.randint(10, 600)
-        fields = {"file_path": rng.choice(FILES), "lines_changed": rng.randint(1, 40), "old_string_length": old,
-                  "new_string_length": max(0, old + rng.randint(-100, 300)), "replace_all": rng.random() < 0.05}  # fmt: skip
+        fields = {
+            "file_path": rng.choice(FILES),
+            "lines_changed": rng.randint(1, 40),
+            "old_string_length": old,
+            "new_string_length": max(0, old + rng.randint(-100, 300)),
+            "replace_all": rng.random() < 0.05,
+        }
     elif tool == "Write":
-        fields = {"file_path": rng.choice(FILES), "bytes_written": rng.randint(200, 20000), "created_new_file": rng.random() < 0.4}
+        fields = {
+            "file_path": rng.choice(FILES),
+            "bytes_written": rng.randint(200, 20000),
+            "created_new_file": rng.random() < 0.4,
+        }
     elif tool == "Bash":
         command, typical = rng.choice(COMMANDS)
         duration = max(5, int(rng.lognormvariate(0, 0.5) * typical))
-        fields = {"command": command, "exit_code": 0 if success else rng.choice([1, 2, 127]),
-                  "stdout_lines": rng.randint(0, 400), "stderr_lines": 0 if success else rng.randint(1, 40)}  # fmt: skip
+        fields = {
+            "command": command,
+            "exit_code": 0 if success else rng.choice([1, 2, 127]),
+            "stdout_lines": rng.randint(0, 400),
+            "stderr_lines": 0 if success else rng.randint(1, 40),
+        }
     elif tool in ("Grep", "Glob"):
-        fields = {"pattern": rng.choice(["def export", "TODO", "**/*.py", "class .*Model", "import pandas"]),
-                  "file_path": rng.choice(["app/", "tests/", "."]), "files_matched": rng.randint(0, 30)}  # fmt: skip
+        fields = {
+            "pattern": rng.choice(["def export", "TODO", "**/*.py", "class .*Model", "import pandas"]),
+            "file_path": rng.choice(["app/", "tests/", "."]),
+            "files_matched": rng.randint(0, 30),
+        }
         if tool == "Grep":
             fields["total_matches"] = fields["files_matched"] + rng.randint(0, 60)
     elif tool == "WebFetch":
-        fields = {"url": rng.choice(URLS), "http_status": 200 if success else rng.choice([404, 503]),
-                  "response_size_bytes": rng.randint(2000, 250000)}  # fmt: skip
+        fields = {
+            "url": rng.choice(URLS),
+            "http_status": 200 if success else rng.choice([404, 503]),
+            "response_size_bytes": rng.randint(2000, 250000),
+        }
     elif tool == "Task":
-        fields = {"subagent_type": rng.choice(["Explore", "general-purpose", "Plan"]),
-                  "agent_result": "success" if success else "failure"}  # fmt: skip
+        fields = {
+            "subagent_type": rng.choice(["Explore", "general-purpose", "Plan"]),
+            "agent_result": "success" if success else "failure",
+        }
     else:
-        fields = {"parameters": {"todos": rng.randint(1, 8)} if tool == "TodoWrite" else {"url": "http://localhost:5173"}}
+        fields = {
+            "parameters": {"todos": rng.randint(1, 8)} if tool == "TodoWrite" else {"url": "http://localhost:5173"}
+        }
     error = None if success else rng.choice(ERRORS.get(tool, ["Tool failed"]))
     return ToolCallRecord(
         tool_name=tool,

@@ -10,7 +10,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Boolean, DateTime, Dialect, Float, Integer, Table, TypeDecorator, cast, event, func, literal
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    Integer,
+    Table,
+    TypeDecorator,
+    cast,
+    event,
+    func,
+    literal,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeEngine
@@ -76,8 +89,6 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-
-
 
 
 def upsert_insert(dialect_name: str, table: Table) -> Any:
