@@ -1,0 +1,74 @@
+"""What an analytics question is asked about: a window of UTC days and optional narrowing.
+
+Every analytics answer is over whole UTC days, because the rollups that make them fast are kept
+per day. `days=N` means the N days ending today (UTC), today included; `start` / `end` name the
+first and last day explicitly (both included) and win over `days`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tooltrack.models import MAX_NAME
+
+MAX_DAYS: Final = 3650
+DEFAULT_DAYS: Final = 30
+
+Name = Annotated[str, Field(max_length=MAX_NAME)]
+
+
+def today_utc() -> date:
+    """The current UTC day (the end of a `days=N` window)."""
+    return datetime.now(UTC).date()
+
+
+class Filters(BaseModel):
+    """A date window plus optional workflow template, phase and tool filters, all validated.
+
+    A workflow template of "" selects task logs that have no template.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = DEFAULT_DAYS
+    start: date | None = None
+    end: date | None = None
+    workflow_template: Name | None = None
+    phase: Name | None = None
+    tool: Name | None = None
+
+    @model_validator(mode="after")
+    def _window_is_sane(self) -> Filters:
+        if self.start is not None and self.end is not None:
+            if self.start > self.end:
+                raise ValueError(f"start ({self.start}) is after end ({self.end})")
+            if (self.end - self.start).days + 1 > MAX_DAYS:
+                raise ValueError(f"the window spans more than {MAX_DAYS} days")
+        return self
+
+    def window(self, today: date | None = None) -> tuple[date, date]:
+        """The first and last UTC day of the window, both included."""
+        if self.start is not None and self.end is not None:
+            return self.start, self.end
+        if self.start is not None:
+            return self.start, min(self.start + timedelta(days=self.days - 1), today or today_utc())
+        end = self.end if self.end is not None else (today or today_utc())
+        return end - timedelta(days=self.days - 1), end
+
+    def time_range(self, today: date | None = None) -> tuple[datetime, datetime]:
+        """The window as UTC instants: [first day 00:00, day after the last day 00:00)."""
+        first, last = self.window(today)
+        return (
+            datetime.combine(first, time.min, tzinfo=UTC),
+            datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC),
+        )
+
+    def previous_period(self, today: date | None = None) -> Filters:
+        """The same filters over the window of equal length just before this one (for "vs before")."""
+        first, last = self.window(today)
+        length = (last - first).days + 1
+        new_last = first - timedelta(days=1)
+        return self.model_copy(update={"start": new_last - timedelta(days=length - 1), "end": new_last, "days": length})

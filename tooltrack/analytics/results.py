@@ -1,0 +1,287 @@
+"""The answers the analytics service gives: plain pydantic models, shared by the API and the dashboard.
+
+Durations are milliseconds. Latency figures (mean, percentiles, max) leave out calls whose duration
+is unknown; counts include them. A cancelled call (a parallel sibling failed) is neither a success
+nor a failure: it is counted in `cancelled` and left out of success rates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Window(BaseModel):
+    """The UTC days an answer covers, both included."""
+
+    start: date
+    end: date
+
+
+class CallStats(BaseModel):
+    """Counts and latency of a group of calls (a tool, a template, a phase, everything)."""
+
+    count: int
+    failures: int
+    cancelled: int = 0
+    success_rate: float | None
+    """successes / (count - cancelled); None when every call was cancelled."""
+    timed_count: int
+    """Calls whose duration is known: the base of every latency figure."""
+    total_duration_ms: int
+    avg_duration_ms: float | None
+    p50_duration_ms: float | None = None
+    p95_duration_ms: float | None = None
+    max_duration_ms: int | None = None
+
+
+class ToolStats(CallStats):
+    tool_name: str
+
+
+class GroupStats(CallStats):
+    """Stats of one workflow template or one phase ("" is the template of logs without one)."""
+
+    name: str
+
+
+class CommandStats(BaseModel):
+    """A Bash command normalised to program + subcommand (`pytest`, `git commit`, `npm run build`)."""
+
+    command: str
+    count: int
+    failures: int
+    success_rate: float | None
+    timed_count: int
+    total_duration_ms: int
+    avg_duration_ms: float | None
+    max_duration_ms: int | None
+
+
+class Summary(BaseModel):
+    """Tool usage over a window: per tool, top commands, per template and per phase."""
+
+    window: Window
+    total_tool_calls: int
+    total_failures: int
+    total_cancelled: int
+    overall: CallStats
+    by_tool: dict[str, ToolStats]
+    """Keyed by tool name (the specification's shape), ordered by count, most used first."""
+    top_commands: list[CommandStats]
+    by_workflow_template: list[GroupStats]
+    by_phase: list[GroupStats]
+
+
+class FailureRow(BaseModel):
+    """One failing call."""
+
+    task_log_id: int
+    call_index: int
+    adw_id: str
+    workflow_template: str | None
+    phase_name: str
+    tool_name: str
+    error_message: str | None
+    error_kind: str
+    duration_ms: int | None
+    occurred_at: datetime
+    """The call's own timestamp, else its task log's activity time."""
+
+
+class ErrorKind(BaseModel):
+    """Failures grouped by tool and the normalised shape of their message."""
+
+    tool_name: str
+    error_kind: str
+    count: int
+    example: str | None
+    last_seen: datetime | None
+
+
+class FailureReport(BaseModel):
+    window: Window
+    total: int
+    """All failures matching the filters (the rows are one page of them)."""
+    rows: list[FailureRow]
+    kinds: list[ErrorKind]
+    limit: int
+    offset: int
+
+
+class DailyToolPoint(BaseModel):
+    """One tool on one UTC day."""
+
+    day: date
+    tool_name: str
+    calls: int
+    failures: int
+    cancelled: int
+    failure_rate: float | None
+    """failures / (calls - cancelled)."""
+    timed_calls: int
+    total_duration_ms: int
+    avg_duration_ms: float | None
+
+
+RedundancyKind = Literal["repeated_read", "repeated_command", "consecutive_edits"]
+
+
+class RedundancyFinding(BaseModel):
+    """A pattern of wasted calls in one workflow run, with what to do about it."""
+
+    kind: RedundancyKind
+    pattern: str
+    """Human-readable, as in the specification: "Multiple reads of same file"."""
+    target: str
+    """The file (with offset/limit when given) or the command."""
+    file_path: str | None = None
+    command: str | None = None
+    count: int
+    """How many calls were redundant (the first, necessary call is not counted)."""
+    occurrences: int
+    """How many calls of the pattern there were in all, the necessary ones included."""
+    wasted_duration_ms: int
+    total_duration_ms: int
+    """The specification's name for the wasted time (same value as wasted_duration_ms)."""
+    phases: list[str]
+    suggestion: str
+
+
+class RedundancyReport(BaseModel):
+    adw_id: str
+    task_logs: int
+    tool_calls: int
+    redundant_calls: int
+    wasted_duration_ms: int
+    redundancies: list[RedundancyFinding]
+
+
+class RedundancyAlert(BaseModel):
+    """A workflow run that wasted the most time on repeated work in the window."""
+
+    adw_id: str
+    workflow_template: str | None
+    redundant_calls: int
+    wasted_duration_ms: int
+    task_logs: int
+    last_day: date
+
+
+class SequenceStats(BaseModel):
+    """An n-gram of tool names in call order within a task log."""
+
+    sequence: str
+    """Tool names joined by "→", e.g. "Read→Edit→Write"."""
+    tools: list[str]
+    count: int
+    avg_duration_ms: float | None
+    """Mean of the summed durations of the n calls (occurrences with any unknown duration left out)."""
+    success_rate: float | None
+    """Share of occurrences in which no call failed."""
+
+
+class Transition(BaseModel):
+    """From one tool to the next: an edge of a Sankey diagram."""
+
+    source: str
+    target: str
+    count: int
+
+
+class SequenceReport(BaseModel):
+    window: Window
+    n: int
+    min_count: int
+    sequences: list[SequenceStats]
+    transitions: list[Transition]
+
+
+class DrillDownCall(BaseModel):
+    """One call of a task log, in call order."""
+
+    index: int
+    tool_name: str
+    target: str | None
+    """What the call worked on: file, command, pattern, URL or sub-agent."""
+    duration_ms: int | None
+    success: bool
+    outcome: str | None
+    failed: bool
+    cancelled: bool
+    timestamp: datetime | None
+    turn_id: str | None
+    error_message: str | None
+    details: dict[str, Any]
+    """The stored record as it is."""
+
+
+class DrillDownLog(BaseModel):
+    id: int
+    phase_name: str
+    phase_number: int | None
+    phase_status: str
+    workflow_template: str | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    duration_seconds: float | None
+    cost_usd: float | None
+    tokens_used: int | None
+    error_message: str | None
+    log_message: str | None
+    tool_call_count: int
+    calls: list[DrillDownCall]
+
+
+class DrillDown(BaseModel):
+    """Every task log and call of one workflow run, in the order they ran."""
+
+    adw_id: str
+    task_logs: list[DrillDownLog]
+    tool_calls: int
+    failures: int
+    truncated: bool
+    """True when the run has more calls than the bound and the rest were left out."""
+
+
+class SlowCall(BaseModel):
+    task_log_id: int
+    call_index: int
+    adw_id: str
+    workflow_template: str | None
+    phase_name: str
+    tool_name: str
+    target: str | None
+    duration_ms: int
+    success: bool
+    occurred_at: datetime
+
+
+class FilterOptions(BaseModel):
+    """What the filters can be set to: values present in the data."""
+
+    workflow_templates: list[str]
+    phases: list[str]
+    tools: list[str]
+    first_day: date | None
+    last_day: date | None
+
+
+class HistogramBucket(BaseModel):
+    lower_ms: float
+    upper_ms: float
+    count: int
+
+
+class LatencyHistogram(BaseModel):
+    """The latency distribution of one tool (or all tools) from the rollups' log-scale buckets."""
+
+    window: Window
+    tool: str | None
+    count: int
+    p50_duration_ms: float | None
+    p95_duration_ms: float | None
+    p99_duration_ms: float | None
+    buckets: list[HistogramBucket] = Field(default_factory=list)
