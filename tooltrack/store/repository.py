@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, func, select
 
+from tooltrack.ingest.redaction import redact_row
 from tooltrack.models import TaskLogCreate, TaskLogWithToolCalls
 from tooltrack.store import derived
 from tooltrack.store.dialects import max_bind_params, upsert_insert
@@ -44,11 +45,16 @@ class StoreResult:
 
 
 def to_row(log: TaskLogCreate) -> dict[str, Any]:
-    """The column values for `log`; tool calls are stored without their empty fields."""
+    """The column values for `log`, redacted; tool calls are stored without their empty fields.
+
+    Every way into the database passes here (or through the bulk path, which does the same), so
+    this is where secrets are removed (see `tooltrack.ingest.redaction`). The key is taken from
+    the content as sent, so the same payload keeps its key whatever the redaction patterns do.
+    """
     row = log.model_dump(exclude={"tool_calls", "log_key"})
     row["tool_calls"] = [call.model_dump(mode="json", exclude_none=True) for call in log.tool_calls]
     row["log_key"] = task_log_key(log)
-    return row
+    return redact_row(row)
 
 
 def write_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:

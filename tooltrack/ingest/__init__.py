@@ -1,0 +1,1 @@
+"""Ingest: placeholder while the pipeline is built."""
