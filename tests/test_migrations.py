@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_single_head() -> None:
-    assert head_revisions() == ["0003"]
+    assert head_revisions() == ["0004"]
 
 
 def test_upgrade_keeps_rows_of_a_table_without_tool_calls(blank_database_url: str) -> None:

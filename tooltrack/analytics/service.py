@@ -1,33 +1,106 @@
 """The analytics service: every question the API and the dashboard ask, answered in one place.
 
-Window-wide answers (summary, over-time series, sequences, histograms) read the rollups that the
-store keeps up to date in the insert's own transaction (`tooltrack.store.rollups`); answers about
-one workflow run (redundancy, drill-down) read only that run's rows through the `adw_id` index.
+Window-wide answers (summary, over-time series, sequences, histograms, failures, alerts) read the
+rollups the store keeps up to date in the insert's own transaction (`tooltrack.store.rollups`);
+answers about one workflow run (redundancy, drill-down) read only that run's rows through the
+`adw_id` index. All SQL is built with SQLAlchemy Core: every value is a bound parameter.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import heapq
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Final
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Select, Table, and_, func, or_, select
 
+from tooltrack.analytics.calls import (
+    activity_time,
+    call_target,
+    call_time,
+    duration_of,
+    is_cancelled,
+    is_failed,
+)
 from tooltrack.analytics.filters import Filters
+from tooltrack.analytics.histogram import bucket_bounds, percentiles
+from tooltrack.analytics.redundancy import PATTERNS, find_in_log
 from tooltrack.analytics.results import (
+    CallStats,
+    CommandStats,
     DailyToolPoint,
     DrillDown,
+    DrillDownCall,
+    DrillDownLog,
+    ErrorKind,
     FailureReport,
+    FailureRow,
     FilterOptions,
+    GroupStats,
+    HistogramBucket,
     LatencyHistogram,
     RedundancyAlert,
+    RedundancyFinding,
     RedundancyReport,
     SequenceReport,
+    SequenceStats,
     SlowCall,
     Summary,
+    ToolStats,
+    Transition,
+    Window,
 )
+
+# `tooltrack.store` imports its rollups module, which imports this package's pure modules; taking
+# the rollups as a module (not its names) keeps that import cycle harmless in either order.
+from tooltrack.store import rollups
+from tooltrack.store.schema import task_logs
 
 MAX_LIMIT: Final = 1000
 MAX_OFFSET: Final = 1_000_000
 MAX_DRILLDOWN_CALLS: Final = 50_000
+MAX_ADW_ID: Final = 200
+ERROR_KINDS_SHOWN: Final = 50
+SEQUENCE_ARROW: Final = "→"
+
+
+def _bounded(name: str, value: int, low: int, high: int) -> int:
+    """Bounds checks for the service's own arguments (the API validates before it gets here)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}, not {value!r}")
+    return value
+
+
+def _adw_id(value: str) -> str:
+    if not value or len(value) > MAX_ADW_ID:
+        raise ValueError(f"adw_id must be 1 to {MAX_ADW_ID} characters")
+    return value
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _template_out(value: str | None) -> str | None:
+    return value or None
+
+
+def call_stats(
+    calls: int, failures: int, cancelled: int, timed: int, total: int, maximum: int | None
+) -> dict[str, Any]:
+    """The fields of CallStats from raw counters (shared by every grouping)."""
+    decided = calls - cancelled
+    return {
+        "count": calls,
+        "failures": failures,
+        "cancelled": cancelled,
+        "success_rate": (decided - failures) / decided if decided > 0 else None,
+        "timed_count": timed,
+        "total_duration_ms": total,
+        "avg_duration_ms": total / timed if timed else None,
+        "max_duration_ms": maximum,
+    }
 
 
 class AnalyticsService:
@@ -36,46 +109,582 @@ class AnalyticsService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    # -- filters -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _where(table: Table, filters: Filters, *, by_tool: bool = True) -> list[Any]:
+        first, last = filters.window()
+        conditions: list[Any] = [table.c.day >= first, table.c.day <= last]
+        if filters.workflow_template is not None:
+            conditions.append(table.c.workflow_template == filters.workflow_template)
+        if filters.phase is not None:
+            conditions.append(table.c.phase_name == filters.phase)
+        if by_tool and filters.tool is not None:
+            conditions.append(table.c.tool_name == filters.tool)
+        return conditions
+
+    @staticmethod
+    def _window(filters: Filters) -> Window:
+        first, last = filters.window()
+        return Window(start=first, end=last)
+
+    def _rows(self, query: Select[Any]) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(query))
+
+    # -- summary -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _counter_sums(table: Table) -> list[Any]:
+        return [
+            func.sum(table.c.calls).label("calls"),
+            func.sum(table.c.failures).label("failures"),
+            func.sum(table.c.cancelled).label("cancelled"),
+            func.sum(table.c.timed_calls).label("timed"),
+            func.sum(table.c.total_duration_ms).label("total"),
+            func.max(table.c.max_duration_ms).label("maximum"),
+        ]
+
+    @staticmethod
+    def _stats_of(row: Any) -> dict[str, Any]:
+        maximum = row.maximum
+        return call_stats(
+            _int(row.calls),
+            _int(row.failures),
+            _int(row.cancelled),
+            _int(row.timed),
+            _int(row.total),
+            None if maximum is None else int(maximum),
+        )
+
     def summary(self, filters: Filters, *, top_commands: int = 20) -> Summary:
         """Per tool count, success rate, mean/p50/p95/max; top Bash commands; per template and phase."""
-        raise NotImplementedError
+        _bounded("top_commands", top_commands, 0, MAX_LIMIT)
+        tools, latency = rollups.tool_daily, rollups.latency_daily
+        per_tool = (
+            select(tools.c.tool_name, *self._counter_sums(tools))
+            .where(*self._where(tools, filters))
+            .group_by(tools.c.tool_name)
+        )
+        buckets = (
+            select(latency.c.tool_name, latency.c.bucket, func.sum(latency.c.calls).label("calls"))
+            .where(*self._where(latency, filters))
+            .group_by(latency.c.tool_name, latency.c.bucket)
+        )
+        per_template = (
+            select(tools.c.workflow_template.label("name"), *self._counter_sums(tools))
+            .where(*self._where(tools, filters))
+            .group_by(tools.c.workflow_template)
+        )
+        per_phase = (
+            select(tools.c.phase_name.label("name"), *self._counter_sums(tools))
+            .where(*self._where(tools, filters))
+            .group_by(tools.c.phase_name)
+        )
+        with self.engine.connect() as connection:
+            tool_rows = list(connection.execute(per_tool))
+            bucket_rows = list(connection.execute(buckets))
+            template_rows = list(connection.execute(per_template))
+            phase_rows = list(connection.execute(per_phase))
+            command_rows = (
+                list(connection.execute(self._commands_query(filters, top_commands)))
+                if filters.tool in (None, "Bash") and top_commands
+                else []
+            )
+
+        by_bucket: dict[str, list[tuple[int, int]]] = {}
+        for row in bucket_rows:
+            by_bucket.setdefault(row.tool_name, []).append((int(row.bucket), _int(row.calls)))
+        by_tool: dict[str, ToolStats] = {}
+        for row in sorted(tool_rows, key=lambda r: (-_int(r.calls), r.tool_name)):
+            p50, p95 = percentiles(by_bucket.get(row.tool_name, []), (0.5, 0.95))
+            by_tool[row.tool_name] = ToolStats(
+                tool_name=row.tool_name, p50_duration_ms=p50, p95_duration_ms=p95, **self._stats_of(row)
+            )
+        all_buckets = [pair for pairs in by_bucket.values() for pair in pairs]
+        p50, p95 = percentiles(all_buckets, (0.5, 0.95))
+        overall = CallStats(
+            p50_duration_ms=p50,
+            p95_duration_ms=p95,
+            **call_stats(
+                sum(t.count for t in by_tool.values()),
+                sum(t.failures for t in by_tool.values()),
+                sum(t.cancelled for t in by_tool.values()),
+                sum(t.timed_count for t in by_tool.values()),
+                sum(t.total_duration_ms for t in by_tool.values()),
+                max((t.max_duration_ms for t in by_tool.values() if t.max_duration_ms is not None), default=None),
+            ),
+        )
+        return Summary(
+            window=self._window(filters),
+            total_tool_calls=overall.count,
+            total_failures=overall.failures,
+            total_cancelled=overall.cancelled,
+            overall=overall,
+            by_tool=by_tool,
+            top_commands=[
+                CommandStats(
+                    command=row.command,
+                    **{k: v for k, v in self._stats_of(row).items() if k != "cancelled"},
+                )
+                for row in command_rows
+            ],
+            by_workflow_template=self._groups(template_rows),
+            by_phase=self._groups(phase_rows),
+        )
+
+    def _commands_query(self, filters: Filters, limit: int) -> Select[Any]:
+        commands = rollups.command_daily
+        calls = func.sum(commands.c.calls)
+        return (
+            select(commands.c.command, *self._counter_sums(commands))
+            .where(*self._where(commands, filters, by_tool=False))
+            .group_by(commands.c.command)
+            .order_by(calls.desc(), commands.c.command)
+            .limit(limit)
+        )
+
+    def _groups(self, rows: Iterable[Any]) -> list[GroupStats]:
+        ordered = sorted(rows, key=lambda r: (-_int(r.calls), r.name))
+        return [GroupStats(name=row.name, **self._stats_of(row)) for row in ordered]
+
+    # -- over time -----------------------------------------------------------------------------
+
+    def calls_over_time(self, filters: Filters) -> list[DailyToolPoint]:
+        """Per UTC day and tool: calls, failures and total duration (days without calls are absent)."""
+        tools = rollups.tool_daily
+        query = (
+            select(tools.c.day, tools.c.tool_name, *self._counter_sums(tools))
+            .where(*self._where(tools, filters))
+            .group_by(tools.c.day, tools.c.tool_name)
+            .order_by(tools.c.day, tools.c.tool_name)
+        )
+        points = []
+        for row in self._rows(query):
+            stats = self._stats_of(row)
+            decided = stats["count"] - stats["cancelled"]
+            points.append(
+                DailyToolPoint(
+                    day=row.day,
+                    tool_name=row.tool_name,
+                    calls=stats["count"],
+                    failures=stats["failures"],
+                    cancelled=stats["cancelled"],
+                    failure_rate=stats["failures"] / decided if decided > 0 else None,
+                    timed_calls=stats["timed_count"],
+                    total_duration_ms=stats["total_duration_ms"],
+                    avg_duration_ms=stats["avg_duration_ms"],
+                )
+            )
+        return points
+
+    def failure_rate_over_time(self, filters: Filters) -> list[DailyToolPoint]:
+        """Per UTC day and tool: calls, failures and the failure rate (failures / non-cancelled calls)."""
+        return self.calls_over_time(filters)
+
+    # -- failures ------------------------------------------------------------------------------
 
     def failures(self, filters: Filters, *, limit: int = 100, offset: int = 0) -> FailureReport:
         """Failing calls, newest first, and their error kinds with counts."""
-        raise NotImplementedError
+        _bounded("limit", limit, 1, MAX_LIMIT)
+        _bounded("offset", offset, 0, MAX_OFFSET)
+        failed = rollups.failed_calls
+        where = self._where(failed, filters)
+        page = (
+            select(failed)
+            .where(*where)
+            .order_by(failed.c.occurred_at.desc(), failed.c.task_log_id.desc(), failed.c.call_index.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        count = func.count()
+        kinds = (
+            select(
+                failed.c.tool_name,
+                failed.c.error_kind,
+                count.label("count"),
+                func.min(failed.c.error_message).label("example"),
+                func.max(failed.c.occurred_at).label("last_seen"),
+            )
+            .where(*where)
+            .group_by(failed.c.tool_name, failed.c.error_kind)
+            .order_by(count.desc(), failed.c.tool_name, failed.c.error_kind)
+            .limit(ERROR_KINDS_SHOWN)
+        )
+        with self.engine.connect() as connection:
+            total = connection.execute(select(func.count()).select_from(failed).where(*where)).scalar_one()
+            rows = connection.execute(page).mappings().all()
+            kind_rows = connection.execute(kinds).all()
+        return FailureReport(
+            window=self._window(filters),
+            total=int(total),
+            rows=[
+                FailureRow(
+                    **{k: v for k, v in row.items() if k not in ("day", "workflow_template")},
+                    workflow_template=_template_out(row["workflow_template"]),
+                )
+                for row in rows
+            ],
+            kinds=[
+                ErrorKind(
+                    tool_name=r.tool_name,
+                    error_kind=r.error_kind,
+                    count=int(r.count),
+                    example=r.example,
+                    last_seen=r.last_seen,
+                )
+                for r in kind_rows
+            ],
+            limit=limit,
+            offset=offset,
+        )
 
-    def failure_rate_over_time(self, filters: Filters) -> list[DailyToolPoint]:
-        """Per UTC day and tool: calls, failures and the failure rate."""
-        raise NotImplementedError
+    # -- one workflow run ----------------------------------------------------------------------
 
-    def calls_over_time(self, filters: Filters) -> list[DailyToolPoint]:
-        """Per UTC day and tool: calls, failures and total duration."""
-        raise NotImplementedError
+    @staticmethod
+    def _run_query(adw_id: str) -> Select[Any]:
+        return (
+            select(task_logs)
+            .where(task_logs.c.adw_id == adw_id)
+            .order_by(task_logs.c.phase_number.nulls_last(), task_logs.c.started_at, task_logs.c.id)
+        )
 
     def redundancy(self, adw_id: str) -> RedundancyReport:
-        """Re-reads, re-runs and runs of edits in one workflow run."""
-        raise NotImplementedError
+        """Re-reads, re-runs and runs of edits in one workflow run (see tooltrack.analytics.redundancy)."""
+        _adw_id(adw_id)
+        query = (
+            select(task_logs.c.phase_name, task_logs.c.tool_calls)
+            .where(task_logs.c.adw_id == adw_id)
+            .order_by(task_logs.c.phase_number.nulls_last(), task_logs.c.started_at, task_logs.c.id)
+        )
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        logs = calls = 0
+        for row in self._rows(query):
+            logs += 1
+            log_calls = row.tool_calls or []
+            calls += len(log_calls)
+            for tally in find_in_log(log_calls):
+                entry = merged.setdefault(
+                    (tally.kind, tally.target),
+                    {
+                        "kind": tally.kind,
+                        "target": tally.target,
+                        "file_path": tally.file_path,
+                        "command": tally.command,
+                        "count": 0,
+                        "occurrences": 0,
+                        "wasted": 0,
+                        "phases": [],
+                    },
+                )
+                entry["count"] += tally.count
+                entry["occurrences"] += tally.occurrences
+                entry["wasted"] += tally.wasted_ms
+                if row.phase_name not in entry["phases"]:
+                    entry["phases"].append(row.phase_name)
+        findings = []
+        for entry in sorted(merged.values(), key=lambda e: (-e["wasted"], -e["count"], e["kind"], e["target"])):
+            pattern, suggestion = PATTERNS[entry["kind"]]
+            findings.append(
+                RedundancyFinding(
+                    kind=entry["kind"],
+                    pattern=pattern,
+                    target=entry["target"],
+                    file_path=entry["file_path"],
+                    command=entry["command"],
+                    count=entry["count"],
+                    occurrences=entry["occurrences"],
+                    wasted_duration_ms=entry["wasted"],
+                    total_duration_ms=entry["wasted"],
+                    phases=entry["phases"],
+                    suggestion=suggestion,
+                )
+            )
+        return RedundancyReport(
+            adw_id=adw_id,
+            task_logs=logs,
+            tool_calls=calls,
+            redundant_calls=sum(f.count for f in findings),
+            wasted_duration_ms=sum(f.wasted_duration_ms for f in findings),
+            redundancies=findings,
+        )
 
     def redundancy_alerts(self, filters: Filters, *, limit: int = 20) -> list[RedundancyAlert]:
-        """The workflow runs that wasted most time on repeated work in the window."""
-        raise NotImplementedError
-
-    def sequences(self, filters: Filters, *, n: int = 3, min_count: int = 10, limit: int = 100) -> SequenceReport:
-        """The commonest n-grams of tools in call order, with the transitions a Sankey needs."""
-        raise NotImplementedError
+        """The workflow runs that wasted most time on repeated work in the window (tool filter ignored)."""
+        _bounded("limit", limit, 1, MAX_LIMIT)
+        table = rollups.log_redundancy
+        wasted = func.sum(table.c.wasted_ms)
+        query = (
+            select(
+                table.c.adw_id,
+                func.max(table.c.workflow_template).label("workflow_template"),
+                func.sum(table.c.redundant_calls).label("redundant_calls"),
+                wasted.label("wasted"),
+                func.count().label("logs"),
+                func.max(table.c.day).label("last_day"),
+            )
+            .where(*self._where(table, filters, by_tool=False))
+            .group_by(table.c.adw_id)
+            .order_by(wasted.desc(), table.c.adw_id)
+            .limit(limit)
+        )
+        return [
+            RedundancyAlert(
+                adw_id=row.adw_id,
+                workflow_template=_template_out(row.workflow_template),
+                redundant_calls=_int(row.redundant_calls),
+                wasted_duration_ms=_int(row.wasted),
+                task_logs=int(row.logs),
+                last_day=_as_date(row.last_day),
+            )
+            for row in self._rows(query)
+        ]
 
     def drilldown(self, adw_id: str, *, max_calls: int = MAX_DRILLDOWN_CALLS) -> DrillDown:
-        """Every task log and call of one workflow run, in order (at most `max_calls` calls)."""
-        raise NotImplementedError
+        """Every task log and call of one workflow run, in order (at most `max_calls` calls in all)."""
+        _adw_id(adw_id)
+        _bounded("max_calls", max_calls, 1, MAX_DRILLDOWN_CALLS)
+        logs: list[DrillDownLog] = []
+        budget, total, failures, truncated = max_calls, 0, 0, False
+        for row in self._rows(self._run_query(adw_id)):
+            stored = row.tool_calls or []
+            moment = activity_time(row.started_at, row.created_at)
+            kept = stored[:budget]
+            truncated = truncated or len(kept) < len(stored)
+            budget -= len(kept)
+            calls = []
+            for index, call in enumerate(kept):
+                failed = is_failed(call)
+                failures += failed
+                calls.append(
+                    DrillDownCall(
+                        index=index,
+                        tool_name=str(call.get("tool_name")),
+                        target=call_target(call),
+                        duration_ms=duration_of(call),
+                        success=bool(call.get("success")),
+                        outcome=call.get("outcome"),
+                        failed=failed,
+                        cancelled=is_cancelled(call),
+                        timestamp=call_time(call, moment) if call.get("timestamp") else None,
+                        turn_id=call.get("turn_id"),
+                        error_message=call.get("error_message"),
+                        details=call,
+                    )
+                )
+            total += len(calls)
+            logs.append(
+                DrillDownLog(
+                    id=row.id,
+                    phase_name=row.phase_name,
+                    phase_number=row.phase_number,
+                    phase_status=row.phase_status,
+                    workflow_template=row.workflow_template,
+                    started_at=row.started_at,
+                    completed_at=row.completed_at,
+                    duration_seconds=row.duration_seconds,
+                    cost_usd=row.cost_usd,
+                    tokens_used=row.tokens_used,
+                    error_message=row.error_message,
+                    log_message=row.log_message,
+                    tool_call_count=len(stored),
+                    calls=calls,
+                )
+            )
+        return DrillDown(adw_id=adw_id, task_logs=logs, tool_calls=total, failures=failures, truncated=truncated)
+
+    # -- sequences -----------------------------------------------------------------------------
+
+    def sequences(self, filters: Filters, *, n: int = 3, min_count: int = 10, limit: int = 100) -> SequenceReport:
+        """The commonest n-grams of tools in call order (n = 2 or 3), and the transitions for a Sankey.
+
+        With a tool filter, only n-grams (and transitions) that contain the tool are counted.
+        """
+        if n not in rollups.SEQUENCE_LENGTHS:
+            raise ValueError(f"n must be one of {rollups.SEQUENCE_LENGTHS}, not {n!r}")
+        _bounded("min_count", min_count, 1, 1_000_000_000)
+        _bounded("limit", limit, 1, MAX_LIMIT)
+        table = rollups.sequence_daily
+        where = self._where(table, filters, by_tool=False)
+        if filters.tool is not None:
+            tool = filters.tool
+            where.append(or_(table.c.tool_1 == tool, table.c.tool_2 == tool, table.c.tool_3 == tool))
+        occurrences = func.sum(table.c.occurrences)
+        grams = (
+            select(
+                table.c.tool_1,
+                table.c.tool_2,
+                table.c.tool_3,
+                occurrences.label("occurrences"),
+                func.sum(table.c.successes).label("successes"),
+                func.sum(table.c.timed).label("timed"),
+                func.sum(table.c.total_duration_ms).label("total"),
+            )
+            .where(*where, table.c.n == n)
+            .group_by(table.c.tool_1, table.c.tool_2, table.c.tool_3)
+            .having(occurrences >= min_count)
+            .order_by(occurrences.desc(), table.c.tool_1, table.c.tool_2, table.c.tool_3)
+            .limit(limit)
+        )
+        pairs = (
+            select(table.c.tool_1, table.c.tool_2, occurrences.label("occurrences"))
+            .where(*where, table.c.n == 2)
+            .group_by(table.c.tool_1, table.c.tool_2)
+            .having(occurrences >= min_count)
+            .order_by(occurrences.desc(), table.c.tool_1, table.c.tool_2)
+            .limit(MAX_LIMIT)
+        )
+        with self.engine.connect() as connection:
+            gram_rows = list(connection.execute(grams))
+            pair_rows = list(connection.execute(pairs))
+        sequences = []
+        for row in gram_rows:
+            tools = [row.tool_1, row.tool_2, row.tool_3][:n]
+            count, timed = _int(row.occurrences), _int(row.timed)
+            sequences.append(
+                SequenceStats(
+                    sequence=SEQUENCE_ARROW.join(tools),
+                    tools=tools,
+                    count=count,
+                    avg_duration_ms=_int(row.total) / timed if timed else None,
+                    success_rate=_int(row.successes) / count if count else None,
+                )
+            )
+        return SequenceReport(
+            window=self._window(filters),
+            n=n,
+            min_count=min_count,
+            sequences=sequences,
+            transitions=[Transition(source=r.tool_1, target=r.tool_2, count=_int(r.occurrences)) for r in pair_rows],
+        )
+
+    # -- slowest calls -------------------------------------------------------------------------
 
     def slowest_calls(self, filters: Filters, *, limit: int = 50) -> list[SlowCall]:
-        """The slowest calls in the window, slowest first."""
-        raise NotImplementedError
+        """The slowest calls in the window, slowest first.
+
+        Calls of at least `rollups.SLOW_CALL_MS` are kept in their own table; when the window holds
+        fewer than `limit` of them, the answer is computed from `task_logs` instead (exact either way).
+        """
+        _bounded("limit", limit, 1, MAX_LIMIT)
+        slow = rollups.slow_calls
+        query = (
+            select(slow)
+            .where(*self._where(slow, filters))
+            .order_by(slow.c.duration_ms.desc(), slow.c.task_log_id, slow.c.call_index)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        if len(rows) == limit:
+            return [
+                SlowCall(
+                    **{k: v for k, v in row.items() if k not in ("day", "workflow_template")},
+                    workflow_template=_template_out(row["workflow_template"]),
+                )
+                for row in rows
+            ]
+        return self._slowest_from_task_logs(filters, limit)
+
+    def _slowest_from_task_logs(self, filters: Filters, limit: int) -> list[SlowCall]:
+        start, end = filters.time_range()
+        moment = func.coalesce(task_logs.c.started_at, task_logs.c.created_at)
+        conditions = [moment >= start, moment < end]
+        if filters.workflow_template is not None:
+            conditions.append(
+                task_logs.c.workflow_template.is_(None)
+                if filters.workflow_template == ""
+                else task_logs.c.workflow_template == filters.workflow_template
+            )
+        if filters.phase is not None:
+            conditions.append(task_logs.c.phase_name == filters.phase)
+        query = select(
+            task_logs.c.id,
+            task_logs.c.adw_id,
+            task_logs.c.workflow_template,
+            task_logs.c.phase_name,
+            task_logs.c.started_at,
+            task_logs.c.created_at,
+            task_logs.c.tool_calls,
+        ).where(and_(*conditions))
+        best: list[tuple[int, int, int, SlowCall]] = []
+        with self.engine.connect() as connection:
+            for row in connection.execution_options(yield_per=500).execute(query):
+                when = activity_time(row.started_at, row.created_at)
+                for index, call in enumerate(row.tool_calls or []):
+                    duration = duration_of(call)
+                    if duration is None or (filters.tool is not None and call.get("tool_name") != filters.tool):
+                        continue
+                    # Keep the `limit` slowest; ties go to the earlier log and call, as in SQL above.
+                    entry = (duration, -row.id, -index)
+                    if len(best) == limit and entry <= best[0][:3]:
+                        continue
+                    item = SlowCall(
+                        task_log_id=row.id,
+                        call_index=index,
+                        adw_id=row.adw_id,
+                        workflow_template=row.workflow_template,
+                        phase_name=row.phase_name,
+                        tool_name=str(call.get("tool_name")),
+                        target=call_target(call),
+                        duration_ms=duration,
+                        success=not is_failed(call),
+                        occurred_at=call_time(call, when),
+                    )
+                    if len(best) < limit:
+                        heapq.heappush(best, (*entry, item))
+                    else:
+                        heapq.heapreplace(best, (*entry, item))
+        return [item for *_, item in sorted(best, key=lambda e: e[:3], reverse=True)]
+
+    # -- filter choices and histograms ---------------------------------------------------------
 
     def filter_options(self) -> FilterOptions:
         """The templates, phases and tools present, and the first and last day with data."""
-        raise NotImplementedError
+        tools = rollups.tool_daily
+        with self.engine.connect() as connection:
+            templates = connection.execute(select(tools.c.workflow_template).distinct()).scalars().all()
+            phases = connection.execute(select(tools.c.phase_name).distinct()).scalars().all()
+            names = connection.execute(select(tools.c.tool_name).distinct()).scalars().all()
+            first, last = connection.execute(select(func.min(tools.c.day), func.max(tools.c.day))).one()
+        return FilterOptions(
+            workflow_templates=sorted(templates),
+            phases=sorted(phases),
+            tools=sorted(names),
+            first_day=_as_date(first) if first is not None else None,
+            last_day=_as_date(last) if last is not None else None,
+        )
 
     def latency_histogram(self, filters: Filters, tool: str | None = None) -> LatencyHistogram:
         """The latency distribution of `tool` (default: the filters' tool, else all tools)."""
-        raise NotImplementedError
+        chosen = tool if tool is not None else filters.tool
+        latency = rollups.latency_daily
+        where = self._where(latency, filters, by_tool=False)
+        if chosen is not None:
+            where.append(latency.c.tool_name == chosen)
+        query = (
+            select(latency.c.bucket, func.sum(latency.c.calls).label("calls"))
+            .where(*where)
+            .group_by(latency.c.bucket)
+            .order_by(latency.c.bucket)
+        )
+        pairs = [(int(r.bucket), _int(r.calls)) for r in self._rows(query)]
+        p50, p95, p99 = percentiles(pairs, (0.5, 0.95, 0.99))
+        buckets = []
+        for bucket, count in pairs:
+            lower, upper = bucket_bounds(bucket)
+            buckets.append(HistogramBucket(lower_ms=lower, upper_ms=upper, count=count))
+        return LatencyHistogram(
+            window=self._window(filters),
+            tool=chosen,
+            count=sum(c for _, c in pairs),
+            p50_duration_ms=p50,
+            p95_duration_ms=p95,
+            p99_duration_ms=p99,
+            buckets=buckets,
+        )
+
+
+def _as_date(value: Any) -> date:
+    """Dates read from SQLite aggregates (MAX/MIN lose the column type) come back as text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -13,3 +13,6 @@ __all__ = [
     "upgrade",
     "write_task_logs",
 ]
+
+# Registers the rollups with the derived registry, so every write through the store keeps them.
+from tooltrack.store import rollups as _rollups  # noqa: E402, F401  (imported for its registration)
