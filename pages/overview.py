@@ -1,53 +1,83 @@
-"""Overview: how many calls, which tools, how fast, how often they fail."""
+"""Overview: how many calls, how many workflows, how often they succeed, how much time the tools take."""
 
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from tooltrack.analytics.overview import Overview, overview
-from tooltrack.dashboard.data import data_version, get_engine
+from tooltrack.analytics import GroupStats, Summary
+from tooltrack.dashboard import charts
+from tooltrack.dashboard.formatting import count_change, duration, duration_change, percent, share_change
+from tooltrack.dashboard.page import NO_MATCH, analysis_page, stop_with_info
 
-st.title("Overview")
+page = analysis_page("Overview", "Tool calls of every workflow run in the period, against the period before it.")
+summary: Summary = page.data.summary(page.filters)
+previous: Summary = page.data.summary(page.filters.previous_period())
 
-engine = get_engine()
+if summary.total_tool_calls == 0:
+    stop_with_info(NO_MATCH)
 
-
-@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
-def load_overview(version: tuple[int, int], url: str) -> Overview:
-    return overview(get_engine(url))
-
-
-url = engine.url.render_as_string(hide_password=False)
-summary = load_overview(data_version(engine), url)
-
-if summary.task_logs == 0:
-    st.info("No task logs yet. Run `tooltrack demo` for demo data, or ingest your agent logs on the Ingest page.")
-    st.stop()
-
-columns = st.columns(4)
-columns[0].metric("Tool calls", f"{summary.tool_calls:,}")
-columns[1].metric("Workflows", f"{summary.workflows:,}")
-columns[2].metric("Task logs", f"{summary.task_logs:,}")
-successes = sum(t.calls * t.success_rate for t in summary.tools)
-columns[3].metric("Success rate", f"{successes / summary.tool_calls:.1%}" if summary.tool_calls else "–")
-
-frame = pd.DataFrame(
-    [
-        {
-            "Tool": t.tool_name,
-            "Calls": t.calls,
-            "Mean duration (ms)": round(t.mean_duration_ms, 1) if t.mean_duration_ms is not None else None,
-            "Success rate": t.success_rate,
-        }
-        for t in summary.tools
-    ]
+now, before = summary.overall, previous.overall
+st.caption(
+    f"{summary.window.start} to {summary.window.end} (UTC), against {previous.window.start} to {previous.window.end}"
 )
-st.plotly_chart(px.bar(frame, x="Tool", y="Calls", title="Calls per tool"), width="stretch")
-st.dataframe(
-    frame,
-    hide_index=True,
-    width="stretch",
-    column_config={"Success rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+kpis = st.columns(4)
+kpis[0].metric(
+    "Tool calls", f"{summary.total_tool_calls:,}", count_change(summary.total_tool_calls, previous.total_tool_calls)
 )
+workflows_now = getattr(summary, "workflows", None)
+workflows_before = getattr(previous, "workflows", None)
+kpis[1].metric(
+    "Workflows",
+    f"{workflows_now:,}" if workflows_now is not None else "–",
+    count_change(workflows_now, workflows_before)
+    if workflows_now is not None and workflows_before is not None
+    else None,
+)
+kpis[2].metric("Success rate", percent(now.success_rate), share_change(now.success_rate, before.success_rate))
+kpis[3].metric(
+    "Total tool time",
+    duration(now.total_duration_ms),
+    duration_change(now.total_duration_ms, before.total_duration_ms),
+    delta_color="inverse",
+)
+
+st.plotly_chart(charts.calls_over_time(page.data.calls_over_time(page.filters)), width="stretch")
+
+
+def group_frame(groups: list[GroupStats], label: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                label: g.name or "(none)",
+                "Calls": g.count,
+                "Failures": g.failures,
+                "Success rate": g.success_rate,
+                "Total time (s)": round(g.total_duration_ms / 1000, 1),
+                "Mean (ms)": g.avg_duration_ms,
+            }
+            for g in groups
+        ],
+        columns=[label, "Calls", "Failures", "Success rate", "Total time (s)", "Mean (ms)"],
+    )
+
+
+share = st.column_config.ProgressColumn("Success rate", format="percent", min_value=0, max_value=1)
+mean = st.column_config.NumberColumn("Mean (ms)", format="%.0f")
+left, right = st.columns(2)
+with left:
+    st.subheader("By workflow template")
+    st.dataframe(
+        group_frame(summary.by_workflow_template, "Template"),
+        hide_index=True,
+        width="stretch",
+        column_config={"Success rate": share, "Mean (ms)": mean},
+    )
+with right:
+    st.subheader("By phase")
+    st.dataframe(
+        group_frame(summary.by_phase, "Phase"),
+        hide_index=True,
+        width="stretch",
+        column_config={"Success rate": share, "Mean (ms)": mean},
+    )

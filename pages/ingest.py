@@ -1,0 +1,107 @@
+"""Ingest: upload agent logs (any format `tooltrack ingest` reads) and see what each file gave."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tooltrack.config import database_url
+from tooltrack.dashboard.data import get_engine
+from tooltrack.dashboard.ingest_run import IngestOutcome, ingest_uploads
+from tooltrack.dashboard.text import md
+from tooltrack.models import MAX_NAME
+
+RESULTS_KEY = "ingest_outcomes"
+
+st.title("Ingest")
+st.caption(
+    "Drop JSONL files: tooltrack task logs, Claude Code `stream-json` output (`raw_output.jsonl`), session "
+    "transcripts, hook payloads or OpenTelemetry exports. The format is detected per file; good lines are "
+    "stored even when others are rejected, and a file ingested twice is stored once."
+)
+max_mb = st.get_option("server.maxUploadSize")
+
+with st.form("ingest_form", clear_on_submit=True):
+    uploads = st.file_uploader(f"Log files (up to {max_mb} MB each)", accept_multiple_files=True, key="ingest_files")
+    columns = st.columns(2)
+    adw_id = columns[0].text_input(
+        "adw_id for files that do not carry one", max_chars=MAX_NAME, help="Optional. Stream-json output has none."
+    )
+    phase = columns[1].text_input("Phase for files that do not carry one", max_chars=MAX_NAME, help="Optional.")
+    submitted = st.form_submit_button("Ingest", type="primary")
+
+if submitted:
+    if not uploads:
+        st.warning("Choose one or more files first.")
+    else:
+        bars = {upload.name: st.progress(0.0, text=md(upload.name)) for upload in uploads}
+
+        def progress(name: str, share: float) -> None:
+            bars[name].progress(min(max(share, 0.0), 1.0), text=md(f"{name}: {share:.0%}"))
+
+        st.session_state[RESULTS_KEY] = ingest_uploads(
+            get_engine(database_url()),
+            uploads,
+            adw_id=adw_id.strip() or None,
+            phase=phase.strip() or None,
+            progress=progress,
+        )
+        for bar in bars.values():
+            bar.empty()
+
+outcomes: list[IngestOutcome] = st.session_state.get(RESULTS_KEY, [])
+if not outcomes:
+    st.info("No files ingested in this session yet.")
+    st.stop()
+
+stored_logs = sum(o.task_logs_stored for o in outcomes)
+stored_calls = sum(o.tool_calls_stored for o in outcomes)
+if stored_logs:
+    st.success(
+        f"Stored {stored_logs:,} task logs with {stored_calls:,} tool calls. "
+        "The other pages show them now (no restart needed)."
+    )
+else:
+    st.info("Nothing new was stored (everything was a duplicate, rejected, or empty).")
+
+st.subheader("Per file")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "File": o.name,
+                "Format": o.format or "–",
+                "Task logs stored": o.task_logs_stored,
+                "Tool calls stored": o.tool_calls_stored,
+                "Duplicates skipped": o.duplicates,
+                "Rejected lines": o.rejected_count,
+                "Status": o.status,
+            }
+            for o in outcomes
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+for outcome in outcomes:
+    if outcome.error is None and not outcome.rejected and not outcome.notes:
+        continue
+    with st.expander(md(f"{outcome.name}: {outcome.status}"), expanded=outcome.error is not None):
+        if outcome.error is not None:
+            st.error(md(outcome.error))
+        if outcome.rejected:
+            st.markdown("**Rejected lines**")
+            st.dataframe(
+                pd.DataFrame([{"Line": line, "Reason": reason} for line, reason in outcome.rejected]),
+                hide_index=True,
+                width="stretch",
+            )
+            if outcome.rejected_count > len(outcome.rejected):
+                st.caption(f"… and {outcome.rejected_count - len(outcome.rejected):,} more rejected lines.")
+        if outcome.notes:
+            st.markdown("**Notes** (nothing lost)")
+            st.dataframe(
+                pd.DataFrame([{"Line": line, "Note": message} for line, message in outcome.notes]),
+                hide_index=True,
+                width="stretch",
+            )

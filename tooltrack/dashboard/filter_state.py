@@ -1,0 +1,119 @@
+"""The shared filters as plain values, and their form in the URL query (so a view can be shared).
+
+No Streamlit here: `FilterState` parses and writes query parameters and is tested on its own.
+Anything odd in a URL (an unknown period, a bad date, an over-long name) is dropped with a
+problem message instead of failing the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Final
+
+from tooltrack.analytics.filters import MAX_DAYS, Filters
+from tooltrack.models import MAX_NAME
+
+#: The periods offered in the sidebar, in days; "all" and "custom" are the two others.
+PERIOD_DAYS: Final = (1, 7, 30, 90, 365)
+DEFAULT_DAYS: Final = 30
+#: The query keys the filters own; other keys (e.g. `adw_id`) belong to the pages.
+QUERY_KEYS: Final = ("days", "start", "end", "template", "phase", "tool")
+
+
+@dataclass(frozen=True, slots=True)
+class FilterState:
+    """What the sidebar filters say. `days=None` and no dates means all time."""
+
+    days: int | None = DEFAULT_DAYS
+    start: date | None = None
+    end: date | None = None
+    template: str | None = None
+    phase: str | None = None
+    tool: str | None = None
+
+    @property
+    def period(self) -> str:
+        """The sidebar's period choice: a number of days as text, "all" or "custom"."""
+        if self.start is not None and self.end is not None:
+            return "custom"
+        return "all" if self.days is None else str(self.days)
+
+    def to_filters(self) -> Filters:
+        """The analytics service's filters for this state ("all time" is the longest window it takes)."""
+        if self.start is not None and self.end is not None:
+            window: dict[str, object] = {"start": self.start, "end": self.end, "days": (self.end - self.start).days + 1}
+        else:
+            window = {"days": self.days if self.days is not None else MAX_DAYS}
+        return Filters(workflow_template=self.template, phase=self.phase, tool=self.tool, **window)
+
+    def to_query(self) -> dict[str, str]:
+        """The query parameters that reproduce this state (defaults left out, to keep URLs short)."""
+        query: dict[str, str] = {}
+        if self.start is not None and self.end is not None:
+            query["start"] = self.start.isoformat()
+            query["end"] = self.end.isoformat()
+        elif self.days is None:
+            query["days"] = "all"
+        elif self.days != DEFAULT_DAYS:
+            query["days"] = str(self.days)
+        for key, value in (("template", self.template), ("phase", self.phase), ("tool", self.tool)):
+            if value is not None:
+                query[key] = value
+        return query
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> tuple[FilterState, list[str]]:
+        """The state a URL asks for, and a message for each parameter that had to be ignored."""
+        problems: list[str] = []
+        state = cls()
+        days = params.get("days")
+        if days is not None:
+            if days == "all":
+                state = replace(state, days=None)
+            elif days.isdigit() and int(days) in PERIOD_DAYS:
+                state = replace(state, days=int(days))
+            else:
+                problems.append(f"days={days!r} is not one of {', '.join(map(str, PERIOD_DAYS))} or 'all'")
+        if "start" in params or "end" in params:
+            start, end = _parse_date(params.get("start")), _parse_date(params.get("end"))
+            if start is None or end is None:
+                problems.append("start and end must both be dates like 2025-01-31")
+            elif start > end:
+                problems.append(f"start {start} is after end {end}")
+            elif (end - start).days + 1 > MAX_DAYS:
+                problems.append(f"the date range is longer than {MAX_DAYS} days")
+            else:
+                state = replace(state, days=None, start=start, end=end)
+        names: dict[str, str | None] = {}
+        for key in ("template", "phase", "tool"):
+            value = params.get(key)
+            if value is not None and not 0 < len(value) <= MAX_NAME:
+                problems.append(f"{key} must be 1 to {MAX_NAME} characters long")
+                value = None
+            names[key] = value
+        return replace(state, **names), problems
+
+    def without_unknown(
+        self, *, templates: list[str], phases: list[str], tools: list[str]
+    ) -> tuple[FilterState, list[str]]:
+        """This state with any name the database does not know dropped (and a message for each)."""
+        problems: list[str] = []
+        values: dict[str, str | None] = {}
+        for key, known in (("template", templates), ("phase", phases), ("tool", tools)):
+            value = getattr(self, key)
+            if value is not None and value not in known:
+                problems.append(f"no data has {key} {value!r}; that filter is off")
+                value = None
+            values[key] = value
+        return replace(self, **values), problems
+
+
+def _parse_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
