@@ -1,0 +1,66 @@
+"""Capture: recording tool calls as they happen and getting them to the API without loss.
+
+- `ToolCallTracker` records calls in workflow code; `log_task_completion` sends a phase's log
+  (posting, retrying, spooling, in the background if asked).
+- `tooltrack replay` sends the spool; `tooltrack hook` records Claude Code hook events.
+
+Names load on first use: the hook imports modules of this package on every tool call and must not
+pay for pydantic or httpx.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tooltrack.capture.client import PostResult, TaskLogClient
+    from tooltrack.capture.replay import ReplayReport, replay_spool
+    from tooltrack.capture.sender import BackgroundSender, TaskLogSender, build_task_log, log_task_completion
+    from tooltrack.capture.spool import Spool, default_spool_path
+    from tooltrack.capture.tracker import ToolCallTracker, TrackedCall, clean_tool_call
+
+_EXPORTS = {
+    "BackgroundSender": "tooltrack.capture.sender",
+    "PostResult": "tooltrack.capture.client",
+    "ReplayReport": "tooltrack.capture.replay",
+    "Spool": "tooltrack.capture.spool",
+    "TaskLogClient": "tooltrack.capture.client",
+    "TaskLogSender": "tooltrack.capture.sender",
+    "ToolCallTracker": "tooltrack.capture.tracker",
+    "TrackedCall": "tooltrack.capture.tracker",
+    "build_task_log": "tooltrack.capture.sender",
+    "clean_tool_call": "tooltrack.capture.tracker",
+    "default_spool_path": "tooltrack.capture.spool",
+    "log_task_completion": "tooltrack.capture.sender",
+    "replay_spool": "tooltrack.capture.replay",
+}
+
+__all__ = [
+    "BackgroundSender",
+    "PostResult",
+    "ReplayReport",
+    "Spool",
+    "TaskLogClient",
+    "TaskLogSender",
+    "ToolCallTracker",
+    "TrackedCall",
+    "build_task_log",
+    "clean_tool_call",
+    "default_spool_path",
+    "log_task_completion",
+    "replay_spool",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tooltrack.capture' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,61 @@
+"""The capture commands: `tooltrack replay` and `tooltrack hook`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tooltrack.capture.client import API_TOKEN_ENV, API_URL_ENV, DEFAULT_API_URL
+
+
+@click.command()
+@click.argument("spool", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--api-url", envvar=API_URL_ENV, default=DEFAULT_API_URL, show_default=True, help="The tooltrack API.")
+@click.option("--token", envvar=API_TOKEN_ENV, default=None, help="Bearer token (default: $TOOLTRACK_API_TOKEN).")
+@click.option("--dead-letter", type=click.Path(dir_okay=False, path_type=Path), help="Where refused payloads go.")
+@click.option(
+    "--quiet-after",
+    default=3600.0,
+    show_default=True,
+    help="Seconds without a hook event after which a Claude Code session is closed and sent.",
+)
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each answer.")
+def replay(
+    spool: Path | None, api_url: str, token: str | None, dead_letter: Path | None, quiet_after: float, timeout: float
+) -> None:
+    """Send spooled task logs (default: $TOOLTRACK_SPOOL or the data folder's spool) to the API.
+
+    Only payloads the API accepted leave the spool; payloads it refuses as invalid go to the
+    dead-letter file with the reason. Replaying twice stores nothing twice.
+    """
+    from tooltrack.capture.replay import replay_spool
+    from tooltrack.capture.spool import Spool
+
+    target = Spool(spool, dead_letter=dead_letter)
+    from tooltrack.capture.client import TaskLogClient
+
+    with TaskLogClient(api_url, token=token, timeout=timeout) as client:
+        report = replay_spool(target, client, quiet_seconds=quiet_after)
+    click.echo(f"spool: {target.path}")
+    if report.sessions_closed:
+        click.echo(f"closed {report.sessions_closed} quiet hook session batch(es) into the spool")
+    click.echo(f"sent {report.sent} task logs ({report.created} new, {report.duplicates} stored before)")
+    if report.rejected:
+        click.echo(f"rejected {report.rejected}: kept with the reason in {target.dead_letter_path}", err=True)
+    for problem in dict.fromkeys(report.problems):
+        click.echo(f"not sent: {problem}", err=True)
+    if report.kept:
+        click.echo(f"{report.kept} task logs stay in the spool for the next replay", err=True)
+        raise SystemExit(1)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+def hook() -> None:
+    """Record one Claude Code hook event from stdin (PreToolUse, PostToolUse, Stop, ...). Always exits 0.
+
+    For the fastest start, configure `python -m tooltrack.capture.hook` instead (same behaviour).
+    """
+    from tooltrack.capture.hook import main
+
+    raise SystemExit(main())

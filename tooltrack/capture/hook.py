@@ -1,0 +1,150 @@
+"""`tooltrack hook`: the command Claude Code runs for PreToolUse / PostToolUse / Stop hooks.
+
+It reads one hook event (JSON) from stdin and, in a few milliseconds, appends what it learnt to the
+session's state file (`hook_sessions.py`); a Stop / SubagentStop / SessionEnd closes the session's
+finished calls into one task log in the spool (or posts it when `TOOLTRACK_HOOK_POST=1`).
+
+Whatever happens it exits 0 and writes nothing to stdout, which Claude Code may read as a
+decision; its own errors go to `<spool dir>/hook-errors.log`. It imports only the standard library
+(no pydantic, sqlalchemy or httpx unless it posts), so that `python -m tooltrack.capture.hook`
+starts about as fast as Python itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from tooltrack.capture.files import append_line
+from tooltrack.capture.hook_mapping import MAX_NAME, MAX_TEXT, exit_code_from_error, input_fields, response_fields
+from tooltrack.capture.hook_sessions import (
+    CLOSING_EVENTS,
+    Deliver,
+    close_session,
+    meta_from_env,
+    record_event,
+    session_file,
+)
+from tooltrack.capture.spool import Spool, dumps_line, hook_log_path, utc_iso
+
+POST_ENV = "TOOLTRACK_HOOK_POST"
+_LOG_LIMIT = 1 << 20  # rotate the error log past 1 MB
+
+
+def _pre_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> dict[str, Any]:
+    tool = str(event.get("tool_name") or "unknown")[:MAX_NAME]
+    line: dict[str, Any] = {"ev": "pre", "sid": event.get("session_id"), "id": event.get("tool_use_id"), "tool": tool}
+    line["at"] = received
+    line["f"] = input_fields(tool, event.get("tool_input"))
+    if meta:
+        line["m"] = meta
+    return line
+
+
+def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> dict[str, Any]:
+    tool = str(event.get("tool_name") or "unknown")[:MAX_NAME]
+    tool_input = event.get("tool_input")
+    fields = input_fields(tool, tool_input)
+    for key, value in response_fields(tool, tool_input, event.get("tool_response")).items():
+        if key == "parameters" and isinstance(fields.get("parameters"), dict):
+            fields["parameters"] = {**fields["parameters"], **value}
+        else:
+            fields[key] = value
+    failed = event.get("hook_event_name") == "PostToolUseFailure"
+    response = event.get("tool_response")
+    line: dict[str, Any] = {"ev": "post", "sid": event.get("session_id"), "id": event.get("tool_use_id"), "tool": tool}
+    line["at"] = received
+    line["ok"] = not failed and not (isinstance(response, Mapping) and response.get("success") is False)
+    if failed:
+        error = event.get("error")
+        line["err"] = str(error)[:MAX_TEXT] if error is not None else "the tool call failed"
+        line["out"] = "interrupted" if event.get("is_interrupt") is True else "error"
+        if tool == "Bash":
+            code = exit_code_from_error(error)
+            if code is not None:
+                fields["exit_code"] = code
+    duration = event.get("duration_ms")
+    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
+        line["dur"] = round(duration)
+    line["f"] = fields
+    if meta:
+        line["m"] = meta
+    return line
+
+
+def _post_or_spool(spool: Spool, env: Mapping[str, str]) -> Deliver:
+    """Post a closed task log at once (short timeout, no retry), spooling it when that fails."""
+    from tooltrack.capture.client import TaskLogClient  # httpx: only loaded when posting
+
+    client = TaskLogClient.from_env(env, timeout=1.0, retries=0)
+
+    def deliver(payload: dict[str, Any]) -> None:
+        result = client.post(payload)
+        if result.status == "rejected":
+            spool.dead_letter(result.reason, payload=payload, status=result.http_status, origin="hook")
+        elif not result.accepted:
+            spool.append(payload)
+
+    return deliver
+
+
+def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env: Mapping[str, str]) -> None:
+    """Record one hook event (see the module's docstring)."""
+    name = event.get("hook_event_name")
+    session_id = str(event.get("session_id") or "unknown")
+    if name == "PreToolUse":
+        record_event(spool, session_id, _pre_event(event, received, meta_from_env(env)))
+    elif name in ("PostToolUse", "PostToolUseFailure"):
+        record_event(spool, session_id, _post_event(event, received, meta_from_env(env)))
+    elif name in CLOSING_EVENTS:
+        deliver = _post_or_spool(spool, env) if env.get(POST_ENV) == "1" else None
+        close_session(
+            spool,
+            session_file(spool, session_id),
+            reason=str(name),
+            at=received,
+            meta=meta_from_env(env),
+            include_unfinished=name == "SessionEnd",
+            session_id=session_id,
+            deliver=deliver,
+        )
+
+
+def _log_error(spool: Spool | None, raw: bytes) -> None:
+    """Write the current exception to the hook's error log; never raise from here."""
+    try:
+        path = hook_log_path(spool.path if spool else Spool().path)
+        if path.exists() and path.stat().st_size > _LOG_LIMIT:
+            os.replace(path, path.with_suffix(".log.1"))
+        entry = {"at": utc_iso(), "pid": os.getpid(), "input": raw[:300].decode("utf-8", "replace")}
+        entry["error"] = traceback.format_exc()
+        append_line(path, dumps_line(entry))
+    except BaseException:  # the hook must exit 0 even when it cannot log
+        pass
+
+
+def main(stdin: Any = None, env: Mapping[str, str] | None = None) -> int:
+    """Run one hook event from stdin; always returns 0."""
+    received = time.time()
+    raw = b""
+    spool: Spool | None = None
+    try:
+        spool = Spool()
+        raw = (stdin or sys.stdin.buffer).read()
+        event = json.loads(raw)
+        if isinstance(event, Mapping):
+            handle_event(event, received=received, spool=spool, env=os.environ if env is None else env)
+        else:
+            raise ValueError("the hook input is not a JSON object")
+    except BaseException:  # even KeyboardInterrupt: a tracking hook must never block the agent's tool
+        _log_error(spool, raw)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

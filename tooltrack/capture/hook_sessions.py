@@ -1,0 +1,323 @@
+"""The hook's per-session state: tool calls waiting for their task log, one small file a session.
+
+Each hook run is a new process, and Claude Code runs hooks of parallel tool calls at the same time,
+so the state is an append-only JSONL file per session (`<spool dir>/hook-sessions/<session>.jsonl`)
+that hook processes append whole lines to (see `files.py`). Lines:
+
+- `pre`:  a PreToolUse event (call id, tool, time, the fields its input gives);
+- `post`: a PostToolUse / PostToolUseFailure event (fields, outcome, the hook's own `duration_ms`);
+- `close`: a batch of calls being closed into one task log (its `log_key`, the call ids, the meta).
+
+Closing a batch (at Stop / SubagentStop / SessionEnd, or when `tooltrack replay` finds a session
+that went quiet) is done holding the file's lock: write the `close` marker, deliver the payload
+(append it to the spool, or post it), then rewrite the file without the closed calls. The key is a
+hash of the session id and the call ids, so a crash anywhere in between is repaired by the next
+close re-delivering the marked batch under the same key, which the store keeps once; and a call
+closed once is gone from the file, so a later Stop never sends it again.
+
+Standard library only (the hook imports this on every tool call).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tooltrack.capture.files import append_line, locked_fd, read_all, replace_contents, write_all
+from tooltrack.capture.hook_mapping import MAX_NAME
+from tooltrack.capture.spool import Spool, dumps_line, sessions_dir, utc_iso
+
+Deliver = Callable[[dict[str, Any]], None]
+
+#: Environment variables that say which workflow run and phase the session's calls belong to.
+META_ENV = {
+    "adw_id": "TOOLTRACK_ADW_ID",
+    "phase_name": "TOOLTRACK_PHASE",
+    "phase_number": "TOOLTRACK_PHASE_NUMBER",
+    "issue_number": "TOOLTRACK_ISSUE_NUMBER",
+    "workflow_template": "TOOLTRACK_WORKFLOW_TEMPLATE",
+}
+CLOSING_EVENTS = frozenset({"Stop", "SubagentStop", "SessionEnd"})
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
+_SYNTHETIC = "noid:"
+
+
+def meta_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """The TOOLTRACK_* workflow meta set in `env` (integers parsed; bad ones ignored)."""
+    meta: dict[str, Any] = {}
+    for key, variable in META_ENV.items():
+        value = env.get(variable)
+        if not value:
+            continue
+        if key in ("phase_number", "issue_number"):
+            try:
+                meta[key] = int(value)
+            except ValueError:
+                continue
+        else:
+            meta[key] = value[:MAX_NAME]
+    return meta
+
+
+def session_file(spool: Spool, session_id: str) -> Path:
+    """The state file of one session; odd session ids are hashed into a safe file name."""
+    name = session_id if _SAFE_NAME.fullmatch(session_id) else hashlib.sha256(session_id.encode()).hexdigest()[:32]
+    return sessions_dir(spool.path) / f"{name}.jsonl"
+
+
+def record_event(spool: Spool, session_id: str, event: dict[str, Any]) -> None:
+    """Append one pre/post event line to the session's file."""
+    append_line(session_file(spool, session_id), dumps_line(event))
+
+
+@dataclass
+class PendingCall:
+    """One tool call as the session file knows it: its Pre and Post events, either may be missing."""
+
+    id: str
+    tool: str
+    pre: dict[str, Any] | None = None
+    post: dict[str, Any] | None = None
+
+    @property
+    def start(self) -> float | None:
+        if self.pre is not None:
+            return float(self.pre["at"])
+        if self.post is not None:
+            duration = self.post.get("dur")
+            return float(self.post["at"]) - (duration / 1000 if isinstance(duration, int) else 0)
+        return None
+
+
+@dataclass
+class SessionState:
+    """A session file read back: calls in order of first sight, close markers, lines per call."""
+
+    calls: dict[str, PendingCall] = field(default_factory=dict)
+    markers: list[dict[str, Any]] = field(default_factory=list)
+    event_ids: list[tuple[bytes, str]] = field(default_factory=list)
+    bad_lines: list[tuple[int, bytes, str]] = field(default_factory=list)
+    session_id: str | None = None
+
+
+def fold(data: bytes) -> SessionState:
+    """Pair Pre and Post events by tool_use_id (in file order for events that have none)."""
+    state = SessionState()
+    waiting_by_tool: dict[str, list[str]] = defaultdict(list)  # Pre events without an id, oldest first
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+            kind = event["ev"]
+        except (ValueError, KeyError, TypeError) as exc:
+            state.bad_lines.append((number, line, f"not a session event: {exc}"))
+            continue
+        if kind == "close":
+            state.markers.append(event)
+            continue
+        state.session_id = state.session_id or event.get("sid")
+        tool = str(event.get("tool") or "unknown")
+        call_id = event.get("id")
+        if not call_id:
+            if kind == "pre":
+                call_id = f"{_SYNTHETIC}{event['at']!r}:{tool}"
+                waiting_by_tool[tool].append(call_id)
+            elif waiting_by_tool[tool]:
+                call_id = waiting_by_tool[tool].pop(0)
+            else:
+                call_id = f"{_SYNTHETIC}{event['at']!r}:{tool}"
+        call = state.calls.setdefault(call_id, PendingCall(call_id, tool))
+        if kind == "pre" and call.pre is None:
+            call.pre = event
+        elif kind == "post" and call.post is None:
+            call.post = event
+        state.event_ids.append((line, call_id))
+    return state
+
+
+def build_record(call: PendingCall) -> dict[str, Any]:
+    """The ToolCallRecord fields of one call (JSON-ready)."""
+    fields: dict[str, Any] = dict(call.pre.get("f") or {}) if call.pre else {}
+    post = call.post
+    if post is not None:
+        for key, value in (post.get("f") or {}).items():
+            if key == "parameters" and isinstance(fields.get("parameters"), dict):
+                fields["parameters"] = {**fields["parameters"], **value}
+            else:
+                fields[key] = value
+    record: dict[str, Any] = {"tool_name": call.tool[:MAX_NAME], **fields}
+    if not call.id.startswith(_SYNTHETIC):
+        record["call_id"] = call.id[:MAX_NAME]
+    start = call.start
+    if post is not None:
+        success = bool(post.get("ok")) and fields.get("success", True) is not False
+        record["success"] = success
+        record["outcome"] = fields.get("outcome") or post.get("out") or ("ok" if success else "error")
+        if post.get("err"):
+            record["error_message"] = str(post["err"])
+        duration = post.get("dur")
+        if isinstance(duration, int) and duration >= 0:
+            record["duration_ms"] = duration
+            record["duration_source"] = "hook"
+        elif call.pre is not None:
+            # From the two hook runs' clocks: includes any permission prompt in between.
+            record["duration_ms"] = max(0, round((float(post["at"]) - float(call.pre["at"])) * 1000))
+            record["duration_source"] = "timestamps"
+    else:
+        record["success"] = False
+        record["outcome"] = "interrupted"
+        record["error_message"] = "the call never finished: no PostToolUse event before the session closed"
+    if start is not None:
+        record["timestamp"] = utc_iso(start)
+    return record
+
+
+def _assign_turns(calls: list[PendingCall], records: list[dict[str, Any]]) -> None:
+    """Calls whose Pre..Post spans overlap ran in parallel: give each such group one turn id."""
+    spans = [
+        (float(c.pre["at"]), float(c.post["at"]), i)
+        for i, c in enumerate(calls)
+        if c.pre is not None and c.post is not None
+    ]
+    spans.sort()
+    group: list[int] = []
+    group_end = float("-inf")
+    for start, end, index in [*spans, (float("inf"), float("inf"), -1)]:
+        if start >= group_end:
+            if len(group) > 1:
+                turn = f"overlap:{calls[group[0]].id}"[:MAX_NAME]
+                for member in group:
+                    records[member]["turn_id"] = turn
+            group, group_end = [], float("-inf")
+        if index >= 0:
+            group.append(index)
+            group_end = max(group_end, end)
+
+
+def batch_key(session_id: str, call_ids: list[str]) -> str:
+    """The log_key of a closed batch: the same session and calls always give the same key."""
+    digest = hashlib.sha256("\n".join([session_id, *sorted(call_ids)]).encode("utf-8", "surrogatepass"))
+    return f"hook:{digest.hexdigest()[:48]}"
+
+
+def build_payload(session_id: str, calls: list[PendingCall], marker: Mapping[str, Any]) -> dict[str, Any]:
+    """The tooltrack JSONL payload (a TaskLogCreate) of one closed batch."""
+    calls = sorted(calls, key=lambda c: (c.start if c.start is not None else float("inf"), c.id))
+    records = [build_record(c) for c in calls]
+    _assign_turns(calls, records)
+    meta = dict(marker.get("meta") or {})
+    closed_at = float(marker["at"])
+    starts = [c.start for c in calls if c.start is not None]
+    started_at = min(starts) if starts else closed_at
+    reason = str(marker.get("reason") or "close")
+    payload: dict[str, Any] = {
+        "adw_id": str(meta.pop("adw_id", None) or session_id)[:MAX_NAME],
+        "phase_name": str(meta.pop("phase_name", None) or "session")[:MAX_NAME],
+        "phase_status": "completed" if reason in CLOSING_EVENTS else "incomplete",
+        **meta,
+        "log_message": f"Claude Code session {session_id}: {len(records)} tool calls, closed by {reason}",
+        "started_at": utc_iso(started_at),
+        "completed_at": utc_iso(max(closed_at, started_at)),
+        "duration_seconds": round(max(0.0, closed_at - started_at), 3),
+        "tool_calls": records,
+        "log_key": marker["key"],
+        "source": "hook",
+    }
+    return payload
+
+
+def _latest_meta(calls: list[PendingCall]) -> dict[str, Any]:
+    for call in reversed(calls):
+        for event in (call.post, call.pre):
+            if event and event.get("m"):
+                return dict(event["m"])
+    return {}
+
+
+def close_session(
+    spool: Spool,
+    path: Path,
+    *,
+    reason: str,
+    at: float | None = None,
+    meta: Mapping[str, Any] | None = None,
+    include_unfinished: bool = False,
+    session_id: str | None = None,
+    deliver: Deliver | None = None,
+) -> list[dict[str, Any]]:
+    """Close the session's finished calls (and unfinished ones, if asked) into one task log.
+
+    Returns the payloads delivered: an earlier batch whose delivery may not have completed
+    (re-sent under its own key), then the new batch. Calls still waiting for their PostToolUse stay.
+    """
+    if not path.exists():
+        return []
+    deliver = deliver or spool.append
+    at = time.time() if at is None else at
+    delivered: list[dict[str, Any]] = []
+    with locked_fd(path) as fd:
+        state = fold(read_all(fd))
+        sid = session_id or state.session_id or path.stem
+        for number, line, problem in state.bad_lines:
+            spool.dead_letter(problem, raw_line=line.decode("utf-8", "replace"), origin=f"{path}:{number}")
+        closed: set[str] = set()
+        for marker in state.markers:
+            ids = [i for i in marker.get("ids", []) if i in state.calls]
+            if ids:
+                payload = build_payload(sid, [state.calls[i] for i in ids], marker)
+                deliver(payload)
+                delivered.append(payload)
+            closed.update(marker.get("ids", []))
+        batch = [c for i, c in state.calls.items() if i not in closed and (c.post is not None or include_unfinished)]
+        if batch:
+            ids = [c.id for c in batch]
+            chosen_meta = dict(meta) if meta else _latest_meta(batch)
+            marker = {"ev": "close", "key": batch_key(sid, ids), "ids": ids, "reason": reason, "at": at}
+            marker["meta"] = chosen_meta
+            os.lseek(fd, 0, os.SEEK_END)
+            write_all(fd, dumps_line(marker))  # we hold the lock: this line lands whole
+            payload = build_payload(sid, batch, marker)
+            deliver(payload)
+            delivered.append(payload)
+            closed.update(ids)
+        remaining = [line + b"\n" for line, call_id in state.event_ids if call_id not in closed]
+        if remaining:
+            replace_contents(path, b"".join(remaining))
+        else:
+            os.unlink(path)
+    return delivered
+
+
+def session_files(spool: Spool) -> Iterator[Path]:
+    folder = sessions_dir(spool.path)
+    if folder.is_dir():
+        yield from sorted(folder.glob("*.jsonl"))
+
+
+def flush_stale_sessions(
+    spool: Spool, *, quiet_for: float, now: float | None = None, deliver: Deliver | None = None
+) -> list[dict[str, Any]]:
+    """Close every session whose file has not changed for `quiet_for` seconds, unfinished calls too.
+
+    A session that never sent Stop (the agent was killed, the hook was added mid-session) would
+    otherwise keep its calls here for ever.
+    """
+    now = time.time() if now is None else now
+    delivered: list[dict[str, Any]] = []
+    for path in session_files(spool):
+        try:
+            quiet = now - path.stat().st_mtime
+        except FileNotFoundError:  # a Stop closed it meanwhile
+            continue
+        if quiet >= quiet_for:
+            delivered += close_session(spool, path, reason="stale", at=now, include_unfinished=True, deliver=deliver)
+    return delivered
