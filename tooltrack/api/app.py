@@ -1,0 +1,37 @@
+"""The FastAPI application: task logs in, analytics out."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine
+
+from tooltrack import __version__
+from tooltrack.api.errors import validation_error_handler
+from tooltrack.api.limits import BodySizeLimit
+from tooltrack.api.routes import observability_router, tool_analytics_router
+from tooltrack.api.settings import max_body_bytes
+
+
+def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> FastAPI:
+    """The API on `engine` (default: TOOLTRACK_DATABASE_URL, resolved at the first request).
+
+    The database must be migrated already (`tooltrack serve` and `tooltrack db upgrade` do it).
+    OpenAPI is served at /openapi.json, with the interactive docs at /docs.
+    """
+    app = FastAPI(
+        title="tooltrack",
+        version=__version__,
+        summary="Tool-call analytics for AI coding agents.",
+    )
+    app.state.engine = engine
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body or max_body_bytes())
+    app.include_router(observability_router)
+    app.include_router(tool_analytics_router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,23 @@
+"""`tooltrack serve`: the REST API under uvicorn."""
+
+from __future__ import annotations
+
+import click
+
+from tooltrack.store import describe, make_engine, upgrade
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Upgrade the database (TOOLTRACK_DATABASE_URL, else SQLite) and serve the REST API."""
+    import uvicorn
+
+    from tooltrack.api.app import create_app
+
+    engine = make_engine()
+    click.echo(f"database: {describe(engine)}")
+    upgrade(engine)
+    click.echo(f"API: http://{host}:{port}/docs")
+    uvicorn.run(create_app(engine), host=host, port=port)

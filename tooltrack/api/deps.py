@@ -1,0 +1,83 @@
+"""Dependencies of the routes, as `Annotated` aliases (tests override `get_engine`)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from tooltrack.analytics import MAX_DAYS, AnalyticsService, Filters
+from tooltrack.analytics.filters import DEFAULT_DAYS
+from tooltrack.api.settings import api_token
+from tooltrack.models import MAX_NAME
+from tooltrack.store import TaskLogRepository, shared_engine
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine given to `create_app`, else the one for TOOLTRACK_DATABASE_URL."""
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    return engine if engine is not None else shared_engine()
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_repository(engine: EngineDep) -> TaskLogRepository:
+    return TaskLogRepository(engine)
+
+
+def get_service(engine: EngineDep) -> AnalyticsService:
+    return AnalyticsService(engine)
+
+
+RepositoryDep = Annotated[TaskLogRepository, Depends(get_repository)]
+ServiceDep = Annotated[AnalyticsService, Depends(get_service)]
+
+_bearer = HTTPBearer(auto_error=False, description="Required for writes when TOOLTRACK_API_TOKEN is set.")
+
+
+def require_write_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Writes need `Authorization: Bearer <TOOLTRACK_API_TOKEN>` when that variable is set."""
+    expected = api_token()
+    if expected is None:
+        return
+    given = credentials.credentials if credentials is not None else ""
+    # compare_digest: the time taken does not tell how much of the token was right.
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="a valid bearer token is required to write",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+WriteAuth = Annotated[None, Depends(require_write_token)]
+
+Name = Annotated[str | None, Query(max_length=MAX_NAME)]
+
+
+def get_filters(
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="The last N UTC days, today included.")] = DEFAULT_DAYS,
+    start: Annotated[date | None, Query(description="First UTC day (wins over days).")] = None,
+    end: Annotated[date | None, Query(description="Last UTC day, included.")] = None,
+    workflow_template: Name = None,
+    phase: Name = None,
+    tool: Name = None,
+) -> Filters:
+    try:
+        return Filters(days=days, start=start, end=end, workflow_template=workflow_template, phase=phase, tool=tool)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [dict(error, loc=("query", *(error["loc"] or ("start",)))) for error in exc.errors()]
+        ) from exc
+
+
+FiltersDep = Annotated[Filters, Depends(get_filters)]

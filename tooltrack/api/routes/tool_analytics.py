@@ -1,0 +1,101 @@
+"""`/api/v1/tool-analytics`: the analytics service over HTTP (the specification's four and more)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from tooltrack.analytics import (
+    DailyToolPoint,
+    DrillDown,
+    FailureReport,
+    FilterOptions,
+    LatencyHistogram,
+    RedundancyAlert,
+    RedundancyReport,
+    SequenceReport,
+    SlowCall,
+    Summary,
+)
+from tooltrack.analytics.service import MAX_LIMIT, MAX_OFFSET
+from tooltrack.api.deps import FiltersDep, ServiceDep
+from tooltrack.models import MAX_NAME
+
+router = APIRouter(prefix="/api/v1/tool-analytics", tags=["tool-analytics"])
+
+AdwId = Annotated[str, Path(min_length=1, max_length=MAX_NAME)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+@router.get("/summary")
+def summary(
+    filters: FiltersDep, service: ServiceDep, top_commands: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20
+) -> Summary:
+    """Per tool: count, success rate, mean/p50/p95/max duration; top Bash commands; per template and phase."""
+    return service.summary(filters, top_commands=top_commands)
+
+
+@router.get("/redundancy/{adw_id}")
+def redundancy(adw_id: AdwId, service: ServiceDep) -> RedundancyReport:
+    """Re-reads, re-runs and runs of edits in one workflow run, with the time they wasted."""
+    return service.redundancy(adw_id)
+
+
+@router.get("/sequences")
+def sequences(
+    filters: FiltersDep,
+    service: ServiceDep,
+    min_count: Annotated[int, Query(ge=1, le=1_000_000_000)] = 10,
+    n: Annotated[Literal[2, 3], Query(description="Length of the n-grams.")] = 3,
+    limit: Limit = 100,
+) -> SequenceReport:
+    """The commonest n-grams of tools in call order, and the transition counts for a Sankey."""
+    return service.sequences(filters, n=n, min_count=min_count, limit=limit)
+
+
+@router.get("/failures")
+def failures(
+    filters: FiltersDep,
+    service: ServiceDep,
+    limit: Limit = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> FailureReport:
+    """Failing calls, newest first, and their error kinds with counts."""
+    return service.failures(filters, limit=limit, offset=offset)
+
+
+@router.get("/drilldown/{adw_id}")
+def drilldown(adw_id: AdwId, service: ServiceDep) -> DrillDown:
+    """Every task log and call of one workflow run, in order."""
+    return service.drilldown(adw_id)
+
+
+@router.get("/redundancy-alerts")
+def redundancy_alerts(filters: FiltersDep, service: ServiceDep, limit: Limit = 20) -> list[RedundancyAlert]:
+    """The workflow runs that wasted most time on repeated work in the window."""
+    return service.redundancy_alerts(filters, limit=limit)
+
+
+@router.get("/calls-over-time")
+def calls_over_time(filters: FiltersDep, service: ServiceDep) -> list[DailyToolPoint]:
+    """Per UTC day and tool: calls, failures, failure rate and total duration."""
+    return service.calls_over_time(filters)
+
+
+@router.get("/slowest-calls")
+def slowest_calls(filters: FiltersDep, service: ServiceDep, limit: Limit = 50) -> list[SlowCall]:
+    """The slowest calls in the window."""
+    return service.slowest_calls(filters, limit=limit)
+
+
+@router.get("/latency-histogram")
+def latency_histogram(filters: FiltersDep, service: ServiceDep) -> LatencyHistogram:
+    """The latency distribution (of the `tool` filter, else of every tool)."""
+    return service.latency_histogram(filters)
+
+
+@router.get("/filter-options")
+def filter_options(service: ServiceDep) -> FilterOptions:
+    """The templates, phases and tools present, and the first and last day with data."""
+    return service.filter_options()
