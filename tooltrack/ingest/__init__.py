@@ -1,1 +1,59 @@
-"""Ingest: placeholder while the pipeline is built."""
+"""Ingest: agent logs as they are on disk, into the store, line by line, redacted, once.
+
+Formats, detected per file (`tooltrack.ingest.detect`): tooltrack JSONL (one `TaskLogCreate`
+per line), Claude Code stream-json output, Claude Code session transcripts, and Claude Code
+OpenTelemetry `claude_code.tool_result` events as OTLP JSON.
+
+Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
+
+    ingest_file(engine, path, *, adw_id=None, phase=None, workflow_template=None,
+                format=None, progress=None) -> FileReport
+    ingest_stream(engine, name, stream, *, adw_id=None, phase=None, workflow_template=None,
+                  format=None, total_bytes=None, progress=None) -> FileReport
+
+- `stream` is a binary file object (an open file, `sys.stdin.buffer`, an upload); it is read
+  line by line, so memory does not grow with its size.
+- `progress(done_bytes, total_bytes_or_None)` is called now and then (every few MB, and at the end).
+- `FileReport` has `name`, `format` (detected), `task_logs_stored`, `tool_calls_stored`,
+  `duplicates` (tool calls, and task logs without calls, skipped as already stored; the finer
+  counts are `duplicate_task_logs` and `duplicate_tool_calls`), `rejected` (a list of
+  `RejectedLine(line, reason)`, line numbers from 1; `rejected_count` when there are more than
+  listed), `notes` (remarks that lost nothing), `error` (the whole file could not be read:
+  unknown format, unreadable) and `ok` (no error and nothing rejected).
+
+Secrets are removed by the store's write path (`tooltrack.ingest.redaction`), whatever the way in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tooltrack.ingest.detect import Format, FormatError, detect_format
+from tooltrack.ingest.report import FileReport, Note, RejectedLine
+
+if TYPE_CHECKING:
+    from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
+
+__all__ = [
+    "FileReport",
+    "Format",
+    "FormatError",
+    "Note",
+    "RejectedLine",
+    "detect_format",
+    "expand_paths",
+    "ingest_file",
+    "ingest_stream",
+]
+
+_LAZY = {"ingest_file", "ingest_stream", "expand_paths"}
+
+
+def __getattr__(name: str) -> Any:
+    # The pipeline imports the store, and the store imports `tooltrack.ingest.redaction`:
+    # loading the pipeline only when asked for keeps that import cycle open.
+    if name in _LAZY:
+        from tooltrack.ingest import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'tooltrack.ingest' has no attribute {name!r}")

@@ -6,12 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, func, select
+from sqlalchemy import Connection, Engine, RowMapping, func, or_, select, true
 
 from tooltrack.ingest.redaction import redact_row
 from tooltrack.models import TaskLogCreate, TaskLogWithToolCalls
 from tooltrack.store import derived
-from tooltrack.store.dialects import max_bind_params, upsert_insert
+from tooltrack.store.dialects import max_bind_params, query_components, upsert_insert
 from tooltrack.store.keys import task_log_key
 from tooltrack.store.schema import task_logs
 
@@ -123,6 +123,24 @@ def _ids_for_keys(connection: Connection, keys: Iterable[str]) -> dict[str, int]
         query = select(task_logs.c.log_key, task_logs.c.id).where(task_logs.c.log_key.in_(keys[start : start + step]))
         found.update({key: id_ for key, id_ in connection.execute(query)})
     return found
+
+
+def stored_call_ids(connection: Connection, *, adw_id: str, key_prefix: str | None = None) -> set[str]:
+    """The `call_id`s of the tool calls stored for `adw_id`, or in logs whose key starts with `key_prefix`.
+
+    Ingest uses it so that a file read again (or one that grew, or another file of the same
+    session) stores no call twice. It reads only the rows of one run (the `adw_id` index) and of
+    one session (log keys of a session share a prefix).
+    """
+    q = query_components(connection.dialect.name)
+    element = q.tool_call_elements(task_logs.c.tool_calls).alias("tc")
+    call_id = q.json_text(element, "call_id")
+    condition = task_logs.c.adw_id == adw_id
+    if key_prefix:
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        condition = or_(condition, task_logs.c.log_key.like(escaped + "%", escape="\\"))
+    query = select(call_id).select_from(task_logs).join(element, true()).where(condition, call_id.is_not(None))
+    return {value for (value,) in connection.execute(query)}
 
 
 def _to_model(row: RowMapping) -> TaskLogWithToolCalls:

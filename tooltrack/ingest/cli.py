@@ -1,0 +1,116 @@
+"""`tooltrack ingest PATH...`: store agent logs from files, folders (recursively) or stdin (`-`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tooltrack.ingest.detect import Format
+from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
+from tooltrack.ingest.report import FileReport
+from tooltrack.store import describe, make_engine, upgrade
+
+#: Files smaller than this get no progress bar.
+_BAR_FROM_BYTES = 8 * 1024 * 1024
+_SHOWN_REJECTIONS = 20
+
+
+def _bar_progress(label: str, total: int) -> tuple[Any, Callable[[int, int | None], None]]:
+    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=False, show_percent=True)
+    state = {"done": 0}
+
+    def progress(done: int, _total: int | None) -> None:
+        bar.update(done - state["done"])
+        state["done"] = done
+
+    return bar, progress
+
+
+def _echo_report(report: FileReport) -> None:
+    status = "ok" if report.ok else ("error" if report.error else "rejected lines")
+    click.echo(
+        f"{report.name}\n  format: {report.format or '-'}   task logs stored: {report.task_logs_stored}   "
+        f"tool calls stored: {report.tool_calls_stored}   duplicates skipped: {report.duplicates}   "
+        f"rejected: {report.rejected_count}   [{status}]"
+    )
+    if report.error:
+        click.echo(f"  error: {report.error}")
+    for rejected in report.rejected[:_SHOWN_REJECTIONS]:
+        click.echo(f"  line {rejected.line}: {rejected.reason}")
+    if report.rejected_count > _SHOWN_REJECTIONS:
+        click.echo(f"  ... and {report.rejected_count - _SHOWN_REJECTIONS} more rejected lines")
+    for note in report.notes[:_SHOWN_REJECTIONS]:
+        where = f"line {note.line}" if note.line else "note"
+        click.echo(f"  {where}: {note.message}")
+
+
+def _non_blank(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be blank")
+    return value
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--adw-id", callback=_non_blank, help="adw_id for every task log (default: from the path or session).")
+@click.option("--phase", callback=_non_blank, help="Phase name (default: the agent name from the path, or 'session').")
+@click.option("--workflow-template", callback=_non_blank, help="Workflow template to record on the task logs.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["auto", *[f.value for f in Format]]),
+    default="auto",
+    show_default=True,
+    help="Input format; auto detects it per file.",
+)
+def ingest(
+    paths: tuple[str, ...], adw_id: str | None, phase: str | None, workflow_template: str | None, format_: str
+) -> None:
+    """Store the tool calls in agent log files (files, folders searched recursively, - for stdin).
+
+    Exit status 0 when nothing was rejected; 1 otherwise (the good lines are stored either way).
+    """
+    engine = make_engine()
+    click.echo(f"database: {describe(engine)}", err=True)
+    upgrade(engine)
+    options: dict[str, Any] = {
+        "adw_id": adw_id,
+        "phase": phase,
+        "workflow_template": workflow_template,
+        "format": format_,
+    }
+    reports: list[FileReport] = []
+    for raw in paths:
+        if raw == "-":
+            reports.append(ingest_stream(engine, "-", sys.stdin.buffer, **options))
+            _echo_report(reports[-1])
+            continue
+        if not Path(raw).exists():
+            reports.append(FileReport(name=raw, error="no such file or folder"))
+            _echo_report(reports[-1])
+            continue
+        for path in expand_paths([raw]):
+            size = path.stat().st_size if path.is_file() else 0
+            if size >= _BAR_FROM_BYTES:
+                bar, progress = _bar_progress(path.name, size)
+                with bar:
+                    report = ingest_file(engine, path, progress=progress, **options)
+            else:
+                report = ingest_file(engine, path, **options)
+            reports.append(report)
+            _echo_report(report)
+    total_logs = sum(r.task_logs_stored for r in reports)
+    total_calls = sum(r.tool_calls_stored for r in reports)
+    failed = [r for r in reports if not r.ok]
+    click.echo(
+        f"{len(reports)} file(s): {total_logs} task logs and {total_calls} tool calls stored, "
+        f"{sum(r.duplicates for r in reports)} duplicates skipped, "
+        f"{sum(r.rejected_count for r in reports)} lines rejected, {sum(1 for r in reports if r.error)} unreadable"
+    )
+    engine.dispose()
+    if failed:
+        raise SystemExit(1)

@@ -1,0 +1,61 @@
+"""What a format parser yields, and the options every parser takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from tooltrack.ingest.lines import Line
+from tooltrack.ingest.report import Note, RejectedLine
+from tooltrack.models import TaskLogCreate
+
+#: Phase name when neither the path nor an option gives one.
+DEFAULT_PHASE = "session"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """What the user told us about the file (CLI options or the upload form)."""
+
+    name: str = "-"
+    adw_id: str | None = None
+    phase: str | None = None
+    workflow_template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallScope:
+    """Where already-stored copies of a log's tool calls may be: same adw_id or same session.
+
+    `key_prefix` is the start of the log keys of every task log made from one session
+    (e.g. ``claude:<session id>:``), so a transcript and a stream-json file of the same session
+    find each other's calls even when their adw_ids differ.
+    """
+
+    adw_id: str
+    key_prefix: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogPart:
+    """A task log ready to store. With a `scope`, its calls are first filtered by call_id."""
+
+    log: TaskLogCreate
+    line: int
+    scope: CallScope | None = None
+    plain: TaskLogCreate | None = None
+    """For a log carrying a session's summary (cost, tokens): the same calls without it, stored
+    instead when the summary is already stored (a session file that grew after its result line)."""
+
+
+Item = LogPart | RejectedLine | Note
+Parser = Callable[[Iterator[Line], IngestOptions], Iterator[Item]]
+
+
+def adw_layout(name: str) -> tuple[str, str] | None:
+    """(adw_id, agent name) when `name` is `.../agents/<adw_id>/<agent_name>/<file>.jsonl`."""
+    parts = PurePath(name).parts
+    if len(parts) >= 4 and parts[-4] == "agents" and parts[-1].endswith(".jsonl"):
+        return parts[-3], parts[-2]
+    return None

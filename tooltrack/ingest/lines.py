@@ -1,0 +1,129 @@
+"""Reading a byte stream line by line, in bounded memory, with line numbers and progress.
+
+Memory never depends on the file's size: lines are read one at a time through a 1 MB buffer,
+and a line longer than `MAX_LINE_BYTES` is skipped (and reported) without being held whole.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Final
+
+import orjson
+
+#: Longest line kept: a tool call record is a few hundred bytes, a task log a few megabytes.
+MAX_LINE_BYTES: Final = 64 * 1024 * 1024
+#: How much of the stream format detection looks at.
+HEAD_BYTES: Final = 256 * 1024
+#: Progress is reported after about this many bytes.
+PROGRESS_EVERY: Final = 4 * 1024 * 1024
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of the input, without its line break. `number` counts from 1."""
+
+    number: int
+    data: bytes
+    complete: bool
+    """False for a last line that has no line break (a file cut off while being written)."""
+    too_long: bool = False
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream that returns `head` first and then the rest of `stream`."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._stream.read(len(buffer))
+        if not data:
+            return 0
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def read_head(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
+    """The first bytes of `stream` (for format detection) and a stream that still starts at 0."""
+    head = stream.read(HEAD_BYTES) or b""
+    rest = io.BufferedReader(_Prefixed(head, stream), buffer_size=1024 * 1024)
+    return head, rest  # type: ignore[return-value]
+
+
+class LineReader:
+    """Iterates over the lines of a stream, counting bytes and reporting progress now and then."""
+
+    def __init__(self, stream: BinaryIO, *, total: int | None = None, progress: Progress | None = None) -> None:
+        self._stream = stream
+        self.total = total
+        self.progress = progress
+        self.bytes_read = 0
+        self.lines = 0
+
+    def __iter__(self) -> Iterator[Line]:
+        readline = self._stream.readline
+        next_report = PROGRESS_EVERY
+        number = 0
+        while True:
+            raw = readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                break
+            number += 1
+            self.bytes_read += len(raw)
+            too_long = False
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                too_long = True
+                raw = b""
+                # Skip the rest of the line without keeping it.
+                while True:
+                    chunk = readline(MAX_LINE_BYTES)
+                    self.bytes_read += len(chunk)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+            complete = raw.endswith(b"\n") or too_long
+            data = raw.rstrip(b"\r\n")
+            self.lines = number
+            if self.progress is not None and self.bytes_read >= next_report:
+                self.progress(self.bytes_read, self.total)
+                next_report = self.bytes_read + PROGRESS_EVERY
+            yield Line(number, data, complete, too_long)
+        if self.progress is not None:
+            self.progress(self.bytes_read, self.total)
+
+
+def json_problem(line: Line, exc: Exception | None = None) -> str:
+    """A clear reason for a line that is not valid JSON: wrong encoding, cut off, or malformed."""
+    if line.too_long:
+        return f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: skipped"
+    try:
+        line.data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"not valid UTF-8 (byte {error.start + 1} of the line): the file must be UTF-8 encoded"
+    detail = str(exc) if exc is not None else "not JSON"
+    if not line.complete:
+        return f"truncated last line (no line break at the end of the file): {detail}"
+    return f"malformed JSON: {detail}"
+
+
+def parse_json_line(line: Line) -> object:
+    """The JSON value of `line`; raises ValueError with a clear reason when it is not JSON."""
+    if line.too_long:
+        raise ValueError(json_problem(line))
+    try:
+        return orjson.loads(line.data)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(json_problem(line, exc)) from None

@@ -1,0 +1,263 @@
+"""Format 4: Claude Code OpenTelemetry `claude_code.tool_result` events, exported as OTLP JSON.
+
+Reads both shapes an export takes: one JSON document (`{"resourceLogs": [...]}`, as the OTLP/HTTP
+JSON body or a pretty-printed dump; read whole, up to `MAX_DOCUMENT_BYTES`) or JSON lines with one
+such document per line (the collector's file exporter; streamed). Attribute values arrive as
+strings (`"success": "true"`, `"duration_ms": "12"`) or as OTLP typed values; both are read.
+
+Each session (`session.id`) becomes a task log; `claude_code.api_request` events of the session
+give its cost and tokens. A call's duration is Claude Code's own `duration_ms` ("tool_reported").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+from pydantic import ValidationError
+
+from tooltrack.ingest.claude import KEY_PREFIX
+from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
+from tooltrack.ingest.lines import Line, json_problem
+from tooltrack.ingest.redaction import bound_error
+from tooltrack.ingest.report import RejectedLine
+from tooltrack.ingest.tools import shape, tool_fields
+from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
+
+#: A single (not line-delimited) OTLP document is parsed whole; larger ones are refused.
+MAX_DOCUMENT_BYTES: Final = 512 * 1024 * 1024
+SOURCE: Final = "claude-otel"
+_TOOL_RESULT = {"claude_code.tool_result", "tool_result"}
+_API_REQUEST = {"claude_code.api_request", "api_request"}
+
+
+def attribute_value(value: Any) -> Any:
+    """An OTLP AnyValue as a plain value (strings stay strings: Claude Code sends most as text)."""
+    if not isinstance(value, dict):
+        return value
+    for key in ("stringValue", "intValue", "doubleValue", "boolValue"):
+        if key in value:
+            return value[key]
+    if "arrayValue" in value:
+        return [attribute_value(v) for v in value["arrayValue"].get("values", [])]
+    if "kvlistValue" in value:
+        return {kv.get("key"): attribute_value(kv.get("value")) for kv in value["kvlistValue"].get("values", [])}
+    return None
+
+
+def _attributes(record: dict[str, Any]) -> dict[str, Any]:
+    attrs = record.get("attributes")
+    if not isinstance(attrs, list):
+        return {}
+    return {a.get("key"): attribute_value(a.get("value")) for a in attrs if isinstance(a, dict)}
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _time(record: dict[str, Any], attrs: dict[str, Any]) -> datetime | None:
+    nanos = record.get("timeUnixNano") or record.get("observedTimeUnixNano")
+    if nanos is not None and _number(nanos):
+        return datetime.fromtimestamp(int(nanos) / 1e9, tz=UTC)
+    stamp = attrs.get("event.timestamp")
+    if isinstance(stamp, str):
+        try:
+            return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass(slots=True)
+class _Session:
+    session_id: str
+    line: int
+    calls: list[ToolCallRecord] = field(default_factory=list)
+    cost: float = 0.0
+    tokens: int = 0
+    requests: int = 0
+
+
+def _tool_call(attrs: dict[str, Any], when: datetime | None, session_id: str) -> dict[str, Any]:
+    name = str(attrs.get("tool_name") or "unknown")
+    success = _flag(attrs.get("success"))
+    decision = str(attrs.get("decision") or "")
+    outcome = "ok" if success else ("rejected" if decision == "reject" else "error")
+    parameters: dict[str, Any] = {}
+    raw = attrs.get("tool_parameters")
+    if isinstance(raw, str):
+        try:
+            parameters = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            parameters = {}
+    tool_input = attrs.get("tool_input")
+    if isinstance(tool_input, str):
+        try:
+            tool_input = orjson.loads(tool_input)
+        except orjson.JSONDecodeError:
+            tool_input = None
+    if not isinstance(tool_input, dict):
+        tool_input = {}
+        if isinstance(parameters, dict) and (parameters.get("full_command") or parameters.get("bash_command")):
+            tool_input["command"] = parameters.get("full_command") or parameters.get("bash_command")
+    record: dict[str, Any] = {"tool_name": name, "success": outcome == "ok", "outcome": outcome}
+    record.update(tool_fields(name, tool_input, None))
+    record.pop("exit_code", None)  # OTel does not say; tool_fields assumes a result
+    if name == "Bash" and outcome == "ok" and not tool_input.get("run_in_background"):
+        record["exit_code"] = 0
+    extra = dict(record.get("parameters") or {})
+    if isinstance(parameters, dict):
+        extra.update({k: shape(v) for k, v in parameters.items() if k not in ("full_command", "bash_command")})
+    for key in ("tool_input_size_bytes", "tool_result_size_bytes", "decision_source"):
+        if attrs.get(key) is not None:
+            number = _number(attrs[key])
+            extra[key] = int(number) if number is not None and key.endswith("_bytes") else attrs[key]
+    if extra:
+        record["parameters"] = extra
+    duration = _number(attrs.get("duration_ms"))
+    if duration is not None:
+        record["duration_ms"] = round(duration)
+        record["duration_source"] = "tool_reported"
+    if when is not None:
+        record["timestamp"] = when
+    if outcome != "ok" and isinstance(attrs.get("error"), str) and attrs["error"]:
+        record["error_message"] = bound_error(attrs["error"])
+    call_id = attrs.get("tool_use_id")
+    if not isinstance(call_id, str) or not call_id:
+        basis = f"{session_id}|{attrs.get('event.sequence')}|{attrs.get('event.timestamp')}|{name}"
+        call_id = "otel:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+    record["call_id"] = call_id[:200]
+    if isinstance(attrs.get("prompt.id"), str):
+        record["turn_id"] = attrs["prompt.id"][:200]
+    return record
+
+
+class OtelLog:
+    """Collects tool calls and request costs per session from OTLP documents."""
+
+    def __init__(self, options: IngestOptions) -> None:
+        self.options = options
+        self.sessions: dict[str, _Session] = {}
+
+    def feed(self, line: int, document: Any) -> Iterator[Item]:
+        if not isinstance(document, dict) or not isinstance(document.get("resourceLogs"), list):
+            yield RejectedLine(line, "not an OTLP logs document (no resourceLogs list)")
+            return
+        for resource in document["resourceLogs"]:
+            for scope in (resource or {}).get("scopeLogs") or []:
+                for record in (scope or {}).get("logRecords") or []:
+                    if isinstance(record, dict):
+                        yield from self._record(line, record)
+
+    def _record(self, line: int, record: dict[str, Any]) -> Iterator[Item]:
+        attrs = _attributes(record)
+        body = record.get("body")
+        name = attribute_value(body) if isinstance(body, dict) else None
+        name = name or attrs.get("event.name")
+        if name not in _TOOL_RESULT and name not in _API_REQUEST:
+            return
+        session_id = str(attrs.get("session.id") or "unknown-session")[:150]
+        session = self.sessions.setdefault(session_id, _Session(session_id, line))
+        if name in _API_REQUEST:
+            session.cost += _number(attrs.get("cost_usd")) or 0.0
+            for key in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens"):
+                session.tokens += int(_number(attrs.get(key)) or 0)
+            session.requests += 1
+            return
+        payload = _tool_call(attrs, _time(record, attrs), session_id)
+        try:
+            session.calls.append(ToolCallRecord.model_validate(payload))
+        except ValidationError as exc:
+            yield RejectedLine(line, f"tool_result event {payload.get('call_id')}: {describe_validation_error(exc)}")
+
+    def finish(self) -> Iterator[Item]:
+        for session in self.sessions.values():
+            if not session.calls and not session.requests:
+                continue
+            times = [c.timestamp for c in session.calls if c.timestamp is not None]
+            prefix = f"{KEY_PREFIX}{session.session_id}:"
+            phase = self.options.phase or DEFAULT_PHASE
+            base = {
+                "adw_id": self.options.adw_id or session.session_id,
+                "phase_name": phase,
+                "phase_status": "completed",
+                "workflow_template": self.options.workflow_template,
+                "started_at": min(times) if times else None,
+                "completed_at": max(times) if times else None,
+                "tool_calls": session.calls,
+                "source": SOURCE,
+                "log_message": f"Claude Code session {session.session_id} (OpenTelemetry)",
+                "log_key": f"{prefix}{phase}:part",
+            }
+            summary = hashlib.sha256(f"{session.cost}|{session.tokens}|{session.requests}".encode()).hexdigest()[:16]
+            try:
+                plain = TaskLogCreate.model_validate(base)
+                log = plain.model_copy(
+                    update={
+                        "cost_usd": round(session.cost, 6) if session.requests else None,
+                        "tokens_used": session.tokens if session.requests else None,
+                        "log_key": f"{prefix}{phase}:final:otel-{summary}",
+                    }
+                )
+            except ValidationError as exc:
+                yield RejectedLine(session.line, f"session {session.session_id}: {describe_validation_error(exc)}")
+                continue
+            yield LogPart(log, session.line, CallScope(log.adw_id, prefix), plain=plain)
+
+
+def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
+    """OTLP JSON, one document per line or one (pretty-printed) document for the whole file."""
+    otel = OtelLog(options)
+    first: Line | None = None
+    buffered: list[bytes] = []
+    size = 0
+    whole_document = False
+    for line in lines:
+        if not line.data.strip():
+            continue
+        if first is None:
+            first = line
+            try:
+                document = orjson.loads(line.data)
+            except orjson.JSONDecodeError:
+                whole_document = True
+        if whole_document:
+            size += len(line.data) + 1
+            if size > MAX_DOCUMENT_BYTES:
+                yield RejectedLine(
+                    0, f"an OTLP document over {MAX_DOCUMENT_BYTES // 2**20} MB on many lines: export it as JSON lines"
+                )
+                return
+            buffered.append(line.data)
+            continue
+        try:
+            document = orjson.loads(line.data)
+        except orjson.JSONDecodeError as exc:
+            yield RejectedLine(line.number, json_problem(line, exc))
+            continue
+        yield from otel.feed(line.number, document)
+    if whole_document and first is not None:
+        try:
+            document = orjson.loads(b"\n".join(buffered))
+        except orjson.JSONDecodeError as exc:
+            yield RejectedLine(first.number, f"malformed OTLP JSON document: {exc}")
+            return
+        yield from otel.feed(first.number, document)
+    yield from otel.finish()

@@ -1,0 +1,265 @@
+"""The streaming ingest pipeline: read, detect, parse, dedupe, store, report.
+
+A reader (the caller's thread) parses lines into task logs while a writer thread stores the
+previous batch, so parsing in Python and storing in the database overlap. At most two batches
+wait between them, so memory does not grow with the file. Each batch is its own transaction:
+what was stored stays stored if a later line or batch fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from tooltrack.ingest import otel, stream_json, tooltrack_jsonl, transcript
+from tooltrack.ingest.detect import Format, FormatError, detect_format
+from tooltrack.ingest.items import IngestOptions, LogPart, Parser
+from tooltrack.ingest.lines import LineReader, Progress, read_head
+from tooltrack.ingest.report import FileReport, Note, RejectedLine
+from tooltrack.models import TaskLogCreate
+from tooltrack.store.bulk import bulk_write_task_logs
+from tooltrack.store.repository import StoreResult, stored_call_ids, write_task_logs
+from tooltrack.store.schema import task_logs
+
+#: Task logs per transaction, and a cap on the tool calls they hold.
+BATCH_LOGS: Final = 1000
+BATCH_CALLS: Final = 100_000
+#: File names a folder search picks up.
+LOG_SUFFIXES: Final = (".jsonl", ".json", ".ndjson")
+
+PARSERS: Final[dict[Format, Parser]] = {
+    Format.TOOLTRACK: tooltrack_jsonl.parse,
+    Format.STREAM_JSON: stream_json.parse,
+    Format.TRANSCRIPT: transcript.parse,
+    Format.OTEL: otel.parse,
+}
+
+
+def _db_reason(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return "the database refused it: " + (str(orig).strip().splitlines() or ["?"])[0][:300]
+
+
+class _Writer:
+    """Stores batches of task logs on its own thread and counts what happened in the report."""
+
+    def __init__(self, engine: Engine, report: FileReport) -> None:
+        self.engine = engine
+        self.report = report
+        self.rejections: list[RejectedLine] = []
+        self.known: dict[tuple[str, str], set[str]] = {}
+        self.error: BaseException | None = None
+        self._jobs: queue.Queue[list[LogPart] | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, name="tooltrack-ingest-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, batch: list[LogPart]) -> None:
+        if self.error is not None:
+            raise self.error
+        self._jobs.put(batch)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while (batch := self._jobs.get()) is not None:
+            if self.error is not None:
+                continue  # drain the queue so the reader never blocks
+            try:
+                plain = [part for part in batch if part.scope is None]
+                if plain:
+                    self._write_plain(plain)
+                for part in batch:
+                    if part.scope is not None:
+                        self._write_scoped(part)
+            except BaseException as exc:  # handed to the reader thread, which raises it
+                self.error = exc
+
+    def _count(self, log: TaskLogCreate, result: StoreResult) -> None:
+        calls = len(log.tool_calls)
+        if result.created:
+            self.report.task_logs_stored += 1
+            self.report.tool_calls_stored += calls
+        else:
+            self.report.duplicate_task_logs += 1
+            self.report.duplicate_tool_calls += calls
+            if not calls:
+                self.report.duplicate_empty_task_logs += 1
+
+    def _write_plain(self, parts: list[LogPart]) -> None:
+        logs = [part.log for part in parts]
+        try:
+            with self.engine.begin() as connection:
+                results = bulk_write_task_logs(connection, logs)
+        except (DBAPIError, StatementError):
+            # One bad log must not lose the others: store them one by one, reject the bad one.
+            for part in parts:
+                self._write_one(part.log, part.line)
+            return
+        for log, result in zip(logs, results, strict=True):
+            self._count(log, result)
+
+    def _write_one(self, log: TaskLogCreate, line: int) -> None:
+        try:
+            with self.engine.begin() as connection:
+                result = write_task_logs(connection, [log])[0]
+        except (DBAPIError, StatementError) as exc:
+            self.rejections.append(RejectedLine(line, _db_reason(exc)))
+            return
+        self._count(log, result)
+
+    def _write_scoped(self, part: LogPart) -> None:
+        """A session's calls: store only those whose call_id is not stored yet for its run or session."""
+        scope = part.scope
+        assert scope is not None
+        scope_key = (scope.adw_id, scope.key_prefix)
+        log = part.log
+        with self.engine.begin() as connection:
+            known = self.known.get(scope_key)
+            if known is None:
+                known = self.known[scope_key] = stored_call_ids(
+                    connection, adw_id=scope.adw_id, key_prefix=scope.key_prefix
+                )
+            new, seen = [], set()
+            for call in log.tool_calls:
+                if call.call_id is None or (call.call_id not in known and call.call_id not in seen):
+                    new.append(call)
+                    if call.call_id is not None:
+                        seen.add(call.call_id)
+            self.report.duplicate_tool_calls += len(log.tool_calls) - len(new)
+            summary_stored = (
+                part.plain is not None
+                and connection.execute(select(task_logs.c.id).where(task_logs.c.log_key == log.log_key)).first()
+            )
+            if part.plain is None or summary_stored:
+                if summary_stored and not new:
+                    self.report.duplicate_task_logs += 1
+                    self.report.duplicate_empty_task_logs += 1
+                if not new:
+                    return
+                base = part.plain or log
+                ids = "\n".join(sorted(c.call_id or "" for c in new))
+                digest = hashlib.sha256(ids.encode()).hexdigest()[:32]
+                log = base.model_copy(
+                    update={"tool_calls": new, "log_key": f"{scope.key_prefix}{base.phase_name}:part:{digest}"}
+                )
+            else:
+                log = log.model_copy(update={"tool_calls": new})
+            result = write_task_logs(connection, [log])[0]
+        self._count(log, result)
+        known.update(seen)
+
+
+def _stream_parts(items: Iterable[LogPart | RejectedLine | Note], report: FileReport, writer: _Writer) -> None:
+    batch: list[LogPart] = []
+    calls = 0
+    for item in items:
+        if isinstance(item, LogPart):
+            batch.append(item)
+            calls += len(item.log.tool_calls)
+            if len(batch) >= BATCH_LOGS or calls >= BATCH_CALLS:
+                writer.put(batch)
+                batch, calls = [], 0
+        elif isinstance(item, RejectedLine):
+            report.reject(item.line, item.reason)
+        else:
+            report.note(item.line, item.message)
+    if batch:
+        writer.put(batch)
+
+
+def ingest_stream(
+    engine: Engine,
+    name: str,
+    stream: BinaryIO,
+    *,
+    adw_id: str | None = None,
+    phase: str | None = None,
+    workflow_template: str | None = None,
+    format: Format | str | None = None,
+    total_bytes: int | None = None,
+    progress: Progress | None = None,
+) -> FileReport:
+    """Ingest one stream of log lines named `name` (a path, an upload's file name, or "-")."""
+    report = FileReport(name=name)
+    options = IngestOptions(name=name, adw_id=adw_id, phase=phase, workflow_template=workflow_template)
+    head, rest = read_head(stream)
+    try:
+        found = Format(format) if format and format != "auto" else detect_format(head, name)
+    except (FormatError, ValueError) as exc:
+        report.error = str(exc)
+        return report
+    if found is None:
+        report.format = "empty"
+        report.note(0, "empty file: nothing to ingest")
+        return report
+    report.format = found.value
+    parser = PARSERS.get(found)
+    if parser is None:
+        report.error = (
+            "Claude Code hook payloads are recorded live by `tooltrack hook`; "
+            "ingest reads tooltrack JSONL, stream-json, transcripts and OTLP JSON"
+        )
+        return report
+    reader = LineReader(rest, total=total_bytes, progress=progress)
+    writer = _Writer(engine, report)
+    try:
+        _stream_parts(parser(iter(reader), options), report, writer)
+    finally:
+        writer.close()
+    for rejection in writer.rejections:
+        report.reject(rejection.line, rejection.reason)
+    report.rejected.sort(key=lambda r: r.line)
+    report.lines = reader.lines
+    report.bytes_read = reader.bytes_read
+    return report
+
+
+def ingest_file(
+    engine: Engine,
+    path: str | Path,
+    *,
+    adw_id: str | None = None,
+    phase: str | None = None,
+    workflow_template: str | None = None,
+    format: Format | str | None = None,
+    progress: Progress | None = None,
+) -> FileReport:
+    """Ingest one file; a file that cannot be opened gives a report with `error` set."""
+    path = Path(path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        return FileReport(name=str(path), error=f"cannot open: {exc.strerror or exc}")
+    with handle:
+        return ingest_stream(
+            engine,
+            str(path),
+            handle,  # type: ignore[arg-type]
+            adw_id=adw_id,
+            phase=phase,
+            workflow_template=workflow_template,
+            format=format,
+            total_bytes=path.stat().st_size,
+            progress=progress,
+        )
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files named, and the log files (.jsonl, .json, .ndjson) in folders named, recursively."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in LOG_SUFFIXES)
+        else:
+            yield path
