@@ -75,3 +75,47 @@ def postgresql_only(engine: Engine) -> Iterator[Engine]:
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
     yield engine
+
+
+class LiveAPI:
+    """The real API app served by uvicorn on 127.0.0.1 in a thread of this process."""
+
+    def __init__(self, engine: Engine, *, max_body: int | None = None) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        from tooltrack.api.app import create_app
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(engine, max_body=max_body), host="127.0.0.1", port=self.port, log_level="critical",
+            access_log=False, lifespan="off",
+        )  # fmt: skip
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveAPI:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the API did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def live_api(engine: Engine) -> Iterator[LiveAPI]:
+    with LiveAPI(engine) as api:
+        yield api
