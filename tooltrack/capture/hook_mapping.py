@@ -77,7 +77,7 @@ def bounded_parameters(tool_input: Any) -> dict[str, Any] | None:
     params = _bounded(tool_input)
     if len(json.dumps(params, default=str)) > MAX_PARAMETERS_JSON:
         # Still too big (many long values): keep the keys and a short prefix of each value.
-        params = {k: _text(json.dumps(v, default=str), 200) for k, v in list(params.items())[:50]}
+        params = {k: _text(json.dumps(v, default=str), 120) for k, v in list(params.items())[:50]}
     return params
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 import shlex
 import subprocess
@@ -47,11 +48,17 @@ def _error_text(exc: BaseException) -> str:
     return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:MAX_TEXT]
 
 
+def _safe_text(value: Any, limit: int = 2000) -> str:
+    """`str(value)`, or something describing it when even that fails."""
+    try:
+        return str(value)[:limit]
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
+
+
 def _jsonable(value: Any) -> Any:
     """A JSON-safe copy of a parameter value (objects become their string form)."""
-    import json
-
-    return json.loads(json.dumps(value, default=str))
+    return json.loads(json.dumps(value, default=_safe_text))
 
 
 def clean_tool_call(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,18 +79,18 @@ def clean_tool_call(raw: Mapping[str, Any]) -> dict[str, Any]:
     parameters = dict(parameters or {})
     invalid: dict[str, str] = {}
     if "parameters" in data and not isinstance(data["parameters"], Mapping):
-        invalid["parameters"] = str(data.pop("parameters"))[:2000]
+        invalid["parameters"] = _safe_text(data.pop("parameters"))
     for key in [k for k in data if k not in RECORD_FIELDS]:
         parameters[str(key)] = data.pop(key)
     if isinstance(first_error, ValidationError):
         for error in first_error.errors():
             name = error["loc"][0] if error["loc"] else None
             if isinstance(name, str) and name in data and name != "parameters":
-                invalid[name] = str(data.pop(name))[:2000]
+                invalid[name] = _safe_text(data.pop(name))
     if not isinstance(data.get("tool_name"), str) or not data["tool_name"].strip():
         data["tool_name"] = "unknown"
     if not isinstance(data.get("success"), bool):
-        data["success"] = bool(data.get("success")) if "success" in data else False
+        data["success"] = False  # unknown is not a success; the given value is in invalid_fields
     if invalid:
         parameters["invalid_fields"] = invalid
     data["parameters"] = _jsonable(parameters) if parameters else None
@@ -93,8 +100,8 @@ def clean_tool_call(raw: Mapping[str, Any]) -> dict[str, Any]:
         return ToolCallRecord.model_validate(data).model_dump(mode="json", exclude_none=True)
     except ValidationError as exc:  # e.g. a bad value pydantic coerced past the first look
         logger.warning("tool call %r reduced to its essentials: %s", data["tool_name"], describe_validation_error(exc))
-        essentials = {"tool_name": str(data["tool_name"])[:200] or "unknown", "success": bool(data["success"])}
-        essentials["parameters"] = _jsonable({"invalid_fields": {k: str(v)[:2000] for k, v in raw.items()}})
+        essentials = {"tool_name": _safe_text(data["tool_name"], 200) or "unknown", "success": data["success"]}
+        essentials["parameters"] = _jsonable({"invalid_fields": {str(k): _safe_text(v) for k, v in raw.items()}})
         return ToolCallRecord.model_validate(essentials).model_dump(mode="json", exclude_none=True)
 
 
