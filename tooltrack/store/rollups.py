@@ -60,6 +60,8 @@ SEQUENCE_LENGTHS: Final = (2, 3)
 MAX_ERROR_MESSAGE: Final = 2_000
 #: Task logs read per round by `rebuild` (about 200 K calls at 100 calls a log).
 REBUILD_BATCH: Final = 2_000
+#: Counter rows a rebuild holds in memory before writing them (a few hundred bytes each).
+REBUILD_MAX_KEYS: Final = 2_000_000
 
 
 def _group_columns() -> list[Column[Any]]:
@@ -172,6 +174,7 @@ Index("idx_log_redundancy_adw_id", log_redundancy.c.adw_id)
 #: Every table this module maintains, in the order they are written.
 TABLES: Final = (tool_daily, latency_daily, command_daily, sequence_daily, failed_calls, slow_calls, log_redundancy)
 
+_KEY_NAMES: Final = {t.name: tuple(c.name for c in t.primary_key.columns) for t in TABLES}
 _COUNTER_NAMES: Final = ("calls", "failures", "cancelled", "timed_calls", "total_duration_ms", "max_duration_ms")
 _SEQUENCE_NAMES: Final = ("occurrences", "successes", "timed", "total_duration_ms")
 
@@ -268,10 +271,20 @@ class RollupBatch:
                     agg[2] += 1
                     agg[3] += sum(window)  # type: ignore[arg-type]
 
+    @property
+    def keys(self) -> int:
+        """How many counter rows the batch holds (what a rebuild watches to bound its memory)."""
+        return len(self.tools) + len(self.commands) + len(self.latency) + len(self.sequences)
+
     def write(self, connection: Connection) -> None:
         """Add this batch to the rollups on `connection` (inside the caller's transaction)."""
+        self.write_counters(connection)
+        self.write_rows(connection)
+
+    def write_counters(self, connection: Connection) -> None:
+        """Add the counters to their tables, then forget them."""
         dialect = connection.dialect.name
-        _upsert_counters(connection, dialect, tool_daily, ("tool_name",), self.tools)
+        _upsert_counters(connection, dialect, tool_daily, self.tools)
         _upsert(
             connection,
             dialect,
@@ -279,7 +292,7 @@ class RollupBatch:
             [_key_row(latency_daily, key) | {"calls": calls} for key, calls in sorted(self.latency.items())],
             added=("calls",),
         )
-        _upsert_counters(connection, dialect, command_daily, ("command",), self.commands)
+        _upsert_counters(connection, dialect, command_daily, self.commands)
         _upsert(
             connection,
             dialect,
@@ -290,10 +303,15 @@ class RollupBatch:
             ],
             added=_SEQUENCE_NAMES,
         )
+        self.tools, self.commands, self.latency, self.sequences = {}, {}, {}, {}
+
+    def write_rows(self, connection: Connection) -> None:
+        """Insert the per-call and per-log rows, then forget them."""
         # Rows keyed by a task log that was just inserted: nobody else can hold them.
         for table, rows in ((failed_calls, self.failed), (slow_calls, self.slow), (log_redundancy, self.redundancy)):
             if rows:
                 connection.execute(table.insert(), rows)
+        self.failed, self.slow, self.redundancy = [], [], []
 
 
 def _count(
@@ -315,14 +333,13 @@ def _count(
 
 
 def _key_row(table: Table, key: tuple[Any, ...]) -> dict[str, Any]:
-    return dict(zip([c.name for c in table.primary_key.columns], key, strict=True))
+    return dict(zip(_KEY_NAMES[table.name], key, strict=True))
 
 
 def _upsert_counters(
     connection: Connection,
     dialect: str,
     table: Table,
-    extra_key: tuple[str, ...],
     aggregates: dict[tuple[Any, ...], list[int]],
 ) -> None:
     rows = []
@@ -379,25 +396,30 @@ def rebuild(connection: Connection) -> None:
         task_logs.c.tool_calls,
     ).order_by(task_logs.c.id)
     last_id = 0
+    # One batch across rounds: counters of the same day and group add up in memory, so far fewer
+    # rows are upserted than when every round writes its own (task logs come in id order, not by day).
+    batch = RollupBatch()
     while True:
         rows = connection.execute(query.where(task_logs.c.id > last_id).limit(REBUILD_BATCH)).all()
         if not rows:
+            batch.write(connection)
             return
-        on_insert(
-            connection,
-            [
-                derived.InsertedLog(
-                    id=row.id,
-                    adw_id=row.adw_id,
-                    workflow_template=row.workflow_template,
-                    phase_name=row.phase_name,
-                    started_at=row.started_at,
-                    created_at=row.created_at,
-                    tool_calls=row.tool_calls or [],
-                )
-                for row in rows
-            ],
-        )
+        for log in (
+            derived.InsertedLog(
+                id=row.id,
+                adw_id=row.adw_id,
+                workflow_template=row.workflow_template,
+                phase_name=row.phase_name,
+                started_at=row.started_at,
+                created_at=row.created_at,
+                tool_calls=row.tool_calls or [],
+            )
+            for row in rows
+        ):
+            batch.add(log)
+        batch.write_rows(connection)
+        if batch.keys > REBUILD_MAX_KEYS:
+            batch.write_counters(connection)
         last_id = rows[-1].id
 
 

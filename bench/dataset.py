@@ -1,0 +1,222 @@
+"""The benchmark data set: a PostgreSQL database `tooltrack_bench` with 100 K task logs x 100 calls.
+
+Built once, then reused by every benchmark (`ensure_dataset()` returns its URL): a marker table
+records the parameters it was built with, and a database built with other parameters, or whose
+build did not finish, is dropped and built again.
+
+The mix is shaped on the demo data (tooltrack.demo): five workflow templates, their phases, the
+tool mix of each phase, log-normal latencies per tool, realistic Bash commands and errors, parallel
+calls sharing a turn, files read again. Task logs are spread over the last 60 days (so 7 days hold
+about 1.2 M calls, as in DESIGN.md's measurements). One run, `bench-big-run`, has 100 task logs
+of 100 calls (10 K calls) for the redundancy figure. Rows go in with COPY; then
+`tooltrack rollups rebuild` computes the rollups from task_logs, as it would for an upgraded database.
+
+    python bench/dataset.py            # build (or report) the data set
+    python bench/dataset.py --rebuild  # drop it and build it again
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tooltrack.demo import COMMANDS, ERRORS, FAILURE_RATE, FILES, LATENCY, TEMPLATES, TOOL_MIX
+from tooltrack.store import derived, make_engine, upgrade
+
+SERVER_ENV = "TOOLTRACK_BENCH_SERVER_URL"
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DATABASE = "tooltrack_bench"
+LOGS = int(os.environ.get("TOOLTRACK_BENCH_LOGS") or 100_000)
+CALLS_PER_LOG = 100
+DAYS = 60
+BIG_RUN = "bench-big-run"
+BIG_RUN_LOGS = 100
+SEED = 20261125
+
+_COLUMNS = (
+    "adw_id", "issue_number", "workflow_template", "phase_name", "phase_number", "phase_status",
+    "log_message", "error_message", "started_at", "completed_at", "duration_seconds", "tokens_used",
+    "cost_usd", "tool_calls", "log_key", "source", "created_at", "captured_at",
+)  # fmt: skip
+
+
+def server_url() -> str:
+    return os.environ.get(SERVER_ENV) or DEFAULT_SERVER
+
+
+def dataset_url() -> str:
+    return make_url(server_url()).set(database=DATABASE).render_as_string(hide_password=False)
+
+
+def _parameters() -> str:
+    return orjson.dumps({"logs": LOGS, "calls": CALLS_PER_LOG, "days": DAYS, "seed": SEED, "v": 1}).decode()
+
+
+def _ready() -> bool:
+    admin = create_engine(server_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE}).first()
+    finally:
+        admin.dispose()
+    if not exists:
+        return False
+    engine = create_engine(dataset_url())
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT parameters, complete FROM bench_meta")).first()
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+    return row is not None and row.parameters == _parameters() and row.complete
+
+
+class _Generator:
+    """Fast generation of realistic calls: choices precomputed per phase, JSON by orjson."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.mix = {phase: (list(m), list(m.values())) for phase, m in TOOL_MIX.items()}
+
+    def calls(self, phase: str, start: datetime, count: int) -> tuple[list[dict[str, Any]], int]:
+        rng = self.rng
+        tools, weights = self.mix[phase]
+        names = rng.choices(tools, weights, k=count)
+        calls: list[dict[str, Any]] = []
+        clock = start
+        recent: list[str] = []
+        turn = 0
+        total_ms = 0
+        for index, tool in enumerate(names):
+            if index == 0 or rng.random() > 0.15:  # 15 % of calls run in parallel with the previous one
+                turn += 1
+            median, spread = LATENCY.get(tool, (200, 0.8))
+            success = rng.random() >= FAILURE_RATE.get(tool, 0.0)
+            call: dict[str, Any] = {"tool_name": tool, "success": success, "turn_id": f"t{turn}"}
+            if tool == "Bash":
+                command, typical = rng.choice(COMMANDS)
+                duration = max(5, int(rng.lognormvariate(0, 0.5) * typical))
+                call["command"] = command
+                call["exit_code"] = 0 if success else 1
+            else:
+                duration = max(1, int(rng.lognormvariate(0, spread) * median))
+                if tool == "Read":
+                    path = rng.choice(recent) if recent and rng.random() < 0.33 else rng.choice(FILES)
+                    recent.append(path)
+                    call["file_path"] = path
+                elif tool in ("Edit", "MultiEdit", "Write"):
+                    call["file_path"] = rng.choice(FILES)
+                elif tool in ("Grep", "Glob"):
+                    call["pattern"] = "def export"
+            if rng.random() < 0.02:
+                call["duration_ms"] = None  # imported without timing
+            else:
+                call["duration_ms"] = duration
+                total_ms += duration
+            if not success:
+                call["error_message"] = rng.choice(ERRORS.get(tool, ["Tool failed"]))
+                call["outcome"] = "error"
+            else:
+                call["outcome"] = "ok"
+            call["timestamp"] = clock.isoformat()
+            clock += timedelta(milliseconds=duration + 50)
+            calls.append({k: v for k, v in call.items() if v is not None})
+        return calls, total_ms
+
+
+def _rows(generator: _Generator, now: datetime) -> Any:
+    rng = generator.rng
+    templates = list(TEMPLATES)
+    made = 0
+    run = 0
+    while made < LOGS:
+        big = run == 0
+        template = "adw_sdlc" if big else rng.choice(templates)
+        phases = TEMPLATES[template]
+        count = BIG_RUN_LOGS if big else len(phases)
+        adw_id = BIG_RUN if big else f"bench{run:07d}"
+        start = now - timedelta(seconds=rng.uniform(60, DAYS * 86_400))
+        for number in range(1, count + 1):
+            if made >= LOGS:
+                return
+            phase = phases[(number - 1) % len(phases)]
+            calls, total_ms = generator.calls(phase, start, CALLS_PER_LOG)
+            end = start + timedelta(milliseconds=total_ms + 50 * CALLS_PER_LOG)
+            failed = rng.random() < 0.05
+            created = end + timedelta(seconds=1)
+            yield (
+                adw_id, rng.randint(1, 500), template, phase, number, "failed" if failed else "completed",
+                f"{phase} phase {'failed' if failed else 'completed'}", "phase failed" if failed else None,
+                start, end, (end - start).total_seconds(), rng.randint(1_000, 200_000), round(rng.uniform(0.01, 3), 4),
+                orjson.dumps(calls).decode(), f"bench:{adw_id}:{number}", "bench", created, created,
+            )  # fmt: skip
+            made += 1
+            start = end + timedelta(seconds=5)
+        run += 1
+
+
+def build() -> None:
+    """Drop and build the data set: COPY the task logs, rebuild the rollups, ANALYZE."""
+    admin = create_engine(server_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+    admin.dispose()
+    engine = make_engine(dataset_url())
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE bench_meta (parameters text, complete boolean)"))
+        connection.execute(text("INSERT INTO bench_meta VALUES (:p, false)"), {"p": _parameters()})
+
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    generator = _Generator(SEED)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY task_logs ({', '.join(_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for index, row in enumerate(_rows(generator, now), start=1):
+                copy.write_row(row)
+                if index % 10_000 == 0:
+                    print(f"  copied {index} task logs ({time.perf_counter() - started:.0f} s)", flush=True)
+        raw.commit()
+    finally:
+        raw.close()
+    print(f"COPY of {LOGS} task logs x {CALLS_PER_LOG} calls: {time.perf_counter() - started:.1f} s", flush=True)
+
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        derived.rebuild_all(connection)
+    print(f"rollups rebuild: {time.perf_counter() - started:.1f} s", flush=True)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE bench_meta SET complete = true"))
+    engine.dispose()
+
+
+def ensure_dataset(*, rebuild: bool = False) -> str:
+    """The URL of the benchmark database, building it first when it is missing or stale."""
+    if rebuild or not _ready():
+        print(f"building {DATABASE}: {LOGS} task logs x {CALLS_PER_LOG} calls (once; later runs reuse it)", flush=True)
+        build()
+    return dataset_url()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rebuild", action="store_true", help="drop the data set and build it again")
+    args = parser.parse_args()
+    url = ensure_dataset(rebuild=args.rebuild)
+    print(f"data set ready: {make_url(url).render_as_string(hide_password=True)}")
+    sys.exit(0)
