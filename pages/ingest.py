@@ -23,11 +23,14 @@ max_mb = st.get_option("server.maxUploadSize")
 
 with st.form("ingest_form", clear_on_submit=True):
     uploads = st.file_uploader(f"Log files (up to {max_mb} MB each)", accept_multiple_files=True, key="ingest_files")
-    columns = st.columns(2)
-    adw_id = columns[0].text_input(
-        "adw_id for files that do not carry one", max_chars=MAX_NAME, help="Optional. Stream-json output has none."
+    st.caption(
+        "Optional: set on every task log of these files (Claude Code's own output has no adw_id, phase or "
+        "template; values inside tooltrack JSONL are replaced)."
     )
-    phase = columns[1].text_input("Phase for files that do not carry one", max_chars=MAX_NAME, help="Optional.")
+    columns = st.columns(3)
+    adw_id = columns[0].text_input("adw_id", max_chars=MAX_NAME)
+    phase = columns[1].text_input("Phase", max_chars=MAX_NAME)
+    template = columns[2].text_input("Workflow template", max_chars=MAX_NAME)
     submitted = st.form_submit_button("Ingest", type="primary")
 
 if submitted:
@@ -44,6 +47,7 @@ if submitted:
             uploads,
             adw_id=adw_id.strip() or None,
             phase=phase.strip() or None,
+            workflow_template=template.strip() or None,
             progress=progress,
         )
         for bar in bars.values():

@@ -89,8 +89,9 @@ class FilterState:
         names: dict[str, str | None] = {}
         for key in ("template", "phase", "tool"):
             value = params.get(key)
-            if value is not None and not 0 < len(value) <= MAX_NAME:
-                problems.append(f"{key} must be 1 to {MAX_NAME} characters long")
+            # "" is a real value: the template of task logs that have none.
+            if value is not None and len(value) > MAX_NAME:
+                problems.append(f"{key} must be at most {MAX_NAME} characters long")
                 value = None
             names[key] = value
         return replace(state, **names), problems

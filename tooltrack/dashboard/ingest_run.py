@@ -52,6 +52,7 @@ def ingest_uploads(
     *,
     adw_id: str | None = None,
     phase: str | None = None,
+    workflow_template: str | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> list[IngestOutcome]:
     """Ingest each upload with `tooltrack.ingest.ingest_stream`; `progress(name, share)` as it goes."""
@@ -68,7 +69,16 @@ def ingest_uploads(
 
         try:
             stream: BinaryIO = upload  # type: ignore[assignment]
-            report = ingest_stream(engine, upload.name, stream, adw_id=adw_id, phase=phase, progress=on_progress)
+            report = ingest_stream(
+                engine,
+                upload.name,
+                stream,
+                adw_id=adw_id,
+                phase=phase,
+                workflow_template=workflow_template,
+                total_bytes=size,
+                progress=on_progress,
+            )
         except Exception as exc:  # report it and go on with the next file (never a traceback)
             outcomes.append(
                 IngestOutcome(
