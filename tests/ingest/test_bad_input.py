@@ -120,7 +120,9 @@ def test_batches_of_a_moderate_file(engine: Engine, write_lines, monkeypatch: py
     lines = [payload(f"run-{i}", bash(f"echo {i}"), bash("ls")) for i in range(1500)]
     lines.insert(700, b"oops")
     progress: list[tuple[int, int | None]] = []
-    report = ingest_file(engine, write_lines("many.jsonl", lines), progress=lambda done, total: progress.append((done, total)))
+    report = ingest_file(
+        engine, write_lines("many.jsonl", lines), progress=lambda done, total: progress.append((done, total))
+    )
     assert (report.task_logs_stored, report.tool_calls_stored) == (1500, 3000)
     assert [r.line for r in report.rejected] == [701]
     assert len(stored_calls(engine)) == 3000

@@ -153,7 +153,11 @@ def test_stream_json_durations_and_parents(engine: Engine, fixtures_dir: Path) -
 
 
 def test_transcript_details(engine: Engine, fixtures_dir: Path) -> None:
-    for name in ("sidechain_integrated.jsonl", "spotter-tool_heavy-v2.1.38.jsonl", "spotter-errors-hooks-v2.1.39.jsonl"):
+    for name in (
+        "sidechain_integrated.jsonl",
+        "spotter-tool_heavy-v2.1.38.jsonl",
+        "spotter-errors-hooks-v2.1.39.jsonl",
+    ):
         ingest_file(engine, fixtures_dir / "claude-transcripts" / name)
     calls = _by_id(engine)
     task = calls["toolu_01JA2mLseQCAW3MdwPE4qWEk"]

@@ -24,13 +24,19 @@ CASES: dict[str, tuple[str, str]] = {
     "bearer": ("curl -H 'Authorization: Bearer abcDEF123456ghij' https://api.example.com", "abcDEF123456ghij"),
     "authorization": ("http GET api.example.com Authorization:xyzzy-opaque-987", "xyzzy-opaque-987"),
     "anthropic_openai": ("claude --key sk-ant-api03-AbCdEfGhIjKlMnOpQrSt", "sk-ant-api03-AbCdEfGhIjKlMnOpQrSt"),
-    "github": ("gh auth login --with-token ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+    "github": (
+        "gh auth login --with-token ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    ),
     "gitlab": ("glab auth glpat-abcdefghij0123456789", "glpat-abcdefghij0123456789"),
     "slack": ("post xoxb-123456789012-abcdefABCDEF to channel", "xoxb-123456789012-abcdefABCDEF"),
     "aws_access_key": ("aws s3 ls # key AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
     "google_api_key": ("maps?key=AIzaSyA1234567890abcdefghijklmnopqrstuv", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
     "stripe": ("stripe charge sk_live_abcdefghijklmnop1234", "sk_live_abcdefghijklmnop1234"),
-    "npm": ("npm config set //registry/:_authToken npm_abcdefghijklmnopqrstuvwxyz0123456789", "npm_abcdefghijklmnopqrstuvwxyz0123456789"),
+    "npm": (
+        "npm config set //registry/:_authToken npm_abcdefghijklmnopqrstuvwxyz0123456789",
+        "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+    ),
     "jwt": (
         "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9P",
         "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9P",
@@ -73,7 +79,9 @@ def _log_with(secret_text: str) -> TaskLogCreate:
             ToolCallRecord(tool_name="WebFetch", success=True, url=f"https://x.example.com/?q={secret_text}"),
             ToolCallRecord(tool_name="Grep", success=True, pattern=secret_text, file_path=secret_text),
             ToolCallRecord(
-                tool_name="mcp__db__query", success=True, parameters={"sql": secret_text, "nested": [{"v": secret_text}]}
+                tool_name="mcp__db__query",
+                success=True,
+                parameters={"sql": secret_text, "nested": [{"v": secret_text}]},
             ),
         ],
     )
@@ -117,7 +125,10 @@ def test_transcript_secrets_are_redacted(engine: Engine, write_lines) -> None:  
                     "type": "tool_use",
                     "id": "toolu_1",
                     "name": "Bash",
-                    "input": {"command": "curl -u admin:pa55word https://h.example.com", "env": "API_TOKEN=t0k3n-value"},
+                    "input": {
+                        "command": "curl -u admin:pa55word https://h.example.com",
+                        "env": "API_TOKEN=t0k3n-value",
+                    },
                 }
             ],
         },
@@ -128,7 +139,14 @@ def test_transcript_secrets_are_redacted(engine: Engine, write_lines) -> None:  
         "timestamp": "2026-01-01T00:00:01Z",
         "message": {
             "role": "user",
-            "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "is_error": True, "content": "Exit code 22\nAuthorization: Bearer leakedtoken123"}],
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_1",
+                    "is_error": True,
+                    "content": "Exit code 22\nAuthorization: Bearer leakedtoken123",
+                }
+            ],
         },
     }
     ingest_stream(engine, "t.jsonl", io.BytesIO(orjson.dumps(use) + b"\n" + orjson.dumps(result) + b"\n"))
