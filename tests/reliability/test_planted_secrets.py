@@ -58,14 +58,11 @@ def _stream_json_file() -> bytes:
             ("Grep", {"pattern": secret_text, "path": "."}),
             ("mcp__vault__get", {"query": secret_text}),
         ][n % 4]
-        lines.append({
-            "type": "assistant", "session_id": session,
-            "message": {"id": f"msg_{n}", "role": "assistant", "content": [{"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}]},
-        })  # fmt: skip
-        lines.append({
-            "type": "user", "session_id": session,
-            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_id, "is_error": n % 3 == 0, "content": f"Exit code 1\n{secret_text}"}]},
-        })  # fmt: skip
+        use = {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}
+        result = {"type": "tool_result", "tool_use_id": tool_id, "is_error": n % 3 == 0}
+        result["content"] = f"Exit code 1\n{secret_text}"
+        lines.append({"type": "assistant", "session_id": session, "message": {"id": f"msg_{n}", "content": [use]}})
+        lines.append({"type": "user", "session_id": session, "message": {"role": "user", "content": [result]}})
     lines.append(
         {"type": "result", "subtype": "success", "session_id": session, "result": TEXTS[0], "total_cost_usd": 0.1}
     )
