@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -47,7 +47,7 @@ def sequences(
     filters: FiltersDep,
     service: ServiceDep,
     min_count: Annotated[int, Query(ge=1, le=1_000_000_000)] = 10,
-    n: Annotated[Literal[2, 3], Query(description="Length of the n-grams.")] = 3,
+    n: Annotated[int, Query(ge=2, le=3, description="Length of the n-grams: 2 or 3.")] = 3,
     limit: Limit = 100,
 ) -> SequenceReport:
     """The commonest n-grams of tools in call order, and the transition counts for a Sankey."""
