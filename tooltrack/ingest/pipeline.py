@@ -24,7 +24,7 @@ from tooltrack.ingest.items import IngestOptions, LogPart, Parser
 from tooltrack.ingest.lines import LineReader, Progress, read_head
 from tooltrack.ingest.report import FileReport, Note, RejectedLine
 from tooltrack.models import TaskLogCreate
-from tooltrack.store.bulk import bulk_write_task_logs
+from tooltrack.store.bulk import PreparedBatch, prepare, write_prepared
 from tooltrack.store.repository import StoreResult, stored_call_ids, write_task_logs
 from tooltrack.store.schema import task_logs
 
@@ -56,14 +56,15 @@ class _Writer:
         self.rejections: list[RejectedLine] = []
         self.known: dict[tuple[str, str], set[str]] = {}
         self.error: BaseException | None = None
-        self._jobs: queue.Queue[list[LogPart] | None] = queue.Queue(maxsize=2)
+        self._jobs: queue.Queue[tuple[list[LogPart], PreparedBatch] | None] = queue.Queue(maxsize=2)
         self._thread = threading.Thread(target=self._run, name="tooltrack-ingest-writer", daemon=True)
         self._thread.start()
 
     def put(self, batch: list[LogPart]) -> None:
+        """Queue a batch; logs without a scope are prepared here, on the reading thread."""
         if self.error is not None:
             raise self.error
-        self._jobs.put(batch)
+        self._jobs.put((batch, prepare([part.log for part in batch if part.scope is None])))
 
     def close(self) -> None:
         self._jobs.put(None)
@@ -72,13 +73,14 @@ class _Writer:
             raise self.error
 
     def _run(self) -> None:
-        while (batch := self._jobs.get()) is not None:
+        while (job := self._jobs.get()) is not None:
             if self.error is not None:
                 continue  # drain the queue so the reader never blocks
+            batch, prepared = job
             try:
                 plain = [part for part in batch if part.scope is None]
                 if plain:
-                    self._write_plain(plain)
+                    self._write_plain(plain, prepared)
                 for part in batch:
                     if part.scope is not None:
                         self._write_scoped(part)
@@ -96,11 +98,11 @@ class _Writer:
             if not calls:
                 self.report.duplicate_empty_task_logs += 1
 
-    def _write_plain(self, parts: list[LogPart]) -> None:
+    def _write_plain(self, parts: list[LogPart], prepared: PreparedBatch) -> None:
         logs = [part.log for part in parts]
         try:
             with self.engine.begin() as connection:
-                results = bulk_write_task_logs(connection, logs)
+                results = write_prepared(connection, prepared)
         except (DBAPIError, StatementError):
             # One bad log must not lose the others: store them one by one, reject the bad one.
             for part in parts:

@@ -15,13 +15,14 @@ How a batch is stored here, inside the caller's transaction:
 4. `derived.after_insert` gets exactly the rows inserted, in the same transaction.
 
 A concurrent writer that stores one of the same keys between steps 2 and 3 makes the COPY fail
-on the unique index; the batch is then redone through `write_task_logs` (ON CONFLICT DO NOTHING)
-in a savepoint, so nothing is stored twice or lost.
+on the unique index; the savepoint is rolled back and the batch redone through `write_rows`
+(ON CONFLICT DO NOTHING), so nothing is stored twice or lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -32,7 +33,7 @@ from tooltrack.ingest.redaction import redact_row
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import derived
 from tooltrack.store.keys import KEY_PREFIX, content_hash
-from tooltrack.store.repository import StoreResult, write_task_logs
+from tooltrack.store.repository import StoreResult, write_rows
 from tooltrack.store.schema import task_logs
 
 #: Columns written by COPY, in order (captured_at / created_at take their server default).
@@ -112,11 +113,33 @@ def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def copy_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:
-    """`write_task_logs` through COPY (PostgreSQL only): same results, in the order of `logs`."""
-    if not logs:
+def python_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A `json_row` row with its timestamps as datetimes, as `write_rows` takes them."""
+    values = dict(row)
+    values["started_at"] = _parse_time(row.get("started_at"))
+    values["completed_at"] = _parse_time(row.get("completed_at"))
+    return values
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """Task logs turned into redacted, keyed rows (`json_row`), ready for `write_prepared`.
+
+    Preparing is pure Python work with no database: the ingest pipeline does it on its reading
+    thread while the writing thread waits on the database with the previous batch.
+    """
+
+    rows: list[dict[str, Any]]
+
+
+def prepare(logs: Sequence[TaskLogCreate]) -> PreparedBatch:
+    return PreparedBatch([json_row(log) for log in logs])
+
+
+def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[StoreResult]:
+    """`write_rows` through COPY (PostgreSQL with psycopg only): same results, in the order of `rows`."""
+    if not rows:
         return []
-    rows = [json_row(log) for log in logs]
     keys = [row["log_key"] for row in rows]
     existing = _existing(connection, list(set(keys)))
     fresh: dict[str, dict[str, Any]] = {}
@@ -137,7 +160,7 @@ def copy_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> lis
                     copy.write(data.encode())
         except psycopg.errors.UniqueViolation:
             # Someone stored one of these keys since we looked: the safe (slower) way for this batch.
-            return write_task_logs(connection, logs)
+            return write_rows(connection, [python_row(row) for row in rows])
         created = dict(zip(fresh, ids, strict=True))
         derived.after_insert(
             connection,
@@ -165,9 +188,19 @@ def copy_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> lis
     return results
 
 
-def bulk_write_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:
-    """Store `logs` the fastest way the database allows (COPY on PostgreSQL), skipping duplicates."""
+def write_prepared(connection: Connection, batch: PreparedBatch) -> list[StoreResult]:
+    """Store a prepared batch the fastest way the database allows (COPY on PostgreSQL), skipping duplicates."""
     # The one dialect test outside dialects.py: the COPY protocol is psycopg's, not SQLAlchemy's.
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        return copy_task_logs(connection, logs)
-    return write_task_logs(connection, logs)
+        return _copy_rows(connection, batch.rows)
+    return write_rows(connection, [python_row(row) for row in batch.rows])
+
+
+def copy_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:
+    """`write_task_logs` through COPY (PostgreSQL with psycopg only)."""
+    return _copy_rows(connection, prepare(logs).rows)
+
+
+def bulk_write_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:
+    """Store `logs` like `write_task_logs` does, through COPY on PostgreSQL."""
+    return write_prepared(connection, prepare(logs))

@@ -1,0 +1,226 @@
+"""Ingest throughput into PostgreSQL, beside raw COPY of the same data, and memory on a large file.
+
+    python bench/bench_ingest.py [--calls 1000000] [--per-log 100] [--server URL] [--sqlite-calls 100000]
+
+1. Writes a tooltrack JSONL file of `--calls` tool calls in task logs of `--per-log` calls
+   (calls shaped like the demo data: Read, Bash, Edit, Grep, ... with their fields).
+2. In a throwaway PostgreSQL database: times raw `COPY` (psycopg `cursor.copy`, the same rows
+   already in COPY text form) into a fresh table with task_logs' indexes (GIN included), then
+   times `ingest_file` of the JSONL file into task_logs (parse, validate, key, redact, COPY).
+3. Memory: tracemalloc's peak while ingesting a file 1/10 the size and the whole file, so
+   a peak that does not grow with the file shows the pipeline streams.
+4. For reference: SQLite ingest throughput of `--sqlite-calls` calls.
+
+Figures are wall-clock on a shared machine; run it when nothing else is busy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tooltrack.demo import TEMPLATES, generate_workflow
+from tooltrack.ingest import ingest_file
+from tooltrack.models import TaskLogCreate
+from tooltrack.store import derived, make_engine, upgrade
+from tooltrack.store.bulk import copy_line, json_row
+
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def call_pool(size: int, seed: int = 11) -> list[dict[str, Any]]:
+    """Realistic tool call payloads from the demo generator."""
+    rng = random.Random(seed)
+    pool: list[dict[str, Any]] = []
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    number = 0
+    while len(pool) < size:
+        template = rng.choice(list(TEMPLATES))
+        for log in generate_workflow(rng, f"pool-{number}", template, start):
+            pool.extend(call.model_dump(mode="json", exclude_none=True) for call in log.tool_calls)
+        number += 1
+    return pool[:size]
+
+
+def write_jsonl(path: Path, calls: int, per_log: int, pool: list[dict[str, Any]], seed: int = 5) -> int:
+    """Write task logs with `calls` calls in total to `path`; returns the number of logs."""
+    rng = random.Random(seed)
+    logs = 0
+    with path.open("wb") as out:
+        written = 0
+        while written < calls:
+            n = min(per_log, calls - written)
+            first = rng.randrange(0, len(pool) - n)
+            payload = {
+                "adw_id": f"bench-{logs // 5:06d}",
+                "workflow_template": "adw_sdlc",
+                "phase_name": ["Plan", "Build", "Test", "Review", "Document"][logs % 5],
+                "phase_number": logs % 5 + 1,
+                "phase_status": "completed",
+                "log_message": "phase completed",
+                "started_at": "2026-10-01T10:00:00Z",
+                "completed_at": "2026-10-01T10:20:00Z",
+                "duration_seconds": 1200.0,
+                "tokens_used": 50_000 + logs,
+                "cost_usd": 0.75,
+                "tool_calls": pool[first : first + n],
+                "source": "bench",
+            }
+            out.write(orjson.dumps(payload) + b"\n")
+            written += n
+            logs += 1
+    return logs
+
+
+def write_copy_text(jsonl: Path, target: Path) -> None:
+    """The same rows in COPY text form (ids from 1), so the peer measures COPY alone."""
+    with jsonl.open("rb") as source, target.open("w") as out:
+        for number, line in enumerate(source, start=1):
+            out.write(copy_line(number, json_row(TaskLogCreate.model_validate_json(line))) + "\n")
+
+
+def fresh_database(server: str) -> tuple[str, Any]:
+    server_url = make_url(server)
+    name = f"tooltrack_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return server_url.set(database=name).render_as_string(hide_password=False), (admin, name)
+
+
+def drop_database(handle: Any) -> None:
+    admin, name = handle
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def time_raw_copy(url: str, copy_file: Path) -> float:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE copy_peer (LIKE task_logs INCLUDING ALL)"))
+    raw = engine.raw_connection()
+    try:
+        started = time.perf_counter()
+        with raw.cursor() as cursor:  # type: ignore[attr-defined]
+            columns = "id, adw_id, issue_number, workflow_template, phase_name, phase_number, phase_status, "
+            columns += "log_message, error_message, started_at, completed_at, duration_seconds, tokens_used, "
+            columns += "cost_usd, tool_calls, log_key, source"
+            with cursor.copy(f"COPY copy_peer ({columns}) FROM STDIN") as copy, copy_file.open("rb") as data:
+                while chunk := data.read(1 << 20):
+                    copy.write(chunk)
+        raw.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()
+        engine.dispose()
+
+
+def time_ingest(url: str, path: Path, *, derived_on: bool = True) -> tuple[float, Any]:
+    """Seconds to ingest `path`; with `derived_on=False` the derived maintainers (rollups) are skipped."""
+    engine = make_engine(url)
+    upgrade(engine)
+    original = derived.after_insert
+    if not derived_on:
+        derived.after_insert = lambda connection, inserted: None
+    try:
+        started = time.perf_counter()
+        report = ingest_file(engine, path)
+        elapsed = time.perf_counter() - started
+    finally:
+        derived.after_insert = original
+        engine.dispose()
+    return elapsed, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=1_000_000)
+    parser.add_argument("--per-log", type=int, default=100)
+    parser.add_argument("--server", default=DEFAULT_SERVER)
+    parser.add_argument("--sqlite-calls", type=int, default=100_000)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tooltrack-bench-") as folder:
+        tmp = Path(folder)
+        pool = call_pool(50_000)
+        big = tmp / "big.jsonl"
+        logs = write_jsonl(big, args.calls, args.per_log, pool)
+        size_mb = big.stat().st_size / 2**20
+        print(f"data: {args.calls:,} tool calls in {logs:,} task logs, {size_mb:,.0f} MB of JSONL")
+
+        copy_file = tmp / "big.copy"
+        write_copy_text(big, copy_file)
+
+        url, handle = fresh_database(args.server)
+        try:
+            migrated = make_engine(url)
+            upgrade(migrated)
+            migrated.dispose()
+            copy_seconds = time_raw_copy(url, copy_file)
+            ingest_seconds, report = time_ingest(url, big, derived_on=False)
+        finally:
+            drop_database(handle)
+        assert report.ok and report.tool_calls_stored == args.calls, report
+        url, handle = fresh_database(args.server)
+        try:
+            full_seconds, full_report = time_ingest(url, big, derived_on=True)
+        finally:
+            drop_database(handle)
+        assert full_report.ok and full_report.tool_calls_stored == args.calls, full_report
+        copy_rate = args.calls / copy_seconds
+        print(f"PostgreSQL raw COPY (same rows, same indexes):     {copy_seconds:6.2f} s  {copy_rate:>10,.0f} calls/s")
+        for label, seconds in (
+            ("tooltrack ingest, store only (no derived upkeep)", ingest_seconds),
+            (f"tooltrack ingest with derived {sorted(derived._maintainers)}", full_seconds),
+        ):
+            rate = args.calls / seconds
+            print(
+                f"PostgreSQL {label}: {seconds:6.2f} s  {rate:>10,.0f} calls/s"
+                f"  = {rate / copy_rate:.0%} of raw COPY  (target: >= 150,000 calls/s)"
+            )
+
+        if not args.skip_memory:
+            small = tmp / "small.jsonl"
+            write_jsonl(small, args.calls // 10, args.per_log, pool)
+            for label, path in (("1/10 of the file", small), ("the whole file", big)):
+                url, handle = fresh_database(args.server)
+                try:
+                    engine = make_engine(url)
+                    upgrade(engine)
+                    tracemalloc.start()
+                    ingest_file(engine, path)
+                    _, peak = tracemalloc.get_traced_memory()
+                    tracemalloc.stop()
+                    engine.dispose()
+                finally:
+                    drop_database(handle)
+                print(
+                    f"memory: tracemalloc peak while ingesting {label} ({path.stat().st_size / 2**20:,.0f} MB): "
+                    f"{peak / 2**20:,.1f} MB"
+                )
+
+        lite = tmp / "lite.jsonl"
+        write_jsonl(lite, args.sqlite_calls, args.per_log, pool)
+        sqlite_seconds, lite_report = time_ingest(f"sqlite:///{tmp / 'bench.db'}", lite)
+        assert lite_report.ok
+        print(
+            f"SQLite tooltrack ingest ({args.sqlite_calls:,} calls): {sqlite_seconds:6.2f} s  "
+            f"{args.sqlite_calls / sqlite_seconds:>10,.0f} calls/s  (for reference; no target)"
+        )
+
+
+if __name__ == "__main__":
+    main()
