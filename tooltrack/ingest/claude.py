@@ -35,6 +35,8 @@ from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_
 
 #: Finished calls of one session handed on together (bounds memory on huge sessions).
 PART_SIZE: Final = 2000
+#: How many call ids a session remembers to skip repeated lines before it forgets the handed-on ones.
+_SEEN_LIMIT: Final = 50_000
 #: Log keys of task logs made from Claude Code sessions start with this and the session id.
 KEY_PREFIX: Final = "claude:"
 
@@ -277,6 +279,9 @@ class ClaudeLog:
                 break  # keep call order: hand on only the finished calls before the first open one
             ready.append(call)
             del session.calls[call_id]
+        if len(session.seen_ids) > _SEEN_LIMIT:
+            # Forget handed-on ids (the store's call_id filter still catches repeats): bounded memory.
+            session.seen_ids = set(session.calls)
         if not ready and not (final and session.summary is not None):
             return
         records: list[ToolCallRecord] = []
