@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from tests.ingest.conftest import stored_calls, stored_logs, tool_counts
 from tooltrack.ingest import ingest_file
+from tooltrack.store.schema import task_logs
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,12 @@ EXPECTED: dict[str, Expected] = {
     "claude-transcripts/viewer-sample-v1.0.108.jsonl": Expected(
         "claude-transcript", {"Glob": 2, "Task": 1, "Bash": 1, "Edit": 1}, {"ok": 3, "error": 2}
     ),
+    # Hook payload logs: a JSON array of two PostToolUse payloads (Bash, Read), and the examples of
+    # the hooks documentation (pretty-printed single payloads; PreToolUse has no result).
+    "claude-hooks/post_tool_use_log.json": Expected("claude-hooks", {"Bash": 1, "Read": 1}, {"ok": 2}),
+    "claude-hooks/docs_PostToolUse.json": Expected("claude-hooks", {"Write": 1}, {"ok": 1}),
+    "claude-hooks/docs_PostToolUseFailure.json": Expected("claude-hooks", {"Bash": 1}, {"error": 1}),
+    "claude-hooks/docs_PreToolUse.json": Expected("claude-hooks", {}, {}, task_logs=0, note_lines=(1,)),
     # One claude_code.tool_result (Read, success, 2 ms); two api_request events give the cost.
     "claude-otel/otlp_logs_v2.1.226.json": Expected("claude-otel", {"Read": 1}, {"ok": 1}),
 }
@@ -186,3 +193,24 @@ def test_otel_details(engine: Engine, fixtures_dir: Path) -> None:
     [read] = log.tool_calls
     assert (read.duration_ms, read.duration_source, read.call_id) == (2, "tool_reported", "toolu_000000000000000000000")
     assert read.parameters == {"tool_input_size_bytes": 72, "tool_result_size_bytes": 43}
+
+
+def test_hook_payload_details(engine: Engine, fixtures_dir: Path) -> None:
+    ingest_file(engine, fixtures_dir / "claude-hooks/docs_PostToolUseFailure.json", adw_id="hooks-1")
+    [failed] = stored_calls(engine)
+    # duration_ms of the payload (CLI 2.1.119+, leaves out permission prompts).
+    assert (failed.duration_ms, failed.duration_source, failed.exit_code) == (4187, "hook", 1)
+    assert failed.error_message == "Exit code 1\nError: Cannot find module 'express'"
+    # The documentation's examples share session abc123 and tool_use_id "toolu_01ABC123...": the
+    # same call of the same session, so it is not stored again (even under another adw_id).
+    again = ingest_file(engine, fixtures_dir / "claude-hooks/docs_PostToolUse.json", adw_id="hooks-2")
+    assert (again.tool_calls_stored, again.duplicate_tool_calls) == (0, 1)
+    with engine.begin() as connection:
+        connection.execute(task_logs.delete())
+    ingest_file(engine, fixtures_dir / "claude-hooks/docs_PostToolUse.json")
+    [written] = stored_calls(engine)
+    assert (written.duration_ms, written.bytes_written, written.file_path) == (
+        12,
+        len("file content"),
+        "/path/to/file.txt",
+    )

@@ -70,6 +70,8 @@ def detect_format(head: bytes, name: str = "") -> Format | None:
             undecodable += 1
             if number == 0 and b'"resourceLogs"' in text[:4096]:
                 return Format.OTEL  # one pretty-printed OTLP document
+            if number == 0 and b'"hook_event_name"' in text:
+                return Format.HOOKS  # one pretty-printed hook payload
             continue
         found = classify(value)
         if found is not None:

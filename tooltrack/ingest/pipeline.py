@@ -18,7 +18,7 @@ from typing import BinaryIO, Final
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from tooltrack.ingest import otel, stream_json, tooltrack_jsonl, transcript
+from tooltrack.ingest import hooks, otel, stream_json, tooltrack_jsonl, transcript
 from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.items import IngestOptions, LogPart, Parser
 from tooltrack.ingest.lines import LineReader, Progress, read_head
@@ -39,6 +39,7 @@ PARSERS: Final[dict[Format, Parser]] = {
     Format.STREAM_JSON: stream_json.parse,
     Format.TRANSCRIPT: transcript.parse,
     Format.OTEL: otel.parse,
+    Format.HOOKS: hooks.parse,
 }
 
 
@@ -206,13 +207,7 @@ def ingest_stream(
         report.note(0, "empty file: nothing to ingest")
         return report
     report.format = found.value
-    parser = PARSERS.get(found)
-    if parser is None:
-        report.error = (
-            "Claude Code hook payloads are recorded live by `tooltrack hook`; "
-            "ingest reads tooltrack JSONL, stream-json, transcripts and OTLP JSON"
-        )
-        return report
+    parser = PARSERS[found]
     reader = LineReader(rest, total=total_bytes, progress=progress)
     writer = _Writer(engine, report)
     try:
