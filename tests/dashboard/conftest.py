@@ -23,13 +23,13 @@ APP = ROOT / "app.py"
 
 #: url path -> (page file, title), as app.py's navigation has them.
 PAGES: dict[str, tuple[str, str]] = {
-    "overview": ("pages/overview.py", "Overview"),
-    "tools": ("pages/tools.py", "Tools and latency"),
-    "failures": ("pages/failures.py", "Failures"),
-    "redundancy": ("pages/redundancy.py", "Redundancy"),
-    "sequences": ("pages/sequences.py", "Sequences"),
-    "workflow": ("pages/workflow.py", "Workflow drill-down"),
-    "ingest": ("pages/ingest.py", "Ingest"),
+    "overview": ("tooltrack/dashboard/pages/overview.py", "Overview"),
+    "tools": ("tooltrack/dashboard/pages/tools.py", "Tools and latency"),
+    "failures": ("tooltrack/dashboard/pages/failures.py", "Failures"),
+    "redundancy": ("tooltrack/dashboard/pages/redundancy.py", "Redundancy"),
+    "sequences": ("tooltrack/dashboard/pages/sequences.py", "Sequences"),
+    "workflow": ("tooltrack/dashboard/pages/workflow.py", "Workflow drill-down"),
+    "ingest": ("tooltrack/dashboard/pages/ingest.py", "Ingest"),
 }
 DEMO_WORKFLOWS = 25
 DEMO_SEED = 3

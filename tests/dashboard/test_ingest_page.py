@@ -89,7 +89,7 @@ def test_upload_reports_each_file_and_new_data_shows_everywhere(
     assert at.success, "a success message names what was stored"
 
     # The same session, another page: the new calls are there without clearing any cache.
-    at.switch_page("pages/overview.py")
+    at.switch_page("tooltrack/dashboard/pages/overview.py")
     at.query_params.clear()
     at.query_params["days"] = "all"
     at.run()
@@ -97,7 +97,7 @@ def test_upload_reports_each_file_and_new_data_shows_everywhere(
     assert {m.label: m.value for m in at.metric}["Tool calls"] == f"{total:,}"
 
     # Uploading the same file again stores nothing twice.
-    at.switch_page("pages/ingest.py").run()
+    at.switch_page("tooltrack/dashboard/pages/ingest.py").run()
     at = upload(at, [("mine.jsonl", jsonl(logs))], adw_id="adw2048")
     again = per_file(at)["mine.jsonl"]
     assert again["Task logs stored"] == 0 and again["Tool calls stored"] == 0

@@ -90,7 +90,7 @@ def test_a_changed_filter_goes_into_the_url_and_follows_to_other_pages(
     assert metrics(at)["Tool calls"] == f"{len(bash_calls):,}"
 
     # Streamlit clears the query when the user switches pages: the session remembers the filters.
-    at.switch_page("pages/tools.py")
+    at.switch_page("tooltrack/dashboard/pages/tools.py")
     at.query_params.clear()
     at.run()
     assert not at.exception

@@ -35,11 +35,28 @@ MAX_LINKS: Final = 40
 _LAYOUT: Final = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "legend_title_text": ""}
 
 
-def _top_tools(points: list[DailyToolPoint]) -> set[str]:
+#: Longest tool name drawn on an axis or in a legend (the tables show names whole).
+MAX_LABEL: Final = 32
+
+
+def _label(name: str) -> str:
+    return chart_label(shorten(name, MAX_LABEL))
+
+
+def _top_tools(points: list[DailyToolPoint], *, by_failures: bool = False) -> set[str]:
     totals: Counter[str] = Counter()
     for point in points:
-        totals[point.tool_name] += point.calls
-    return {name for name, _ in totals.most_common(MAX_SERIES)}
+        totals[point.tool_name] += point.failures if by_failures else point.calls
+    return {name for name, total in totals.most_common(MAX_SERIES) if total > 0}
+
+
+def _days_axis(figure: go.Figure, days: int) -> go.Figure:
+    # A date axis over a day or two zooms into hours and milliseconds: show whole days instead.
+    if days < 7:
+        figure.update_xaxes(type="category")
+    else:
+        figure.update_xaxes(tickformat="%b %d")
+    return figure
 
 
 def calls_over_time(points: list[DailyToolPoint]) -> go.Figure:
@@ -47,22 +64,22 @@ def calls_over_time(points: list[DailyToolPoint]) -> go.Figure:
     top = _top_tools(points)
     frame = pd.DataFrame(
         [
-            {"Day": p.day, "Tool": chart_label(p.tool_name if p.tool_name in top else OTHER), "Calls": p.calls}
+            {"Day": p.day.isoformat(), "Tool": _label(p.tool_name) if p.tool_name in top else OTHER, "Calls": p.calls}
             for p in points
         ],
         columns=["Day", "Tool", "Calls"],
     )
     frame = frame.groupby(["Day", "Tool"], as_index=False)["Calls"].sum()
     figure = px.bar(frame, x="Day", y="Calls", color="Tool", title="Calls per day by tool")
-    return figure.update_layout(**_LAYOUT)
+    return _days_axis(figure, frame["Day"].nunique()).update_layout(**_LAYOUT)
 
 
 def failure_rate_over_time(points: list[DailyToolPoint]) -> go.Figure:
-    """The daily failure rate of each of the most used tools (days without calls are gaps)."""
-    top = _top_tools(points)
+    """The daily failure rate of the tools that fail most (days without calls are gaps)."""
+    top = _top_tools(points, by_failures=True)
     frame = pd.DataFrame(
         [
-            {"Day": p.day, "Tool": chart_label(p.tool_name), "Failure rate": p.failure_rate, "Calls": p.calls}
+            {"Day": p.day.isoformat(), "Tool": _label(p.tool_name), "Failure rate": p.failure_rate, "Calls": p.calls}
             for p in points
             if p.tool_name in top and p.failure_rate is not None
         ],
@@ -73,7 +90,7 @@ def failure_rate_over_time(points: list[DailyToolPoint]) -> go.Figure:
         title="Failure rate per tool per day",
     )  # fmt: skip
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return figure.update_layout(**_LAYOUT)
+    return _days_axis(figure, frame["Day"].nunique()).update_layout(**_LAYOUT)
 
 
 def latency_percentiles(tools: list[ToolStats]) -> go.Figure:
@@ -82,7 +99,7 @@ def latency_percentiles(tools: list[ToolStats]) -> go.Figure:
     for stats in tools:
         for label, value in (("p50", stats.p50_duration_ms), ("p95", stats.p95_duration_ms)):
             if value is not None:
-                rows.append({"Tool": chart_label(stats.tool_name), "Percentile": label, "Duration (ms)": value})
+                rows.append({"Tool": _label(stats.tool_name), "Percentile": label, "Duration (ms)": value})
     frame = pd.DataFrame(rows, columns=["Tool", "Percentile", "Duration (ms)"])
     figure = px.bar(
         frame, x="Tool", y="Duration (ms)", color="Percentile", barmode="group", log_y=True,
@@ -105,7 +122,7 @@ def latency_distribution(histogram: LatencyHistogram) -> go.Figure:
         ],
         columns=["Bucket", "From (ms)", "To (ms)", "Calls"],
     )
-    name = chart_label(histogram.tool) if histogram.tool else "all tools"
+    name = _label(histogram.tool) if histogram.tool else "all tools"
     figure = px.bar(frame, x="Bucket", y="Calls", hover_data=["From (ms)", "To (ms)"], title=f"Latency of {name}")
     return figure.update_layout(**_LAYOUT, bargap=0.05)
 
@@ -152,7 +169,7 @@ def transitions_sankey(transitions: list[Transition]) -> go.Figure:
     links = sorted(transitions, key=lambda t: t.count, reverse=True)[:MAX_LINKS]
     sources = sorted({t.source for t in links})
     targets = sorted({t.target for t in links})
-    labels = [chart_label(s) for s in sources] + [f"→ {chart_label(t)}" for t in targets]
+    labels = [_label(s) for s in sources] + [f"→ {_label(t)}" for t in targets]
     source_index = {name: i for i, name in enumerate(sources)}
     target_index = {name: len(sources) + i for i, name in enumerate(targets)}
     figure = go.Figure(
@@ -180,7 +197,7 @@ def _call_rows(drill: DrillDown) -> list[dict[str, object]]:
             rows.append(
                 {
                     "Phase": chart_label(log.phase_name),
-                    "Tool": chart_label(call.tool_name),
+                    "Tool": _label(call.tool_name),
                     "Start": call.timestamp,
                     "End": call.timestamp + timedelta(milliseconds=max(length, 1)),
                     "Call": call.index,
@@ -221,7 +238,7 @@ def context_growth(drill: DrillDown) -> go.Figure | None:
                         "Call": position,
                         "Context size (tokens)": size,
                         "Phase": chart_label(log.phase_name),
-                        "Tool": chart_label(call.tool_name),
+                        "Tool": _label(call.tool_name),
                     }
                 )
     if not rows:

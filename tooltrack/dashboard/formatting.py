@@ -50,6 +50,11 @@ def share_change(now: float | None, before: float | None) -> str | None:
     return f"{(now - before) * 100:+.1f} pp"
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 task log`, `2 task logs`, `1,000 tool calls`."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def workflow_href(adw_id: str) -> str:
     """A relative link to the workflow drill-down page for `adw_id` (URL-encoded, never a scheme)."""
     return "workflow?" + urlencode({"adw_id": adw_id})

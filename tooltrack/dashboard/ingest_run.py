@@ -42,7 +42,7 @@ class IngestOutcome:
         if self.error is not None:
             return "failed"
         if self.rejected_count:
-            return f"stored, {self.rejected_count:,} lines rejected"
+            return f"stored, {self.rejected_count:,} {'line' if self.rejected_count == 1 else 'lines'} rejected"
         return "stored" if self.task_logs_stored or self.tool_calls_stored else "nothing new"
 
 

@@ -14,8 +14,8 @@ from tooltrack.dashboard.sidebar import sidebar_filters
 from tooltrack.dashboard.text import md
 
 #: The drill-down page, for links that carry `?adw_id=` (relative to app.py, as st.navigation has it).
-WORKFLOW_PAGE: Final = "pages/workflow.py"
-INGEST_PAGE: Final = "pages/ingest.py"
+WORKFLOW_PAGE: Final = "tooltrack/dashboard/pages/workflow.py"
+INGEST_PAGE: Final = "tooltrack/dashboard/pages/ingest.py"
 
 EMPTY_DATABASE: Final = (
     "No tool calls stored yet. Run `tooltrack demo` for demo data, or upload your agents' logs on the Ingest page."
@@ -61,4 +61,4 @@ def analysis_page(title: str, caption: str) -> PageContext:
 def workflow_link(adw_id: str, label: str | None = None) -> None:
     """A link to the drill-down of `adw_id` (the label is shown as plain text, never Markdown)."""
     text = md(label or f"Open workflow {adw_id}")
-    st.page_link(WORKFLOW_PAGE, label=text, icon="🔎", query_params={"adw_id": adw_id})
+    st.page_link(WORKFLOW_PAGE, label=text, icon=":material/search:", query_params={"adw_id": adw_id})

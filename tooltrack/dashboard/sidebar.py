@@ -116,6 +116,7 @@ def sidebar_filters(options: FilterOptions) -> FilterState:
             TITLES[name],
             _options_with(known[name], st.session_state.get(key)),
             format_func=lambda value, all_label=all_label: all_label if value is None else (value or "(none)"),
+            placeholder=all_label,  # what Streamlit shows for the None value
             key=key,
             on_change=_remember,
         )

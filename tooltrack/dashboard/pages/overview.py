@@ -21,21 +21,21 @@ now, before = summary.overall, previous.overall
 st.caption(
     f"{summary.window.start} to {summary.window.end} (UTC), against {previous.window.start} to {previous.window.end}"
 )
-kpis = st.columns(4)
-kpis[0].metric(
+# The service's Summary has no workflow count yet; the KPI appears once it has (`workflows`).
+workflows_now: int | None = getattr(summary, "workflows", None)
+workflows_before: int | None = getattr(previous, "workflows", None)
+kpis = iter(st.columns(4 if workflows_now is not None else 3))
+next(kpis).metric(
     "Tool calls", f"{summary.total_tool_calls:,}", count_change(summary.total_tool_calls, previous.total_tool_calls)
 )
-workflows_now = getattr(summary, "workflows", None)
-workflows_before = getattr(previous, "workflows", None)
-kpis[1].metric(
-    "Workflows",
-    f"{workflows_now:,}" if workflows_now is not None else "–",
-    count_change(workflows_now, workflows_before)
-    if workflows_now is not None and workflows_before is not None
-    else None,
-)
-kpis[2].metric("Success rate", percent(now.success_rate), share_change(now.success_rate, before.success_rate))
-kpis[3].metric(
+if workflows_now is not None:
+    next(kpis).metric(
+        "Workflows",
+        f"{workflows_now:,}",
+        None if workflows_before is None else count_change(workflows_now, workflows_before),
+    )
+next(kpis).metric("Success rate", percent(now.success_rate), share_change(now.success_rate, before.success_rate))
+next(kpis).metric(
     "Total tool time",
     duration(now.total_duration_ms),
     duration_change(now.total_duration_ms, before.total_duration_ms),

@@ -42,7 +42,12 @@ left, right = st.columns(2)
 left.text_input("Paste an adw_id", key=INPUT_KEY, placeholder="e.g. a1b2c3d4")
 if recent:
     right.selectbox(
-        "…or pick a recent run (most time wasted first)", recent, index=None, key=PICK_KEY, on_change=_picked
+        "…or pick a recent run (most time wasted first)",
+        recent,
+        index=None,
+        key=PICK_KEY,
+        on_change=_picked,
+        placeholder="Pick a run",
     )
 
 adw_id = st.session_state.get(INPUT_KEY, "").strip()

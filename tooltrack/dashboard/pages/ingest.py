@@ -7,6 +7,7 @@ import streamlit as st
 
 from tooltrack.config import database_url
 from tooltrack.dashboard.data import get_engine
+from tooltrack.dashboard.formatting import plural
 from tooltrack.dashboard.ingest_run import IngestOutcome, ingest_uploads
 from tooltrack.dashboard.text import md
 from tooltrack.models import MAX_NAME
@@ -62,7 +63,7 @@ stored_logs = sum(o.task_logs_stored for o in outcomes)
 stored_calls = sum(o.tool_calls_stored for o in outcomes)
 if stored_logs:
     st.success(
-        f"Stored {stored_logs:,} task logs with {stored_calls:,} tool calls. "
+        f"Stored {plural(stored_logs, 'task log')} with {plural(stored_calls, 'tool call')}. "
         "The other pages show them now (no restart needed)."
     )
 else:

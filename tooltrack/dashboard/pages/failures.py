@@ -28,14 +28,16 @@ kpis[2].metric("Cancelled (sibling failed)", f"{summary.total_cancelled:,}")
 
 st.plotly_chart(charts.failure_rate_over_time(page.data.failure_rate_over_time(page.filters)), width="stretch")
 
-controls = st.columns([1, 1, 2])
-size = controls[0].selectbox("Rows per page", PAGE_SIZES, key="failures_page_size")
-first = page.data.failures(page.filters, limit=size, offset=0)
-if first.total == 0:
+# The paging widgets sit by the table below; their values are read first, to load that page.
+size: int = st.session_state.get("failures_page_size", PAGE_SIZES[0])
+number: int = st.session_state.get("failures_page", 1)
+report = page.data.failures(page.filters, limit=size, offset=(number - 1) * size)
+if report.total == 0:
     stop_with_info("No failing calls match these filters.")
-pages = max(1, math.ceil(first.total / size))
-number = int(controls[1].number_input(f"Page (of {pages})", min_value=1, max_value=pages, key="failures_page"))
-report = first if number == 1 else page.data.failures(page.filters, limit=size, offset=(number - 1) * size)
+pages = max(1, math.ceil(report.total / size))
+if number > pages:  # the filters changed under a later page: start again from the first
+    number = 1
+    report = page.data.failures(page.filters, limit=size, offset=0)
 
 st.subheader("Error kinds")
 left, right = st.columns([3, 2])
@@ -61,6 +63,9 @@ with right:
     )
 
 st.subheader("Failing calls")
+paging = st.columns([1, 1, 2])
+paging[0].selectbox("Rows per page", PAGE_SIZES, key="failures_page_size")
+paging[1].number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=number, key="failures_page")
 kind_labels = sorted({f"{row.tool_name}: {row.error_kind}" for row in report.rows})
 narrow = st.columns([2, 3])
 kind = narrow[0].selectbox("Error kind", [ALL_KINDS, *kind_labels], key="failures_kind")

@@ -1,0 +1,154 @@
+"""A running dashboard and a headless Chromium for the real-browser tests.
+
+The dashboard is `streamlit run app.py` as a subprocess on a free port, on a temporary SQLite
+database seeded with demo data (plus one workflow whose tool name is an HTML payload, to prove
+user text is never rendered as HTML). Chromium is Debian's `/usr/bin/chromium`: Playwright cannot
+download its own browsers here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tooltrack.demo import seed_demo_data
+from tooltrack.models import TaskLogCreate, ToolCallRecord
+from tooltrack.store import TaskLogRepository, make_engine, upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+
+#: A tool name that would run script if any page rendered it as HTML.
+HOSTILE_TOOL = '<img src=x onerror="window.__tooltrack_xss=1"><script>window.__tooltrack_xss=1</script>'
+HOSTILE_ADW_ID = "xss00001"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _hostile_log() -> TaskLogCreate:
+    start = datetime.now(UTC) - timedelta(hours=3)
+    calls = [
+        ToolCallRecord(
+            tool_name=HOSTILE_TOOL,
+            duration_ms=120 + i,
+            success=i % 2 == 0,
+            timestamp=start + timedelta(seconds=10 * i),
+            error_message=None if i % 2 == 0 else "<b>bold</b><script>window.__tooltrack_xss=1</script>",
+        )
+        for i in range(4)
+    ]
+    return TaskLogCreate(
+        adw_id=HOSTILE_ADW_ID,
+        workflow_template="<i>template</i>",
+        phase_name="Build",
+        phase_number=1,
+        phase_status="completed",
+        started_at=start,
+        completed_at=start + timedelta(minutes=1),
+        tool_calls=calls,
+    )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"the dashboard at {url} did not become healthy in time")
+
+
+@pytest.fixture(scope="session")
+def dashboard_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A temporary SQLite database with demo data and one hostile workflow."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'dashboard.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    repository = TaskLogRepository(engine)
+    seed_demo_data(repository, workflows=60, seed=11)
+    repository.create(_hostile_log())
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(dashboard_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of `streamlit run app.py` serving the demo database."""
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("wb")
+    env = dict(os.environ, TOOLTRACK_DATABASE_URL=dashboard_database)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, time.monotonic() + 60)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's headless Chromium, driven by Playwright's sync API."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (`make browser`)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium: object) -> Iterator[object]:
+    """A fresh browser tab, wide enough for the dashboard's wide layout."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,132 @@
+"""The dashboard in a real browser: every page renders, shows its heading and a chart, and no exception.
+
+A screenshot of each page goes to test-output/screenshots/. The Ingest page gets a real upload
+through the browser's file input, and the new workflow is then opened on the drill-down page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import HOSTILE_ADW_ID, HOSTILE_TOOL
+from tooltrack.models import TaskLogCreate, ToolCallRecord
+
+pytestmark = pytest.mark.browser
+
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot"
+EXCEPTION = "[data-testid='stException']"
+TIMEOUT_MS = 60_000
+
+#: url path (with query) -> heading; every one of these pages draws at least one chart. The
+#: default page (Overview) lives at the root.
+CHART_PAGES = {
+    "": "Overview",
+    "tools": "Tools and latency",
+    "failures": "Failures",
+    "redundancy": "Redundancy",
+    "sequences": "Sequences",
+    "workflow?adw_id=demo1100000": "Workflow drill-down",
+}
+
+
+def open_and_wait(page: Any, url: str) -> None:
+    """Load `url` and wait until the script has run to its end and the heading is on screen."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("[data-testid='stApp']", timeout=TIMEOUT_MS)
+    page.wait_for_selector(READY, timeout=TIMEOUT_MS)
+    page.wait_for_selector("h1", timeout=TIMEOUT_MS)
+
+
+def wait_rerun(page: Any) -> None:
+    """After an interaction: let the rerun start, then wait for it to finish."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector(READY, timeout=TIMEOUT_MS)
+
+
+def sidebar_text(page: Any) -> str:
+    """The sidebar's text including what its select boxes show (their values live in inputs)."""
+    return str(
+        page.evaluate(
+            """() => {
+                const bar = document.querySelector("[data-testid='stSidebar']");
+                const inputs = [...bar.querySelectorAll("input")].map((input) => input.value);
+                return bar.innerText + "\\n" + inputs.join("\\n");
+            }"""
+        )
+    )
+
+
+def heading(page: Any) -> str:
+    return str(page.locator("h1").first.inner_text()).strip()
+
+
+@pytest.mark.parametrize("path", list(CHART_PAGES))
+def test_page_renders_with_heading_and_chart(dashboard_url: str, page: Any, screenshots: Path, path: str) -> None:
+    open_and_wait(page, f"{dashboard_url}/{path}")
+    assert heading(page) == CHART_PAGES[path]
+    page.wait_for_selector(CHART, timeout=TIMEOUT_MS)
+    assert page.locator(CHART).count() >= 1
+    assert page.locator(EXCEPTION).count() == 0
+    name = path.split("?")[0] or "overview"
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+
+
+def test_shared_filters_travel_in_the_url(dashboard_url: str, page: Any) -> None:
+    open_and_wait(page, f"{dashboard_url}/tools?days=7&tool=Bash")
+    shown = sidebar_text(page)
+    assert "Last 7 days" in shown and "Bash" in shown, shown
+    # The sidebar link to another page keeps the filters (the session remembers them).
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Failures").click()
+    page.wait_for_url("**/failures**", timeout=TIMEOUT_MS)
+    wait_rerun(page)
+    page.wait_for_function("() => location.search.includes('tool=Bash')", timeout=TIMEOUT_MS)
+    assert "days=7" in page.url
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_hostile_names_show_as_text_and_never_run(dashboard_url: str, page: Any, screenshots: Path) -> None:
+    for path in ("?days=1", f"workflow?adw_id={HOSTILE_ADW_ID}", "failures?days=1"):
+        open_and_wait(page, f"{dashboard_url}/{path}")
+        page.wait_for_selector(CHART, timeout=TIMEOUT_MS)
+        assert page.evaluate("() => window.__tooltrack_xss") is None, path
+        assert page.locator(EXCEPTION).count() == 0
+    # On the drill-down the tool name is drawn as the characters it is made of.
+    assert page.locator(".js-plotly-plot text", has_text="<script>").count() >= 1
+    page.screenshot(path=str(screenshots / "workflow-hostile-names.png"), full_page=True)
+    assert HOSTILE_TOOL.startswith("<img")
+
+
+def _upload_file(tmp_path: Path) -> tuple[Path, int]:
+    calls = [ToolCallRecord(tool_name="Grep", duration_ms=30 + i, success=True, pattern=f"p{i}") for i in range(5)]
+    log = TaskLogCreate(
+        adw_id="upload77", workflow_template="adw_upload", phase_name="Plan", phase_status="completed", tool_calls=calls
+    )
+    path = tmp_path / "upload77.jsonl"
+    path.write_text(log.model_dump_json(exclude_none=True) + "\n" + "this is not json\n")
+    return path, len(calls)
+
+
+def test_ingest_page_uploads_a_file(dashboard_url: str, page: Any, screenshots: Path, tmp_path: Path) -> None:
+    open_and_wait(page, f"{dashboard_url}/ingest")
+    assert heading(page) == "Ingest"
+    path, calls = _upload_file(tmp_path)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    page.wait_for_selector("[data-testid='stFileChip']", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Ingest").click()
+    page.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=TIMEOUT_MS)
+    wait_rerun(page)
+    message = page.locator("[data-testid='stAlertContentSuccess']").inner_text()
+    assert f"Stored 1 task log with {calls} tool calls" in message
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=str(screenshots / "ingest.png"), full_page=True)
+
+    # The new run is there at once on the drill-down page, in the same server process.
+    open_and_wait(page, f"{dashboard_url}/workflow?adw_id=upload77")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=TIMEOUT_MS)
+    assert "No workflow run has adw_id" not in page.locator("[data-testid='stMain']").inner_text()
+    metrics = page.locator("[data-testid='stMetric']").all_inner_texts()
+    assert any("Tool calls" in text and str(calls) in text for text in metrics), metrics
