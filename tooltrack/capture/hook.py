@@ -16,7 +16,6 @@ import json
 import os
 import sys
 import time
-import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,6 +117,8 @@ def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env
 def _log_error(spool: Spool | None, raw: bytes) -> None:
     """Write the current exception to the hook's error log; never raise from here."""
     try:
+        import traceback
+
         path = hook_log_path(spool.path if spool else Spool().path)
         if path.exists() and path.stat().st_size > _LOG_LIMIT:
             os.replace(path, path.with_suffix(".log.1"))

@@ -20,14 +20,12 @@ Standard library only (the hook imports this on every tool call).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +67,12 @@ def meta_from_env(env: Mapping[str, str]) -> dict[str, Any]:
 
 def session_file(spool: Spool, session_id: str) -> Path:
     """The state file of one session; odd session ids are hashed into a safe file name."""
-    name = session_id if _SAFE_NAME.fullmatch(session_id) else hashlib.sha256(session_id.encode()).hexdigest()[:32]
+    if _SAFE_NAME.fullmatch(session_id):
+        name = session_id
+    else:
+        import hashlib  # here, not at the top: loading OpenSSL costs every hook run several ms
+
+        name = hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return sessions_dir(spool.path) / f"{name}.jsonl"
 
 
@@ -78,14 +81,17 @@ def record_event(spool: Spool, session_id: str, event: dict[str, Any]) -> None:
     append_line(session_file(spool, session_id), dumps_line(event))
 
 
-@dataclass
 class PendingCall:
     """One tool call as the session file knows it: its Pre and Post events, either may be missing."""
 
-    id: str
-    tool: str
-    pre: dict[str, Any] | None = None
-    post: dict[str, Any] | None = None
+    # A plain class, not a dataclass: importing dataclasses costs the hook a few ms on every call.
+    __slots__ = ("id", "post", "pre", "tool")
+
+    def __init__(self, call_id: str, tool: str) -> None:
+        self.id = call_id
+        self.tool = tool
+        self.pre: dict[str, Any] | None = None
+        self.post: dict[str, Any] | None = None
 
     @property
     def start(self) -> float | None:
@@ -97,15 +103,17 @@ class PendingCall:
         return None
 
 
-@dataclass
 class SessionState:
     """A session file read back: calls in order of first sight, close markers, lines per call."""
 
-    calls: dict[str, PendingCall] = field(default_factory=dict)
-    markers: list[dict[str, Any]] = field(default_factory=list)
-    event_ids: list[tuple[bytes, str]] = field(default_factory=list)
-    bad_lines: list[tuple[int, bytes, str]] = field(default_factory=list)
-    session_id: str | None = None
+    __slots__ = ("bad_lines", "calls", "event_ids", "markers", "session_id")
+
+    def __init__(self) -> None:
+        self.calls: dict[str, PendingCall] = {}
+        self.markers: list[dict[str, Any]] = []
+        self.event_ids: list[tuple[bytes, str]] = []
+        self.bad_lines: list[tuple[int, bytes, str]] = []
+        self.session_id: str | None = None
 
 
 def fold(data: bytes) -> SessionState:
@@ -205,6 +213,8 @@ def _assign_turns(calls: list[PendingCall], records: list[dict[str, Any]]) -> No
 
 def batch_key(session_id: str, call_ids: list[str]) -> str:
     """The log_key of a closed batch: the same session and calls always give the same key."""
+    import hashlib
+
     digest = hashlib.sha256("\n".join([session_id, *sorted(call_ids)]).encode("utf-8", "surrogatepass"))
     return f"hook:{digest.hexdigest()[:48]}"
 

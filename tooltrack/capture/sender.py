@@ -50,7 +50,14 @@ class TaskLogSender:
                 self._background = BackgroundSender(self)
             return self._background
 
+    def close(self) -> None:
+        """Drain the background worker (if one was started), then close the HTTP client."""
+        if self._background is not None:
+            self._background.close()
+        self.client.close()
+
     def send(self, payload: dict[str, Any]) -> Outcome:
+        """Post `payload`; spool it or dead-letter it when the API does not take it."""
         try:
             result = self.client.post(payload)
         except Exception as exc:  # a bug or an odd transport: still keep the payload
