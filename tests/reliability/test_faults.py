@@ -70,6 +70,7 @@ def test_ingest_survives_its_connections_being_terminated(postgresql_only: Engin
         if process.poll() is None:
             process.kill()
     first_exit = process.returncode
+    print(f"first run: exit {first_exit}, {terminated} cuts, output tail:\n{output[-1500:]}")
     stored_after_first = _count(engine)
     assert terminated >= 1, "the ingest finished before its connection could be cut; make the file bigger"
     # Reported, not crashed: a clear message and a non-zero exit, or (if it reconnected) success.
