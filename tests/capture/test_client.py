@@ -179,3 +179,14 @@ def test_other_failures_spool_too(spool: Spool, answer: int) -> None:
     outcome = log_task_completion("adw-1", 1, "Plan", 1, True, "ok", sender=_sender(FakeAPI(answer), spool))
     assert outcome == "spooled"
     assert len(_spooled(spool)) == 1
+
+
+def test_a_bad_optional_field_is_dropped_and_the_log_still_sent(spool: Spool, caplog) -> None:
+    api = FakeAPI(201)
+    outcome = log_task_completion(
+        "adw-1", 1, "Plan", 1, True, "ok", sender=_sender(api, spool), tokens_used=-3, colour="blue", cost_usd=0.5
+    )
+    assert outcome == "created"
+    (body,) = api.bodies
+    assert "tokens_used" not in body and "colour" not in body and body["cost_usd"] == 0.5
+    assert "tokens_used" in caplog.text and "colour" in caplog.text

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.capture.conftest import PYTHON, LiveAPI, subprocess_env
+from tests.capture.conftest import PYTHON, LiveAPI, free_port, subprocess_env
 from tooltrack import ToolCallTracker, log_task_completion
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.sender import TaskLogSender
@@ -82,3 +82,32 @@ def test_a_workflow_survives_the_api_going_away(engine: Engine, spool: Spool, tm
         assert log.phase_status == ("completed" if log.phase_number % 2 == 1 else "failed")
     total = sum(len(log.tool_calls) for log in logs)
     assert total == sum(len(calls) for calls in recorded.values()) == 6 * 5 + 3
+
+
+BACKGROUND_SCRIPT = """
+from tooltrack import ToolCallTracker, log_task_completion
+tracker = ToolCallTracker()
+tracker.record_tool_call("Bash", 5, True, command="make")
+for phase in ("plan", "build", "test"):
+    assert log_task_completion("adw-exit", 1, phase, 1, True, "ok", tool_calls=tracker, background=True) == "queued"
+# The process ends here at once: the atexit drain must deliver all three.
+"""
+
+
+def test_background_logs_reach_the_api_when_the_process_exits_at_once(
+    engine: Engine, live_api: LiveAPI, spool: Spool
+) -> None:
+    env = subprocess_env(TOOLTRACK_API_URL=live_api.url)
+    result = subprocess.run([PYTHON, "-c", BACKGROUND_SCRIPT], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    logs = TaskLogRepository(engine).list_by_adw_id("adw-exit")
+    assert sorted(log.phase_name for log in logs) == ["build", "plan", "test"]
+    assert not spool.path.exists()
+
+
+def test_background_logs_are_spooled_at_exit_when_the_api_is_down(spool: Spool) -> None:
+    env = subprocess_env(TOOLTRACK_API_URL=f"http://127.0.0.1:{free_port()}")
+    result = subprocess.run([PYTHON, "-c", BACKGROUND_SCRIPT], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    spooled = [json.loads(line) for line in spool.path.read_text().splitlines()]
+    assert sorted(p["phase_name"] for p in spooled) == ["build", "plan", "test"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.capture.conftest import PYTHON, subprocess_env
+from tests.capture.conftest import PYTHON, LiveAPI, free_port, subprocess_env
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.hook_sessions import close_session, session_file
 from tooltrack.capture.replay import replay_spool
@@ -263,3 +263,26 @@ def test_an_unwritable_spool_still_exits_zero(tmp_path: Path) -> None:
         TOOLTRACK_SPOOL=str(blocker / "spool.jsonl"),
     )
     assert not sessions_dir(blocker / "spool.jsonl").exists()
+
+
+def test_with_hook_post_the_stop_event_posts_and_spools_only_when_the_api_is_away(
+    spool: Spool, engine: Engine, live_api: LiveAPI
+) -> None:
+    def session_with_one_call(session: str) -> None:
+        for event in ("PreToolUse", "PostToolUse"):
+            base = {"session_id": session, "hook_event_name": event, "tool_name": "Glob", "tool_use_id": f"{session}-1"}
+            run_hook({**base, "tool_input": {"pattern": "**/*.py"}, "tool_response": {"numFiles": 12}})
+
+    session_with_one_call("posted")
+    run_hook(
+        {"session_id": "posted", "hook_event_name": "Stop"}, TOOLTRACK_HOOK_POST="1", TOOLTRACK_API_URL=live_api.url
+    )
+    (log,) = TaskLogRepository(engine).list_by_adw_id("posted")
+    assert [(c.tool_name, c.files_matched) for c in log.tool_calls] == [("Glob", 12)]
+    assert not spool.path.exists()
+
+    session_with_one_call("unsent")
+    away = f"http://127.0.0.1:{free_port()}"
+    run_hook({"session_id": "unsent", "hook_event_name": "Stop"}, TOOLTRACK_HOOK_POST="1", TOOLTRACK_API_URL=away)
+    (payload,) = [json.loads(line) for line in spool.path.read_text().splitlines()]
+    assert payload["adw_id"] == "unsent"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.capture.conftest import PYTHON, subprocess_env
 from tooltrack.capture.replay import _take_spool
-from tooltrack.capture.spool import Spool, default_spool_path, dead_letter_path
+from tooltrack.capture.spool import Spool, dead_letter_path, default_spool_path
 
 # A writer process: appends `count` payloads of `size` characters, each naming its writer and number.
 WRITER = textwrap.dedent(

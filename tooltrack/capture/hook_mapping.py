@@ -157,7 +157,9 @@ def response_fields(tool_name: str, tool_input: Any, tool_response: Any) -> dict
             # PostToolUse (not PostToolUseFailure) for a foreground command: it exited with 0.
             fields["exit_code"] = 0
     elif tool_name == "Read":
-        file = response.get("file") if isinstance(response.get("file"), Mapping) else {}
+        file = response.get("file")
+        if not isinstance(file, Mapping):
+            file = {}
         fields["lines_read"] = _count(file.get("numLines"))
         fields["file_size_bytes"] = _byte_size(file.get("content"))
     elif tool_name == "Write":

@@ -91,6 +91,8 @@ class TaskLogSender:
 
 
 _STOP = object()
+#: What a task log cannot go without; any other bad field is dropped with a warning.
+_REQUIRED = frozenset({"adw_id", "phase_name", "phase_status", "tool_calls"})
 
 
 class BackgroundSender:
@@ -202,7 +204,11 @@ def build_task_log(
     tool_calls: ToolCallTracker | Iterable[Mapping[str, Any] | ToolCallRecord] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
-    """The validated JSON payload of one task log (raises ValidationError for a bad top-level field)."""
+    """The validated JSON payload of one task log.
+
+    Unknown or invalid optional fields are dropped with a warning; a bad `adw_id`, `phase_name` or
+    `phase_status` raises ValidationError.
+    """
     data: dict[str, Any] = {
         "adw_id": adw_id,
         "issue_number": issue_number,
@@ -219,7 +225,17 @@ def build_task_log(
     data["completed_at"] = time.time()
     data.update(fields)
     data["tool_calls"] = _tool_call_dicts(tool_calls)
-    return TaskLogCreate.model_validate(data).model_dump(mode="json", exclude_none=True)
+    try:
+        return TaskLogCreate.model_validate(data).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:
+        # An optional field that is unknown or invalid is dropped (named in the log) so the rest of the
+        # phase's record still gets through; a bad required field fails the whole payload.
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"] and str(e["loc"][0]) not in _REQUIRED}
+        if not bad or len(bad) < len({str(e["loc"][0]) for e in exc.errors() if e["loc"]}):
+            raise
+        logger.warning("task log fields dropped: %s", describe_validation_error(exc))
+        kept = {key: value for key, value in data.items() if key not in bad}
+        return TaskLogCreate.model_validate(kept).model_dump(mode="json", exclude_none=True)
 
 
 def log_task_completion(
@@ -248,7 +264,7 @@ def log_task_completion(
                 tool_calls, **fields,
             )  # fmt: skip
         except ValidationError as exc:
-            raw = {"adw_id": adw_id, "issue_number": issue_number, "phase_name": phase_name}
+            raw: dict[str, Any] = {"adw_id": adw_id, "issue_number": issue_number, "phase_name": phase_name}
             raw |= {"phase_number": phase_number, "success": success, "log_message": log_message}
             raw |= {"error_message": error_message, "tool_calls": _tool_call_dicts(tool_calls), **fields}
             return (sender or default_sender()).refuse(raw, describe_validation_error(exc))

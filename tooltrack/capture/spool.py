@@ -68,9 +68,11 @@ class Spool:
         append_line(self.path, dumps_line(payload), sync=True)
 
     def append_raw(self, lines: list[bytes]) -> None:
-        """Put back lines exactly as they were (replay returns what it could not send)."""
-        for line in lines:
-            append_line(self.path, line)
+        """Put back whole lines exactly as they were, in one write (replay returns what it could not send)."""
+        if lines:
+            append_line(
+                self.path, b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines), sync=True
+            )
 
     def dead_letter(
         self,

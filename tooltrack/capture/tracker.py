@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
@@ -130,7 +130,7 @@ class TrackedCall:
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    ) -> Literal[False]:
         duration_ms = round((time.perf_counter() - self._start) * 1000)
         fields = dict(self.fields)
         if exc is not None:
@@ -161,7 +161,7 @@ class _Track:
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    ) -> Literal[False]:
         active, self._active = self._active, None
         return active.__exit__(exc_type, exc, tb) if active else False
 
