@@ -15,4 +15,4 @@ __all__ = [
 ]
 
 # Registers the rollups with the derived registry, so every write through the store keeps them.
-from tooltrack.store import rollups as _rollups  # noqa: E402, F401  (imported for its registration)
+from tooltrack.store import rollups as _rollups  # noqa: F401  (imported for its registration)
