@@ -34,7 +34,7 @@ from tooltrack.demo import TEMPLATES, generate_workflow
 from tooltrack.ingest import ingest_file
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import derived, make_engine, upgrade
-from tooltrack.store.bulk import copy_line, json_row
+from tooltrack.store.bulk import copy_line, json_row, prepare
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -88,6 +88,24 @@ def write_copy_text(jsonl: Path, target: Path) -> None:
     with jsonl.open("rb") as source, target.open("w") as out:
         for number, line in enumerate(source, start=1):
             out.write(copy_line(number, json_row(TaskLogCreate.model_validate_json(line))) + "\n")
+
+
+def time_client_side(path: Path) -> float:
+    """Seconds for the Python half alone: read, validate, key, redact and build COPY text (no database)."""
+    from tooltrack.ingest.items import IngestOptions, LogPart
+    from tooltrack.ingest.lines import LineReader
+    from tooltrack.ingest.tooltrack_jsonl import parse
+
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        batch: list[TaskLogCreate] = []
+        for item in parse(iter(LineReader(handle)), IngestOptions(name=str(path))):
+            if isinstance(item, LogPart):
+                batch.append(item.log)
+                if len(batch) == 100:
+                    "".join(copy_line(i, row) for i, row in enumerate(prepare(batch).rows))
+                    batch = []
+    return time.perf_counter() - started
 
 
 def fresh_database(server: str) -> tuple[str, Any]:
@@ -181,6 +199,11 @@ def main() -> None:
             drop_database(handle)
         assert full_report.ok and full_report.tool_calls_stored == args.calls, full_report
         copy_rate = args.calls / copy_seconds
+        client_seconds = time_client_side(big)
+        print(
+            f"Python side alone (read, validate, key, redact, COPY text; no database): {client_seconds:6.2f} s  "
+            f"{args.calls / client_seconds:>10,.0f} calls/s"
+        )
         print(f"PostgreSQL raw COPY (same rows, same indexes):     {copy_seconds:6.2f} s  {copy_rate:>10,.0f} calls/s")
         for label, seconds in (
             ("tooltrack ingest, store only (no derived upkeep)", ingest_seconds),

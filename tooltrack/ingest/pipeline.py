@@ -1,7 +1,7 @@
 """The streaming ingest pipeline: read, detect, parse, dedupe, store, report.
 
 A reader (the caller's thread) parses lines into task logs while a writer thread stores the
-previous batch, so parsing in Python and storing in the database overlap. At most two batches
+previous batch, so parsing in Python and storing in the database overlap. At most one batch
 wait between them, so memory does not grow with the file. Each batch is its own transaction:
 what was stored stays stored if a later line or batch fails.
 """
@@ -30,7 +30,7 @@ from tooltrack.store.schema import task_logs
 
 #: Task logs per transaction, and a cap on the tool calls they hold.
 BATCH_LOGS: Final = 1000
-BATCH_CALLS: Final = 100_000
+BATCH_CALLS: Final = 10_000
 #: File names a folder search picks up.
 LOG_SUFFIXES: Final = (".jsonl", ".json", ".ndjson")
 
@@ -57,7 +57,7 @@ class _Writer:
         self.rejections: list[RejectedLine] = []
         self.known: dict[tuple[str, str], set[str]] = {}
         self.error: BaseException | None = None
-        self._jobs: queue.Queue[tuple[list[LogPart], PreparedBatch] | None] = queue.Queue(maxsize=2)
+        self._jobs: queue.Queue[tuple[list[LogPart], PreparedBatch] | None] = queue.Queue(maxsize=1)
         self._thread = threading.Thread(target=self._run, name="tooltrack-ingest-writer", daemon=True)
         self._thread.start()
 
