@@ -17,7 +17,7 @@ RESULTS_KEY = "ingest_outcomes"
 st.title("Ingest")
 st.caption(
     "Drop JSONL files: tooltrack task logs, Claude Code `stream-json` output (`raw_output.jsonl`), session "
-    "transcripts, hook payloads or OpenTelemetry exports. The format is detected per file; good lines are "
+    "transcripts or OpenTelemetry (OTLP JSON) exports. The format is detected per file; good lines are "
     "stored even when others are rejected, and a file ingested twice is stored once."
 )
 max_mb = st.get_option("server.maxUploadSize")
