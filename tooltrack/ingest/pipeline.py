@@ -84,7 +84,10 @@ class _Writer:
                     self._write_plain(plain, prepared)
                 for part in batch:
                     if part.scope is not None:
-                        self._write_scoped(part)
+                        try:
+                            self._write_scoped(part)
+                        except (DBAPIError, StatementError) as exc:
+                            self.rejections.append(RejectedLine(part.line, _db_reason(exc)))
             except BaseException as exc:  # handed to the reader thread, which raises it
                 self.error = exc
 
