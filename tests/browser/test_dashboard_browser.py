@@ -130,3 +130,19 @@ def test_ingest_page_uploads_a_file(dashboard_url: str, page: Any, screenshots: 
     assert "No workflow run has adw_id" not in page.locator("[data-testid='stMain']").inner_text()
     metrics = page.locator("[data-testid='stMetric']").all_inner_texts()
     assert any("Tool calls" in text and str(calls) in text for text in metrics), metrics
+
+
+def test_failures_click_through_to_the_workflow(dashboard_url: str, page: Any) -> None:
+    open_and_wait(page, f"{dashboard_url}/failures")
+    link = page.locator("[data-testid='stPageLink'] a").first
+    label = str(link.inner_text())  # the icon's ligature ("search") comes first
+    assert "Open workflow " in label
+    adw_id = label.split("Open workflow ", 1)[1].strip()
+    link.click()
+    page.wait_for_url("**/workflow?adw_id=*", timeout=TIMEOUT_MS)
+    wait_rerun(page)
+    page.wait_for_selector(CHART, timeout=TIMEOUT_MS)
+    assert heading(page) == "Workflow drill-down"
+    assert page.url.endswith(f"adw_id={adw_id}")
+    assert adw_id in page.locator("h3").first.inner_text()
+    assert page.locator(EXCEPTION).count() == 0
