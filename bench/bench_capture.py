@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -32,10 +33,11 @@ sys.path.insert(0, str(ROOT))
 from tooltrack.capture.tracker import ToolCallTracker  # noqa: E402
 
 
-def percentiles(samples: list[float]) -> tuple[float, float, float]:
+def percentiles(samples: list[float], high: float = 0.99) -> tuple[float, float, float]:
+    """(p50, p`high`, max) of `samples`."""
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return pick(0.50), pick(0.99), ordered[-1]
+    return pick(0.50), pick(high), ordered[-1]
 
 
 def time_each(calls: int, action: Callable[[int], None]) -> list[float]:
@@ -115,17 +117,25 @@ def _hook_event(name: str, session: str, n: int) -> bytes:
     return json.dumps(event).encode()
 
 
-def _time_runs(command: list[str], inputs: list[bytes], env: dict[str, str]) -> list[float]:
-    samples = []
+def _time_runs(command: list[str], inputs: list[bytes], env: dict[str, str]) -> tuple[list[float], list[float]]:
+    """Wall ms and CPU ms (user + system of the child) per run.
+
+    CPU time is printed beside wall time because other work shares the machine: it is what the
+    command itself costs, while wall time also holds the wait for a free core.
+    """
+    wall, cpu = [], []
     for data in inputs:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(command, input=data, env=env, check=True, stdout=subprocess.DEVNULL)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+        wall.append((time.perf_counter() - started) * 1000)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000)
+    return wall, cpu
 
 
 def bench_hook(runs: int) -> None:
-    print(f"\nhook command wall time per event, {runs} runs each (ms: p50 / p95 / max)")
+    print(f"\nhook command per event, {runs} runs each, ms: wall p50 / p90 (cpu p50 / p90)")
     folder = Path(tempfile.mkdtemp(prefix="tooltrack-bench-"))
     env = dict(os.environ, TOOLTRACK_SPOOL=str(folder / "spool.jsonl"), PYTHONPATH=str(ROOT))
     python = sys.executable
@@ -134,18 +144,19 @@ def bench_hook(runs: int) -> None:
     candidates.append(("python -m tooltrack.capture.hook", [python, "-m", "tooltrack.capture.hook"]))
     if entry:
         candidates.append(("tooltrack hook (console script)", [entry, "hook"]))
+
+    def show(samples: tuple[list[float], list[float]]) -> str:
+        wall, cpu = percentiles(samples[0], 0.9), percentiles(samples[1], 0.9)
+        return f"{wall[0]:6.1f} / {wall[1]:6.1f} ({cpu[0]:5.1f} / {cpu[1]:5.1f})"
+
     try:
         for label, command in candidates:
-            session = label.split()[0] + str(len(command))
-            pre = [_hook_event("PreToolUse", session, n) for n in range(runs)]
-            post = [_hook_event("PostToolUse", session, n) for n in range(runs)]
-            pre_ms = percentiles(_time_runs(command, pre, env))
-            post_ms = percentiles(_time_runs(command, post, env))
+            session = f"bench-{len(command)}-{command[-1]}"
+            pre = _time_runs(command, [_hook_event("PreToolUse", session, n) for n in range(runs)], env)
+            post = _time_runs(command, [_hook_event("PostToolUse", session, n) for n in range(runs)], env)
             stop = json.dumps({"session_id": session, "hook_event_name": "Stop"}).encode()
-            stop_ms = _time_runs(command, [stop], env)
-            print(f"  {label:42s} Pre {pre_ms[0]:6.1f} / {pre_ms[1]:6.1f} / {pre_ms[2]:6.1f}"
-                  f"   Post {post_ms[0]:6.1f} / {post_ms[1]:6.1f} / {post_ms[2]:6.1f}"
-                  f"   Stop closing {runs} calls {stop_ms[0]:6.1f}")  # fmt: skip
+            stop_wall, _ = _time_runs(command, [stop], env)
+            print(f"  {label:42s} Pre {show(pre)}   Post {show(post)}   Stop closing {runs} calls {stop_wall[0]:6.1f}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

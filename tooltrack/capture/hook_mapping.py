@@ -24,7 +24,7 @@ MAX_PARAMETERS_JSON = 8_000  # all of `parameters`, as JSON
 #: Claude Code's sub-agent tool was renamed from Task to Agent in later versions.
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 
-_EXIT_CODE = re.compile(r"^\s*Exit code (-?\d+)", re.MULTILINE)
+_EXIT_CODE = r"^\s*Exit code (-?\d+)"  # compiled on first use: only failed Bash calls need it
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
@@ -100,7 +100,7 @@ def exit_code_from_error(error: Any) -> int | None:
     """The exit code in a failed Bash call's error text ("Exit code 1\\n...")."""
     if not isinstance(error, str):
         return None
-    match = _EXIT_CODE.search(error)
+    match = re.search(_EXIT_CODE, error, re.MULTILINE)
     return int(match.group(1)) if match else None
 
 
