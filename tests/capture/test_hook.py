@@ -286,3 +286,21 @@ def test_with_hook_post_the_stop_event_posts_and_spools_only_when_the_api_is_awa
     run_hook({"session_id": "unsent", "hook_event_name": "Stop"}, TOOLTRACK_HOOK_POST="1", TOOLTRACK_API_URL=away)
     (payload,) = [json.loads(line) for line in spool.path.read_text().splitlines()]
     assert payload["adw_id"] == "unsent"
+
+
+def test_session_end_closes_unfinished_calls_as_interrupted(spool: Spool) -> None:
+    base = {"session_id": "ending", "tool_name": "Bash", "tool_input": {"command": "sleep 600"}}
+    run_hook({**base, "hook_event_name": "PreToolUse", "tool_use_id": "long"})
+    run_hook({"session_id": "ending", "hook_event_name": "Stop"})
+    assert not spool.path.exists()  # Stop leaves a running call alone: nothing finished yet
+    run_hook({"session_id": "ending", "hook_event_name": "SessionEnd", "reason": "exit"})
+    (payload,) = [json.loads(line) for line in spool.path.read_text().splitlines()]
+    (call,) = payload["tool_calls"]
+    assert (call["call_id"], call["success"], call["outcome"], call["command"]) == (
+        "long",
+        False,
+        "interrupted",
+        "sleep 600",
+    )
+    assert "duration_ms" not in call
+    assert not session_file(spool, "ending").exists()

@@ -50,7 +50,7 @@ def replay(
         raise SystemExit(1)
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+@click.command()
 def hook() -> None:
     """Record one Claude Code hook event from stdin (PreToolUse, PostToolUse, Stop, ...). Always exits 0.
 
