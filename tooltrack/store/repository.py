@@ -76,8 +76,11 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
     per_statement = max(1, max_bind_params(dialect) // len(_INSERT_COLUMNS))
     created: dict[str, int] = {}
     inserted: list[derived.InsertedLog] = []
-    for start in range(0, len(rows), per_statement):
-        chunk = [{c: row.get(c) for c in _INSERT_COLUMNS} for row in rows[start : start + per_statement]]
+    # Insert in key order: two writers with overlapping logs then take the unique-index locks in the
+    # same order and cannot deadlock each other. Results still come back in the caller's order.
+    ordered = sorted(rows, key=lambda row: row["log_key"])
+    for start in range(0, len(ordered), per_statement):
+        chunk = [{c: row.get(c) for c in _INSERT_COLUMNS} for row in ordered[start : start + per_statement]]
         statement = (
             upsert_insert(dialect, task_logs)
             .values(chunk)
