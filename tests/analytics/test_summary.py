@@ -148,3 +148,13 @@ def test_latency_histogram_counts_timed_calls(stored: Engine, logs: list[TaskLog
     assert histogram.count == expected["timed_count"] == sum(b.count for b in histogram.buckets)
     assert abs(histogram.p95_duration_ms - expected["p95"]) / expected["p95"] <= 0.05
     assert all(b.lower_ms <= b.upper_ms for b in histogram.buckets)
+
+
+@pytest.mark.parametrize("filters", WINDOWS, ids=lambda f: f.model_dump_json(exclude_defaults=True))
+def test_workflow_and_task_log_counts_match_the_reference(
+    stored: Engine, logs: list[TaskLogCreate], filters: Filters
+) -> None:
+    summary = AnalyticsService(stored).summary(filters)
+    expected = _expected_window(filters, logs)
+    assert summary.task_logs == len(expected)
+    assert summary.workflows == len({log.adw_id for log in expected})

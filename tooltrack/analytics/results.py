@@ -73,6 +73,10 @@ class Summary(BaseModel):
     top_commands: list[CommandStats]
     by_workflow_template: list[GroupStats]
     by_phase: list[GroupStats]
+    workflows: int = 0
+    """Distinct adw_ids with a task log in the window (template and phase filters apply, tool does not)."""
+    task_logs: int = 0
+    """Task logs in the window, under the same filters as `workflows`."""
 
 
 class FailureRow(BaseModel):

@@ -192,6 +192,7 @@ class AnalyticsService:
                 else []
             )
 
+        workflows, logs = self.workflow_counts(filters)
         by_bucket: dict[str, list[tuple[int, int]]] = {}
         for row in bucket_rows:
             by_bucket.setdefault(row.tool_name, []).append((int(row.bucket), _int(row.calls)))
@@ -231,6 +232,8 @@ class AnalyticsService:
             ],
             by_workflow_template=self._groups(template_rows),
             by_phase=self._groups(phase_rows),
+            workflows=workflows,
+            task_logs=logs,
         )
 
     def _commands_query(self, filters: Filters, limit: int) -> Select[Any]:
@@ -586,7 +589,9 @@ class AnalyticsService:
             ]
         return self._slowest_from_task_logs(filters, limit)
 
-    def _slowest_from_task_logs(self, filters: Filters, limit: int) -> list[SlowCall]:
+    @staticmethod
+    def _log_conditions(filters: Filters) -> list[Any]:
+        """The window, template and phase filters over `task_logs` itself (activity time)."""
         start, end = filters.time_range()
         moment = func.coalesce(task_logs.c.started_at, task_logs.c.created_at)
         conditions = [moment >= start, moment < end]
@@ -598,6 +603,17 @@ class AnalyticsService:
             )
         if filters.phase is not None:
             conditions.append(task_logs.c.phase_name == filters.phase)
+        return conditions
+
+    def workflow_counts(self, filters: Filters) -> tuple[int, int]:
+        """(distinct adw_ids, task logs) in the window; reads task_logs' plain columns, never the JSON."""
+        query = select(func.count(task_logs.c.adw_id.distinct()), func.count()).where(*self._log_conditions(filters))
+        with self.engine.connect() as connection:
+            workflows, logs = connection.execute(query).one()
+        return int(workflows), int(logs)
+
+    def _slowest_from_task_logs(self, filters: Filters, limit: int) -> list[SlowCall]:
+        conditions = self._log_conditions(filters)
         query = select(
             task_logs.c.id,
             task_logs.c.adw_id,

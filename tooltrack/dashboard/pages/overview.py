@@ -21,7 +21,7 @@ now, before = summary.overall, previous.overall
 st.caption(
     f"{summary.window.start} to {summary.window.end} (UTC), against {previous.window.start} to {previous.window.end}"
 )
-# The service's Summary has no workflow count yet; the KPI appears once it has (`workflows`).
+# Workflows come from the service's Summary (distinct adw_ids in the window).
 workflows_now: int | None = getattr(summary, "workflows", None)
 workflows_before: int | None = getattr(previous, "workflows", None)
 kpis = iter(st.columns(4 if workflows_now is not None else 3))
