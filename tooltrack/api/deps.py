@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from tooltrack.analytics import MAX_DAYS, AnalyticsService, Filters
 from tooltrack.analytics.filters import DEFAULT_DAYS
-from tooltrack.api.settings import api_token
+from tooltrack.api.settings import api_read_token, api_token
 from tooltrack.models import MAX_NAME
 from tooltrack.store import TaskLogRepository, shared_engine
 
@@ -39,27 +39,42 @@ def get_service(engine: EngineDep) -> AnalyticsService:
 RepositoryDep = Annotated[TaskLogRepository, Depends(get_repository)]
 ServiceDep = Annotated[AnalyticsService, Depends(get_service)]
 
-_bearer = HTTPBearer(auto_error=False, description="Required for writes when TOOLTRACK_API_TOKEN is set.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Writes need TOOLTRACK_API_TOKEN when it is set; reads need TOOLTRACK_API_READ_TOKEN when it is set.",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def require_write_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Writes need `Authorization: Bearer <TOOLTRACK_API_TOKEN>` when that variable is set."""
-    expected = api_token()
-    if expected is None:
-        return
-    given = credentials.credentials if credentials is not None else ""
+def _check_token(credentials: HTTPAuthorizationCredentials | None, accepted: list[str], action: str) -> None:
+    given = (credentials.credentials if credentials is not None else "").encode()
     # compare_digest: the time taken does not tell how much of the token was right.
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    if not any(hmac.compare_digest(given, token.encode()) for token in accepted):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            detail="a valid bearer token is required to write",
+            detail=f"a valid bearer token is required to {action}",
             headers={"WWW-Authenticate": "Bearer"},
         )
 
 
+def require_write_token(credentials: Credentials) -> None:
+    """Writes need `Authorization: Bearer <TOOLTRACK_API_TOKEN>` when that variable is set."""
+    expected = api_token()
+    if expected is not None:
+        _check_token(credentials, [expected], "write")
+
+
+def require_read_token(credentials: Credentials) -> None:
+    """Reads need `Authorization: Bearer <TOOLTRACK_API_READ_TOKEN>` (or the write token) when it is set."""
+    read = api_read_token()
+    if read is None:
+        return
+    write = api_token()
+    _check_token(credentials, [read] if write is None else [read, write], "read")
+
+
 WriteAuth = Annotated[None, Depends(require_write_token)]
+ReadAuth = Depends(require_read_token)
 
 Name = Annotated[str | None, Query(max_length=MAX_NAME)]
 

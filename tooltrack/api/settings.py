@@ -6,6 +6,7 @@ import os
 from typing import Final
 
 API_TOKEN_ENV: Final = "TOOLTRACK_API_TOKEN"
+READ_TOKEN_ENV: Final = "TOOLTRACK_API_READ_TOKEN"
 MAX_BODY_ENV: Final = "TOOLTRACK_API_MAX_BODY_BYTES"
 #: A task log of 10 K calls is about 5 MB of JSON; anything far beyond that is a mistake or an attack.
 DEFAULT_MAX_BODY_BYTES: Final = 16 * 1024 * 1024
@@ -14,6 +15,11 @@ DEFAULT_MAX_BODY_BYTES: Final = 16 * 1024 * 1024
 def api_token() -> str | None:
     """The bearer token writes need, or None when writes are open (read on each request)."""
     return os.environ.get(API_TOKEN_ENV) or None
+
+
+def api_read_token() -> str | None:
+    """The bearer token reads need, or None when reads are open (read on each request)."""
+    return os.environ.get(READ_TOKEN_ENV) or None
 
 
 def max_body_bytes() -> int:

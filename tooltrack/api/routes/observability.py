@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel
 
-from tooltrack.api.deps import RepositoryDep, WriteAuth
+from tooltrack.api.deps import ReadAuth, RepositoryDep, WriteAuth
 from tooltrack.models import MAX_NAME, TaskLogCreate, TaskLogWithToolCalls
 
 router = APIRouter(prefix="/api/v1/observability", tags=["observability"])
@@ -45,9 +45,13 @@ def create_task_log(log: TaskLogCreate, repository: RepositoryDep, response: Res
     return TaskLogStored(id=result.id, status="created" if result.created else "exists")
 
 
-@router.get("/task-logs/{task_log_id}", responses={404: {"description": "No task log has this id."}})
+@router.get(
+    "/task-logs/{task_log_id}",
+    dependencies=[ReadAuth],
+    responses={404: {"description": "No task log has this id."}},
+)
 def get_task_log(
-    task_log_id: Annotated[int, Path(ge=1, le=2**63 - 1)], repository: RepositoryDep
+    task_log_id: Annotated[int, Path(ge=1, le=2**31 - 1)], repository: RepositoryDep
 ) -> TaskLogWithToolCalls:
     """One task log with every tool call."""
     log = repository.get(task_log_id)
@@ -56,7 +60,7 @@ def get_task_log(
     return log
 
 
-@router.get("/task-logs")
+@router.get("/task-logs", dependencies=[ReadAuth])
 def list_task_logs(
     adw_id: Annotated[str, Query(min_length=1, max_length=MAX_NAME)],
     repository: RepositoryDep,

@@ -19,10 +19,10 @@ from tooltrack.analytics import (
     Summary,
 )
 from tooltrack.analytics.service import MAX_LIMIT, MAX_OFFSET
-from tooltrack.api.deps import FiltersDep, ServiceDep
+from tooltrack.api.deps import FiltersDep, ReadAuth, ServiceDep
 from tooltrack.models import MAX_NAME
 
-router = APIRouter(prefix="/api/v1/tool-analytics", tags=["tool-analytics"])
+router = APIRouter(prefix="/api/v1/tool-analytics", tags=["tool-analytics"], dependencies=[ReadAuth])
 
 AdwId = Annotated[str, Path(min_length=1, max_length=MAX_NAME)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
