@@ -6,6 +6,7 @@ through the browser's file input, and the new workflow is then opened on the dri
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,12 @@ def test_page_renders_with_heading_and_chart(dashboard_url: str, page: Any, scre
 
 def test_shared_filters_travel_in_the_url(dashboard_url: str, page: Any) -> None:
     open_and_wait(page, f"{dashboard_url}/tools?days=7&tool=Bash")
+    # The sidebar's widgets can arrive a moment after the script-state flag settles: poll, bounded.
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
     shown = sidebar_text(page)
+    while not ("Last 7 days" in shown and "Bash" in shown) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        shown = sidebar_text(page)
     assert "Last 7 days" in shown and "Bash" in shown, shown
     # The sidebar link to another page keeps the filters (the session remembers them).
     page.locator("[data-testid='stSidebarNav'] a", has_text="Failures").click()
@@ -89,7 +95,8 @@ def test_shared_filters_travel_in_the_url(dashboard_url: str, page: Any) -> None
 
 
 def test_hostile_names_show_as_text_and_never_run(dashboard_url: str, page: Any, screenshots: Path) -> None:
-    for path in ("?days=1", f"workflow?adw_id={HOSTILE_ADW_ID}", "failures?days=1"):
+    # days=2, not 1: the hostile log started 3 hours ago, which is yesterday (UTC) just after midnight.
+    for path in ("?days=2", f"workflow?adw_id={HOSTILE_ADW_ID}", "failures?days=2"):
         open_and_wait(page, f"{dashboard_url}/{path}")
         page.wait_for_selector(CHART, timeout=TIMEOUT_MS)
         assert page.evaluate("() => window.__tooltrack_xss") is None, path

@@ -6,6 +6,7 @@ import asyncio
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -99,7 +100,10 @@ def test_track_as_a_decorator_records_every_call_separately() -> None:
     assert search(2) == 4
     with pytest.raises(KeyError):
         search(-1)
-    assert asyncio.run(fetch()) == "ok"
+    # In a thread of its own: the browser tests' Playwright (sync API) keeps an event loop
+    # running on the main thread for the whole session, and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, fetch()).result() == "ok"
     calls = tracker.get_tool_calls()
     assert [(c["tool_name"], c["success"]) for c in calls] == [("Grep", True), ("Grep", False), ("WebFetch", True)]
     assert calls[1]["error_message"] == "KeyError: -1"
