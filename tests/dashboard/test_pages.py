@@ -46,6 +46,8 @@ def test_overview_all_time_matches_hand_counts(
     assert shown["Tool calls"] == f"{len(calls):,}"
     assert shown["Success rate"] == percent(sum(c.success for c in calls) / len(calls))
     assert shown["Total tool time"] == duration(sum(c.duration_ms or 0 for c in calls))
+    assert shown["Workflows"] == f"{len({log.adw_id for log in demo_logs}):,}"
+    assert any(c.value.startswith(f"{len(demo_logs):,} task logs") for c in at.caption)
     assert at.get("plotly_chart"), "calls over time by tool"
 
 

@@ -41,6 +41,7 @@ next(kpis).metric(
     duration_change(now.total_duration_ms, before.total_duration_ms),
     delta_color="inverse",
 )
+st.caption(f"{summary.task_logs:,} task logs (phases) in the period, {previous.task_logs:,} in the one before.")
 
 st.plotly_chart(charts.calls_over_time(page.data.calls_over_time(page.filters)), width="stretch")
 
