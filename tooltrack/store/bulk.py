@@ -33,29 +33,11 @@ from tooltrack.ingest.redaction import redact_row
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import derived
 from tooltrack.store.keys import KEY_PREFIX, content_hash
-from tooltrack.store.repository import StoreResult, write_rows
+from tooltrack.store.repository import INSERT_COLUMNS, StoreResult, write_rows
 from tooltrack.store.schema import task_logs
 
 #: Columns written by COPY, in order (captured_at / created_at take their server default).
-COPY_COLUMNS: Final = (
-    "id",
-    "adw_id",
-    "issue_number",
-    "workflow_template",
-    "phase_name",
-    "phase_number",
-    "phase_status",
-    "log_message",
-    "error_message",
-    "started_at",
-    "completed_at",
-    "duration_seconds",
-    "tokens_used",
-    "cost_usd",
-    "tool_calls",
-    "log_key",
-    "source",
-)
+COPY_COLUMNS: Final = ("id", *INSERT_COLUMNS)
 _COPY_SQL: Final = f"COPY task_logs ({', '.join(COPY_COLUMNS)}) FROM STDIN"
 _TEXT_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('task_logs', 'id')) FROM generate_series(1, :n)")

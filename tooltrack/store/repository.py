@@ -15,7 +15,8 @@ from tooltrack.store.dialects import max_bind_params, query_components, upsert_i
 from tooltrack.store.keys import task_log_key
 from tooltrack.store.schema import task_logs
 
-_INSERT_COLUMNS = (
+#: The columns a write sets, in order (id, captured_at and created_at come from the database).
+INSERT_COLUMNS = (
     "adw_id",
     "issue_number",
     "workflow_template",
@@ -73,14 +74,14 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
     if not rows:
         return []
     dialect = connection.dialect.name
-    per_statement = max(1, max_bind_params(dialect) // len(_INSERT_COLUMNS))
+    per_statement = max(1, max_bind_params(dialect) // len(INSERT_COLUMNS))
     created: dict[str, int] = {}
     inserted: list[derived.InsertedLog] = []
     # Insert in key order: two writers with overlapping logs then take the unique-index locks in the
     # same order and cannot deadlock each other. Results still come back in the caller's order.
     ordered = sorted(rows, key=lambda row: row["log_key"])
     for start in range(0, len(ordered), per_statement):
-        chunk = [{c: row.get(c) for c in _INSERT_COLUMNS} for row in ordered[start : start + per_statement]]
+        chunk = [{c: row.get(c) for c in INSERT_COLUMNS} for row in ordered[start : start + per_statement]]
         statement = (
             upsert_insert(dialect, task_logs)
             .values(chunk)
