@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from tests.capture.conftest import PYTHON, LiveAPI, free_port, subprocess_env
 from tooltrack.capture.client import TaskLogClient
-from tooltrack.capture.hook_sessions import close_session, session_file
+from tooltrack.capture.hook_sessions import close_session, fold, session_file
 from tooltrack.capture.replay import replay_spool
 from tooltrack.capture.spool import Spool, hook_log_path, sessions_dir
 from tooltrack.models import TaskLogCreate
@@ -60,6 +60,12 @@ def _in_session(event: dict, session: str) -> dict:
     return {**copy.deepcopy(event), "session_id": session}
 
 
+def _pending(spool: Spool, session: str) -> set[str]:
+    """Ids of the calls the session's state file still holds open (closed ids are not open)."""
+    path = session_file(spool, session)
+    return set(fold(path.read_bytes()).calls) if path.exists() else set()
+
+
 def _stored_calls(engine: Engine, adw_id: str) -> list[dict]:
     logs = TaskLogRepository(engine).list_by_adw_id(adw_id)
     return [call.model_dump(exclude_none=True) | {"_log": log.id} for log in logs for call in log.tool_calls]
@@ -98,7 +104,7 @@ def test_hook_events_become_one_task_log_with_paired_calls_and_durations(
     stop = {"session_id": session, "hook_event_name": "Stop", "stop_hook_active": False}
     run_hook(stop, [PYTHON, "-m", "tooltrack.cli", "hook"], TOOLTRACK_PHASE="build", TOOLTRACK_PHASE_NUMBER="3")
 
-    assert not session_file(spool, session).exists()  # everything closed
+    assert _pending(spool, session) == set()  # everything closed
     (payload,) = [json.loads(line) for line in spool.path.read_text().splitlines()]
     TaskLogCreate.model_validate(payload)
 
@@ -173,8 +179,13 @@ def test_a_session_that_never_stops_is_sent_by_replay_and_a_later_stop_adds_only
     # Not quiet long enough: replay leaves the session alone.
     assert replay_spool(spool, api_client, quiet_seconds=3600).sent == 0
     assert _stored_calls(engine, "adw-hook") == []
-    # Quiet long enough: its calls are sent, the unfinished one as interrupted.
+    # Quiet long enough: its finished calls are sent; the unfinished one waits for its PostToolUse ...
     report = replay_spool(spool, api_client, quiet_seconds=0)
+    assert (report.sessions_closed, report.created) == (1, 1)
+    assert [c["call_id"] for c in _stored_calls(engine, "adw-hook")] == ["toolu_1", "toolu_2"]
+    assert _pending(spool, session) == {"toolu_3"}
+    # ... until its PreToolUse is older than the grace: then it is sent as interrupted.
+    report = replay_spool(spool, api_client, quiet_seconds=0, unfinished_after=0)
     assert (report.sessions_closed, report.created) == (1, 1)
     stored = _stored_calls(engine, "adw-hook")
     assert [(c["call_id"], c["success"], c.get("outcome")) for c in stored] == [
@@ -188,7 +199,7 @@ def test_a_session_that_never_stops_is_sent_by_replay_and_a_later_stop_adds_only
     assert replay_spool(spool, api_client).created == 1
     stored = _stored_calls(engine, "adw-hook")
     assert sorted(c["call_id"] for c in stored) == ["toolu_1", "toolu_2", "toolu_3", "toolu_4"]
-    assert len({c["_log"] for c in stored}) == 2
+    assert len({c["_log"] for c in stored}) == 3
 
 
 def test_a_close_interrupted_after_its_marker_is_redelivered_under_the_same_key(
@@ -303,4 +314,4 @@ def test_session_end_closes_unfinished_calls_as_interrupted(spool: Spool) -> Non
         "sleep 600",
     )
     assert "duration_ms" not in call
-    assert not session_file(spool, "ending").exists()
+    assert _pending(spool, "ending") == set()

@@ -6,14 +6,23 @@ that hook processes append whole lines to (see `files.py`). Lines:
 
 - `pre`:  a PreToolUse event (call id, tool, time, the fields its input gives);
 - `post`: a PostToolUse / PostToolUseFailure event (fields, outcome, the hook's own `duration_ms`);
-- `close`: a batch of calls being closed into one task log (its `log_key`, the call ids, the meta).
+- `close`: a batch of calls being closed into one task log (its `log_key`, the call ids, the meta);
+- `done`: the ids of the calls closed before (one line, rewritten at each close).
 
 Closing a batch (at Stop / SubagentStop / SessionEnd, or when `tooltrack replay` finds a session
 that went quiet) is done holding the file's lock: write the `close` marker, deliver the payload
-(append it to the spool, or post it), then rewrite the file without the closed calls. The key is a
-hash of the session id and the call ids, so a crash anywhere in between is repaired by the next
-close re-delivering the marked batch under the same key, which the store keeps once; and a call
-closed once is gone from the file, so a later Stop never sends it again.
+(append it to the spool, or post it), then rewrite the file without the closed calls' events and
+with their ids added to the `done` line. The key is a hash of the session id and the call ids, so a
+crash anywhere in between is repaired by the next close re-delivering the marked batch under the
+same key, which the store keeps once.
+
+Each call is delivered once: an event that arrives for a call already closed (a PostToolUse after
+its session was closed as stale with the call unfinished, a repeated event) is dropped at the next
+close, because its id is on the `done` line. The store keeps task logs write-once, so a call closed
+as interrupted cannot be completed later; that is why a stale close keeps unfinished calls back for
+`UNFINISHED_GRACE_SECONDS` (their PostToolUse usually comes, say after a long permission prompt)
+and only then closes them as interrupted. The `done` ids are forgotten `KEEP_CLOSED_IDS_SECONDS`
+after the session's last close, and the file with them.
 
 Standard library only (the hook imports this on every tool call).
 """
@@ -43,6 +52,10 @@ META_ENV = {
     "workflow_template": "TOOLTRACK_WORKFLOW_TEMPLATE",
 }
 CLOSING_EVENTS = frozenset({"Stop", "SubagentStop", "SessionEnd"})
+#: A stale close leaves a call without PostToolUse alone until its PreToolUse is this old.
+UNFINISHED_GRACE_SECONDS = 24 * 3600.0
+#: How long the ids of closed calls are remembered to drop late events of those calls.
+KEEP_CLOSED_IDS_SECONDS = 7 * 24 * 3600.0
 # A set, not a regular expression: compiling one costs each hook run a few ms.
 _SAFE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _SYNTHETIC = "noid:"
@@ -106,7 +119,7 @@ class PendingCall:
 class SessionState:
     """A session file read back: calls in order of first sight, close markers, lines per call."""
 
-    __slots__ = ("bad_lines", "calls", "event_ids", "markers", "session_id")
+    __slots__ = ("bad_lines", "calls", "done", "done_at", "event_ids", "markers", "session_id")
 
     def __init__(self) -> None:
         self.calls: dict[str, PendingCall] = {}
@@ -114,6 +127,8 @@ class SessionState:
         self.event_ids: list[tuple[bytes, str]] = []
         self.bad_lines: list[tuple[int, bytes, str]] = []
         self.session_id: str | None = None
+        self.done: dict[str, None] = {}  # ids of calls closed before, in closing order
+        self.done_at: float | None = None
 
 
 def fold(data: bytes) -> SessionState:
@@ -131,6 +146,12 @@ def fold(data: bytes) -> SessionState:
             continue
         if kind == "close":
             state.markers.append(event)
+            continue
+        if kind == "done":
+            state.done.update(dict.fromkeys(str(i) for i in event.get("ids") or ()))
+            when = event.get("at")
+            if isinstance(when, int | float) and (state.done_at is None or when > state.done_at):
+                state.done_at = float(when)
             continue
         state.session_id = state.session_id or event.get("sid")
         tool = str(event.get("tool") or "unknown")
@@ -261,13 +282,17 @@ def close_session(
     at: float | None = None,
     meta: Mapping[str, Any] | None = None,
     include_unfinished: bool = False,
+    unfinished_grace: float = 0.0,
+    keep_closed_ids: float = KEEP_CLOSED_IDS_SECONDS,
     session_id: str | None = None,
     deliver: Deliver | None = None,
 ) -> list[dict[str, Any]]:
     """Close the session's finished calls (and unfinished ones, if asked) into one task log.
 
-    Returns the payloads delivered: an earlier batch whose delivery may not have completed
-    (re-sent under its own key), then the new batch. Calls still waiting for their PostToolUse stay.
+    With `include_unfinished`, a call still waiting for its PostToolUse is closed as interrupted
+    once its PreToolUse is `unfinished_grace` seconds old; younger ones stay. Events of calls closed
+    before are dropped (see the module's docstring). Returns the payloads delivered: an earlier
+    batch whose delivery may not have completed (re-sent under its own key), then the new batch.
     """
     if not path.exists():
         return []
@@ -275,19 +300,28 @@ def close_session(
     at = time.time() if at is None else at
     delivered: list[dict[str, Any]] = []
     with locked_fd(path) as fd:
-        state = fold(read_all(fd))
+        data = read_all(fd)
+        state = fold(data)
         sid = session_id or state.session_id or path.stem
         for number, line, problem in state.bad_lines:
             spool.dead_letter(problem, raw_line=line.decode("utf-8", "replace"), origin=f"{path}:{number}")
-        closed: set[str] = set()
+        closed: set[str] = set(state.done)  # delivered before: a late event of theirs is dropped
+        newly_closed: list[str] = []
         for marker in state.markers:
-            ids = [i for i in marker.get("ids", []) if i in state.calls]
+            ids = [i for i in marker.get("ids", []) if i in state.calls and i not in state.done]
             if ids:
                 payload = build_payload(sid, [state.calls[i] for i in ids], marker)
                 deliver(payload)
                 delivered.append(payload)
+            newly_closed += [i for i in marker.get("ids", []) if i not in closed]
             closed.update(marker.get("ids", []))
-        batch = [c for i, c in state.calls.items() if i not in closed and (c.post is not None or include_unfinished)]
+        started_before = at - unfinished_grace
+        batch = [
+            c
+            for i, c in state.calls.items()
+            if i not in closed
+            and (c.post is not None or (include_unfinished and c.start is not None and c.start <= started_before))
+        ]
         if batch:
             ids = [c.id for c in batch]
             chosen_meta = dict(meta) if meta else _latest_meta(batch)
@@ -298,13 +332,38 @@ def close_session(
             payload = build_payload(sid, batch, marker)
             deliver(payload)
             delivered.append(payload)
+            newly_closed += ids
             closed.update(ids)
-        remaining = [line + b"\n" for line, call_id in state.event_ids if call_id not in closed]
-        if remaining:
-            replace_contents(path, b"".join(remaining))
-        else:
-            os.unlink(path)
+        _compact(path, data, state, closed, newly_closed, at=at, keep_closed_ids=keep_closed_ids)
     return delivered
+
+
+def _compact(
+    path: Path,
+    data: bytes,
+    state: SessionState,
+    closed: set[str],
+    newly_closed: list[str],
+    *,
+    at: float,
+    keep_closed_ids: float,
+) -> None:
+    """Rewrite the session file (lock held): the `done` line, then the events of calls still open.
+
+    The file is left untouched when nothing changed, so a quiet session stays quiet; it is removed
+    when no call is open and the closed ids are old enough to forget.
+    """
+    last_close = at if newly_closed else state.done_at
+    done = [i for i in (*state.done, *newly_closed) if not i.startswith(_SYNTHETIC)]
+    if last_close is None or at - last_close >= keep_closed_ids:
+        done = []
+    lines = [dumps_line({"ev": "done", "ids": list(dict.fromkeys(done)), "at": last_close})] if done else []
+    lines += [line + b"\n" for line, call_id in state.event_ids if call_id not in closed]
+    content = b"".join(lines)
+    if not content:
+        os.unlink(path)
+    elif content != data:
+        replace_contents(path, content)
 
 
 def session_files(spool: Spool) -> Iterator[Path]:
@@ -314,12 +373,20 @@ def session_files(spool: Spool) -> Iterator[Path]:
 
 
 def flush_stale_sessions(
-    spool: Spool, *, quiet_for: float, now: float | None = None, deliver: Deliver | None = None
+    spool: Spool,
+    *,
+    quiet_for: float,
+    now: float | None = None,
+    deliver: Deliver | None = None,
+    unfinished_after: float = UNFINISHED_GRACE_SECONDS,
+    keep_closed_ids: float = KEEP_CLOSED_IDS_SECONDS,
 ) -> list[dict[str, Any]]:
-    """Close every session whose file has not changed for `quiet_for` seconds, unfinished calls too.
+    """Close every session whose file has not changed for `quiet_for` seconds.
 
     A session that never sent Stop (the agent was killed, the hook was added mid-session) would
-    otherwise keep its calls here for ever.
+    otherwise keep its calls here for ever. Its finished calls go now; a call without PostToolUse
+    goes as interrupted once its PreToolUse is `unfinished_after` seconds old (until then its
+    PostToolUse may still come). Files left with nothing but old closed ids are removed.
     """
     now = time.time() if now is None else now
     delivered: list[dict[str, Any]] = []
@@ -329,5 +396,14 @@ def flush_stale_sessions(
         except FileNotFoundError:  # a Stop closed it meanwhile
             continue
         if quiet >= quiet_for:
-            delivered += close_session(spool, path, reason="stale", at=now, include_unfinished=True, deliver=deliver)
+            delivered += close_session(
+                spool,
+                path,
+                reason="stale",
+                at=now,
+                include_unfinished=True,
+                unfinished_grace=unfinished_after,
+                keep_closed_ids=keep_closed_ids,
+                deliver=deliver,
+            )
     return delivered

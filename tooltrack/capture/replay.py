@@ -9,7 +9,8 @@ in-flight file deleted. A crash at any point leaves the in-flight file, which th
 first: lines sent twice carry the same `log_key` and are stored once.
 
 Before that, hook sessions that went quiet are closed into the spool, so calls of a session that
-never sent Stop reach the database too.
+never sent Stop reach the database too (a call still waiting for its PostToolUse only once
+`unfinished_after` has passed since its PreToolUse, see `hook_sessions`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.files import locked_fd
-from tooltrack.capture.hook_sessions import flush_stale_sessions
+from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS, flush_stale_sessions
 from tooltrack.capture.spool import Spool
 
 #: A hook session with no event for this long is taken as ended.
@@ -108,11 +109,13 @@ def replay_spool(
     client: TaskLogClient,
     *,
     quiet_seconds: float = DEFAULT_QUIET_SECONDS,
+    unfinished_after: float = UNFINISHED_GRACE_SECONDS,
     now: Callable[[], float] = time.time,
 ) -> ReplayReport:
     """Send every spooled payload (and quiet hook sessions) to the API; see the module docstring."""
     report = ReplayReport()
-    report.sessions_closed = len(flush_stale_sessions(spool, quiet_for=quiet_seconds, now=now()))
+    closed = flush_stale_sessions(spool, quiet_for=quiet_seconds, now=now(), unfinished_after=unfinished_after)
+    report.sessions_closed = len(closed)
     lock_path = spool.path.with_name(f".{spool.path.name}.replay.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
