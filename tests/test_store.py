@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from tests.sample_data import T0, one_of_each_tool, task_log
 from tooltrack.models import TaskLogCreate
-from tooltrack.store import TaskLogRepository
+from tooltrack.store import TaskLogRepository, make_engine, upgrade
 
 
 def test_every_field_of_every_tool_round_trips(engine: Engine) -> None:
@@ -110,3 +114,27 @@ def test_data_version_changes_with_every_insert(engine: Engine) -> None:
     repository.create(task_log())
     after = repository.data_version()
     assert before == (0, 0) and after[1] == 1 and after != before
+
+
+def test_sqlite_uri_url_creates_no_folder_and_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sqlite:///file:/path?mode=ro&uri=true` is a URI, not a path: no stray `file:` folder (SQLite only)."""
+    path = tmp_path / "data" / "nested" / "tooltrack.db"
+    writer = make_engine(f"sqlite:///{path}")  # a plain path: its missing folders are created
+    try:
+        upgrade(writer)
+        stored = TaskLogRepository(writer).create(task_log())
+    finally:
+        writer.dispose()
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+
+    reader = make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        assert TaskLogRepository(reader).get(stored.id) is not None
+        with pytest.raises(DBAPIError, match="readonly"), reader.begin() as connection:
+            connection.execute(text("DELETE FROM task_logs"))
+    finally:
+        reader.dispose()
+    assert list(workdir.iterdir()) == []
+    assert sorted(p.name for p in path.parent.iterdir() if p.suffix == ".db") == ["tooltrack.db"]

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, select
 
 from tests.reliability.conftest import stored_count
 from tests.reliability.derived_check import differences
-from tests.reliability.logs import make_log
+from tests.reliability.logs import make_log, make_payload
+from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository, derived, make_engine
+from tooltrack.store.keys import task_log_key
 from tooltrack.store.migrate import alembic_config, current_revision, downgrade, head_revisions, upgrade
+from tooltrack.store.repository import to_row
+from tooltrack.store.schema import task_logs
+
+SAVED_KEYS = "tooltrack_saved_log_keys"
 
 LOGS = 24
 CALLS = 6
@@ -72,20 +78,114 @@ def test_down_to_each_revision_and_back_keeps_the_rows(blank_database_url: str, 
         engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="downgrading below 0003 drops log_key; 0003's upgrade does not backfill keys, so a log "
-    "stored before is stored again when re-sent (see docs/reliability.md)",
-)
-def test_logs_kept_through_a_downgrade_below_0003_are_not_stored_twice(blank_database_url: str) -> None:
+def _keys_by_id(engine: Engine) -> dict[int, tuple[str | None, str | None]]:
+    with engine.connect() as connection:
+        query = select(task_logs.c.id, task_logs.c.log_key, task_logs.c.source)
+        return {row.id: (row.log_key, row.source) for row in connection.execute(query)}
+
+
+def _store_as_before_0003(engine: Engine, logs: list[TaskLogCreate]) -> list[int]:
+    """Store `logs` as tooltrack did before 0003 existed: no key, no source, duplicates kept."""
+    rows = []
+    for log in logs:
+        row = to_row(log)
+        del row["log_key"], row["source"]
+        rows.append(row)
+    with engine.begin() as connection:
+        return [
+            connection.execute(task_logs.insert().values(row).returning(task_logs.c.id)).scalar_one() for row in rows
+        ]
+
+
+def _keyless(i: int, namespace: str) -> TaskLogCreate:
+    """Log `i` as an old client sent it: no log_key, no source (so its content hash is its key)."""
+    payload = make_payload(i, namespace=namespace)
+    payload.pop("log_key", None)
+    payload.pop("source")
+    return TaskLogCreate.model_validate(payload)
+
+
+@pytest.mark.parametrize("target", ["0002", "0001"])
+def test_keys_survive_a_downgrade_below_0003(blank_database_url: str, target: str) -> None:
     engine = make_engine(blank_database_url)
     try:
         upgrade(engine)
-        logs = [make_log(i) for i in range(6)]
-        TaskLogRepository(engine).create_many(logs)
-        downgrade(engine, "0002")
+        logs = [make_log(i) for i in range(8)]  # even: client keys, odd: content keys
+        first = TaskLogRepository(engine).create_many(logs)
+        before = _keys_by_id(engine)
+        assert {key for key, _ in before.values()} == {result.log_key for result in first}
+        assert {source for _, source in before.values()} == {"api"}
+        assert sum(key.startswith("rel/log/") for key, _ in before.values() if key) == 4
+
+        downgrade(engine, target)
+        assert "log_key" not in {c["name"] for c in inspect(engine).get_columns("task_logs")}
         upgrade(engine)
-        TaskLogRepository(engine).create_many(logs)
-        assert stored_count(engine) == 6
+
+        assert _keys_by_id(engine) == before
+        assert SAVED_KEYS not in inspect(engine).get_table_names()
+        again = TaskLogRepository(engine).create_many(logs)
+        assert [(r.id, r.created) for r in again] == [(r.id, False) for r in first]
+        assert stored_count(engine) == len(logs)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("history", ["downgraded-from-head", "never-at-0003"])
+def test_keyless_rows_get_their_content_keys(blank_database_url: str, history: str) -> None:
+    engine = make_engine(blank_database_url)
+    try:
+        at_head = [make_log(0), _keyless(1, "rel")]
+        if history == "downgraded-from-head":
+            upgrade(engine)
+            TaskLogRepository(engine).create_many(at_head)
+            downgrade(engine, "0002")
+        else:
+            upgrade(engine, "0002")
+        old = [_keyless(i, "old") for i in range(5)]
+        # old[1] stored twice; at_head[1] stored again while downgraded (a re-send to an old server).
+        stored_old = [*old, old[1], at_head[1]]
+        ids = _store_as_before_0003(engine, stored_old)
+        with engine.begin() as connection:  # a row no TaskLogCreate can come from: it keeps no key
+            connection.execute(task_logs.insert().values(adw_id="bad", phase_name="Plan", phase_status=""))
+
+        upgrade(engine)
+
+        keys = _keys_by_id(engine)
+        assert [keys[id_][0] for id_ in ids[:5]] == [task_log_key(log) for log in old]
+        assert keys[ids[5]] == (None, None)  # the second copy of old[1]: the lowest id has the key
+        if history == "downgraded-from-head":  # at_head[1]'s restored row keeps its key; the copy none
+            assert keys[ids[6]] == (None, None)
+            assert sorted(key for key, _ in keys.values() if key) == sorted(task_log_key(log) for log in at_head + old)
+        else:
+            assert keys[ids[6]][0] == task_log_key(at_head[1])
+        assert sum(key is None for key, _ in keys.values()) == (3 if history == "downgraded-from-head" else 2)
+
+        count = stored_count(engine)
+        sent_before = stored_old + (at_head if history == "downgraded-from-head" else [])
+        results = TaskLogRepository(engine).create_many(sent_before)
+        assert not any(result.created for result in results)
+        assert stored_count(engine) == count
+    finally:
+        engine.dispose()
+
+
+def test_saved_keys_go_back_only_to_their_own_rows(blank_database_url: str) -> None:
+    """Below 0001 the table is dropped and its ids are reused: a saved key must not reach a new row."""
+    engine = make_engine(blank_database_url)
+    try:
+        upgrade(engine)
+        dropped = [make_log(i) for i in range(4)]
+        old_ids = [result.id for result in TaskLogRepository(engine).create_many(dropped)]
+        downgrade(engine, "base")
+        upgrade(engine, "0002")
+        new = [_keyless(i, "new") for i in range(4)]
+        ids = _store_as_before_0003(engine, new)
+        assert sorted(ids) == sorted(old_ids)  # the same ids again, so only the fingerprint tells them apart
+
+        upgrade(engine)
+
+        keys = _keys_by_id(engine)
+        assert [keys[id_] for id_ in ids] == [(task_log_key(log), None) for log in new]
+        assert all(result.created for result in TaskLogRepository(engine).create_many(dropped))
     finally:
         engine.dispose()

@@ -2,28 +2,86 @@
 
 Every cached loader takes the data version as its first argument, so an ingest (which changes the
 version) invalidates every cached frame at the next rerun without restarting the app.
+
+The dashboard may run on a read-only login (docs/security.md). It migrates the database only when
+it is behind head; when it is behind and cannot migrate, the page says so and stops.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from tooltrack.config import database_url
+from tooltrack.dashboard.text import md
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
+from tooltrack.store.engine import describe
+from tooltrack.store.migrate import current_revision, head_revisions
+
+
+class DatabaseBehindHead(RuntimeError):
+    """The database needs migrations that this login is not allowed to run."""
+
+    def __init__(self, url: str, current: str | None, heads: Sequence[str]) -> None:
+        self.url, self.current, self.heads = url, current, tuple(heads)
+        super().__init__(self.message())
+
+    def message(self, escape: Callable[[str], str] = str) -> str:
+        """What to tell the user; `escape` makes the URL and revisions literal (Markdown)."""
+        current = self.current or "none (no tables yet)"
+        return (
+            f"The database at {escape(self.url)} is at revision {escape(current)}, head is "
+            f"{escape(', '.join(self.heads))}: its owner must run `tooltrack db upgrade`."
+        )
 
 
 def _dispose(engine: Engine) -> None:
     engine.dispose()
 
 
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per database for the app's life, at the newest revision.
+
+    When the database is behind and this login cannot migrate it, the page shows who must do what
+    (`st.error`) and stops; nothing is cached, so the next rerun checks again.
+    """
+    try:
+        return _migrated_engine(url or database_url())
+    except DatabaseBehindHead as exc:
+        st.error(exc.message(md))
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers and readers sure nothing returns here
+
+
 # on_release closes the pool when the cache is cleared, instead of leaving connections to the GC.
 @st.cache_resource(show_spinner=False, on_release=_dispose)
-def get_engine(url: str | None = None) -> Engine:
-    """One engine per database for the app's life, migrated to the newest revision."""
-    engine = make_engine(url or database_url())
-    upgrade(engine)
+def _migrated_engine(url: str) -> Engine:
+    engine = make_engine(url)
+    try:
+        upgrade_if_behind(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
+
+
+def upgrade_if_behind(engine: Engine) -> None:
+    """Upgrade only a database behind head: at head a read-only login must not even try to write.
+
+    Raises DatabaseBehindHead when the upgrade is refused (permission denied, read-only transaction,
+    read-only SQLite file).
+    """
+    current = current_revision(engine)
+    heads = head_revisions()
+    if current in heads:
+        return
+    try:
+        upgrade(engine)
+    except DBAPIError as exc:
+        raise DatabaseBehindHead(describe(engine), current, heads) from exc
 
 
 def data_version(engine: Engine) -> tuple[int, int]:
