@@ -4,19 +4,159 @@ The same messages as stream-json with `timestamp`, `sessionId`, `cwd`, `gitBranc
 `toolUseResult` on each line; durations come from the timestamps of a call and its result, so
 they include any wait for the user's permission (`duration_source = "timestamps"`). Sub-agent
 (sidechain) calls are attributed to the Task call that started them. See `tooltrack.ingest.claude`.
+
+Sidechains in files of their own: Claude Code 2.0.x writes a sub-agent's lines to
+`<project>/agent-<agentId>.jsonl` beside the session's `<project>/<sessionId>.jsonl`, 2.1.x to
+`<project>/<sessionId>/subagents/agent-<agentId>.jsonl`. Every line there has `isSidechain: true`,
+the session's `sessionId` and (nearly always) the `agentId`. The Task call that started the
+sub-agent is in the session's file: its result line names the agent (`agentId` on the line in
+2.0.x, `toolUseResult.agentId` in 2.1.x). So a sidechain call whose Task is not in its own file
+is looked up in the session's file found beside it (`session_task_links`), whichever order the
+two files are ingested in; when that file is not there, or names no such agent, the calls are
+stored without `parent_call_id` and the report says so in a note. Only files named
+`agent-<id>.jsonl` are taken as sidechain files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Final
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
 
-from tooltrack.ingest.claude import ClaudeLog
+import orjson
+
+from tooltrack.ingest.claude import ClaudeLog, _Call, _Session
 from tooltrack.ingest.items import IngestOptions, Item
-from tooltrack.ingest.lines import Line
+from tooltrack.ingest.lines import Line, LineReader
+from tooltrack.ingest.report import Note
 
 SOURCE: Final = "claude-transcript"
 
+#: The file name Claude Code gives a sub-agent's transcript.
+_AGENT_FILE: Final = re.compile(r"agent-([A-Za-z0-9_-]{1,100})\.jsonl")
+#: Session ids name files: only these characters are trusted to do so (no path separators).
+_SAFE_SESSION: Final = re.compile(r"[A-Za-z0-9_-]{1,150}")
+#: Tools that start a sub-agent (Claude Code renamed Task to Agent in 2.1).
+_AGENT_TOOLS: Final = frozenset({"Task", "Agent"})
+
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
-    return ClaudeLog(options, source=SOURCE).parse(lines)
+    return _TranscriptLog(options, source=SOURCE).parse(lines)
+
+
+def sidechain_agent(name: str) -> str | None:
+    """The sub-agent id in a sidechain file's name (`agent-<agentId>.jsonl`), else None."""
+    match = _AGENT_FILE.fullmatch(Path(name).name)
+    return match.group(1) if match else None
+
+
+def session_file_for(name: str, session_id: str) -> Path | None:
+    """The session's own transcript beside a sidechain file `name`, where Claude Code puts it.
+
+    `<dir>/<session>.jsonl` for 2.0.x (`<dir>/agent-<id>.jsonl`), two folders up for 2.1.x
+    (`<dir>/<session>/subagents/agent-<id>.jsonl`). None when `name` is not a file on disk (an
+    upload, stdin) or no such file exists.
+    """
+    if not _SAFE_SESSION.fullmatch(session_id):
+        return None
+    path = Path(name)
+    if not path.is_file():
+        return None
+    folder = path.resolve().parent
+    for candidate in (folder, *list(folder.parents)[:2]):
+        target = candidate / f"{session_id}.jsonl"
+        if target.is_file() and target.resolve() != path.resolve():
+            return target
+    return None
+
+
+def session_task_links(path: Path) -> Mapping[str, str]:
+    """Sub-agent id -> id of the Task call that started it, read from a session's transcript.
+
+    Cached per file version (path, size, modification time): a folder holding many sub-agent
+    files of one session reads the session's file once.
+    """
+    stat = path.stat()
+    return _read_task_links(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _read_task_links(path: str, _size: int, _mtime_ns: int) -> Mapping[str, str]:
+    task_calls: set[str] = set()
+    links: dict[str, str] = {}
+    with open(path, "rb") as handle:
+        for line in LineReader(handle):  # type: ignore[arg-type]
+            data = line.data
+            # Only two kinds of line matter: a Task call, and a result naming an agent.
+            if line.too_long or not (b'"agentId"' in data or b'"tool_use"' in data):
+                continue
+            try:
+                value = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                continue  # reported when that file itself is ingested
+            if isinstance(value, dict) and not value.get("isSidechain"):
+                _note_link(value, task_calls, links)
+    return links
+
+
+def _note_link(value: dict[str, Any], task_calls: set[str], links: dict[str, str]) -> None:
+    """Learn from one main-chain line: a Task call's id, or which agent a Task result names."""
+    message = value.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return
+    blocks = [b for b in content if isinstance(b, dict)]
+    if value.get("type") == "assistant":
+        task_calls.update(
+            b["id"] for b in blocks if b.get("type") == "tool_use" and b.get("name") in _AGENT_TOOLS and b.get("id")
+        )
+        return
+    results = [b for b in blocks if b.get("type") == "tool_result"]
+    if len(results) != 1 or results[0].get("tool_use_id") not in task_calls:
+        return  # the agent named on a line belongs to its one result (as in `ClaudeLog`)
+    detail = value.get("toolUseResult")
+    agent = value.get("agentId") or (detail.get("agentId") if isinstance(detail, dict) else None)
+    if isinstance(agent, str) and agent:
+        links[agent] = str(results[0]["tool_use_id"])
+
+
+class _TranscriptLog(ClaudeLog):
+    """`ClaudeLog` that also finds the Task of a sidechain whose lines sit in a file of their own."""
+
+    def __init__(self, options: IngestOptions, *, source: str) -> None:
+        super().__init__(options, source=source)
+        self.file_agent = sidechain_agent(options.name)
+        self._links: dict[str, tuple[Path | None, Mapping[str, str]]] = {}
+        self._unlinked: dict[tuple[str, str], list[int]] = {}  # (session, agent) -> [calls, first line]
+
+    def _parent_of(self, session: _Session, call: _Call) -> str | None:
+        parent = super()._parent_of(session, call)
+        if parent is not None or not call.sidechain or self.file_agent is None:
+            return parent  # a session's own file: `ClaudeLog` alone decides
+        agent = call.agent_id or self.file_agent  # the fixture's sidechain Grep line has agentId null
+        parent = self._session_links(session.session_id)[1].get(agent)
+        if parent is None:
+            seen = self._unlinked.setdefault((session.session_id, agent), [0, call.line])
+            seen[0] += 1
+        return parent
+
+    def _session_links(self, session_id: str) -> tuple[Path | None, Mapping[str, str]]:
+        if session_id not in self._links:
+            found = session_file_for(self.options.name, session_id)
+            try:
+                self._links[session_id] = (found, session_task_links(found) if found else {})
+            except OSError:  # unreadable: the calls are stored all the same, the note says why
+                self._links[session_id] = (None, {})
+        return self._links[session_id]
+
+    def finish(self) -> Iterator[Item]:
+        yield from super().finish()
+        for (session_id, agent), (count, line) in self._unlinked.items():
+            found, _ = self._session_links(session_id)
+            if found is None:
+                why = f"the session's transcript {session_id}.jsonl was not found (or not readable) beside this file"
+            else:
+                why = f"no Task result in {found} names this agent"
+            yield Note(line, f"{count} sidechain call(s) of agent {agent}: {why}: stored without parent_call_id")
