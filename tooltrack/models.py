@@ -5,21 +5,27 @@
 `mcp__server__tool`, ...), `duration_ms` may be missing for imported calls whose source has
 no timing (missing is not zero), and a few fields say where a record came from
 (`call_id`, `turn_id`, `parent_call_id`, `outcome`, `duration_source`, `parameters`).
+
+Whatever validates here can be stored (a 422 at the door, never a 500 at the INSERT):
+no NUL (U+0000) in any text (PostgreSQL's text and jsonb cannot hold it); issue_number,
+phase_number and tokens_used within 0..2**31-1 (INTEGER columns); every other integer of a tool
+call within 64 bits (orjson's range); `parameters` JSON that orjson and jsonb take: no NUL or
+lone surrogate in a key or string, integers within 64 bits, no NaN or Infinity (rejected, as
+`allow_inf_nan=False` does for the typed fields), at most `MAX_PARAMETERS_DEPTH` levels deep.
+
+Every rule is `Annotated` metadata on a field's type (Field constraints, AfterValidator), never a
+validator method, so a validator derived from `model_fields` (annotation + metadata) has them all.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 #: The tools the specification names; any other non-empty name is accepted too.
 KNOWN_TOOLS: Final = ("Bash", "Read", "Write", "Edit", "Grep", "WebFetch", "Task")
@@ -27,6 +33,15 @@ KNOWN_TOOLS: Final = ("Bash", "Read", "Write", "Edit", "Grep", "WebFetch", "Task
 #: Upper bounds that keep one hostile record from bloating a row.
 MAX_TEXT: Final = 20_000
 MAX_NAME: Final = 200
+
+#: Integer columns of `task_logs` on PostgreSQL are 32-bit (issue_number, phase_number, tokens_used).
+INT32_MAX: Final = 2**31 - 1
+#: Integers inside `tool_calls` are written by orjson, which takes 64-bit integers only.
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+#: Deepest nesting of containers in `parameters` (the dict itself is level 1). Tool inputs are a
+#: few levels deep; the bound keeps far below orjson's 254 and any recursion limit.
+MAX_PARAMETERS_DEPTH: Final = 32
 
 Outcome = Literal["ok", "error", "cancelled", "interrupted", "rejected"]
 DurationSource = Literal["measured", "timestamps", "tool_reported", "hook"]
@@ -38,12 +53,131 @@ def _as_utc(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise PydanticCustomError("datetime_out_of_range", "time out of range once converted to UTC") from None
+
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL's text and jsonb cannot hold U+0000: refuse it here (422), not in the INSERT (500)."""
+    if "\x00" in value:
+        raise PydanticCustomError("string_nul", "text must not contain a NUL character (U+0000)")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("tool_name must not be blank")
+    return value
+
+
+class _Unstorable(Exception):
+    """A value inside `parameters` that cannot be stored; `path` is filled in while unwinding."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: list[str | int] = []
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character (U+0000), which PostgreSQL cannot store"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a lone UTF-16 surrogate, which is not valid Unicode"
+    return None
+
+
+def _check_container(value: dict[Any, Any] | list[Any] | tuple[Any, ...], depth: int) -> None:
+    """Raise `_Unstorable` for what orjson or the database refuse inside `value` (a container at `depth`).
+
+    Runs on every tool call with parameters during bulk ingest, so scalars are checked inline,
+    by exact type first, and the path to a problem is only built while the exception unwinds.
+    """
+    if depth > MAX_PARAMETERS_DEPTH:
+        raise _Unstorable(f"nests deeper than {MAX_PARAMETERS_DEPTH} levels")
+    is_dict = type(value) is dict
+    key: Any = None
+    try:
+        for key, item in value.items() if is_dict else enumerate(value):  # type: ignore[union-attr]
+            if is_dict and type(key) is str and ("\x00" in key or not key.isascii()):
+                problem = _text_problem(key)
+                if problem:
+                    raise _Unstorable("its key " + problem)
+            kind = type(item)
+            if kind is str:
+                if "\x00" in item or not item.isascii():
+                    problem = _text_problem(item)
+                    if problem:
+                        raise _Unstorable(problem)
+            elif kind is int:
+                if not INT64_MIN <= item <= INT64_MAX:
+                    raise _Unstorable("is an integer beyond 64 bits")
+            elif kind is bool or item is None:
+                continue
+            elif kind is float:
+                if not math.isfinite(item):
+                    raise _Unstorable("is NaN or Infinity, which JSON cannot hold")
+            elif kind is dict or kind is list or kind is tuple:
+                _check_container(item, depth + 1)
+            elif (plain := _plain(item)) is not None:
+                try:
+                    _check_container([plain], depth)
+                except _Unstorable as problem:
+                    problem.path.pop()  # the index in the one-item wrapper list
+                    raise
+    except _Unstorable as problem:
+        problem.path.append(key)
+        raise
+
+
+def _plain(value: Any) -> Any:
+    """An enum, a subclass value (OrderedDict, a str subclass) or a set as its JSON base type, else None."""
+    if isinstance(value, Enum):
+        return value.value  # what the JSON serializer writes
+    if isinstance(value, str):
+        return str.__str__(value)
+    for base in (int, float, dict, list):
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    return None  # anything else (datetime, UUID, Path) is written as its text by the JSON serializer
+
+
+def _shown(part: str | int) -> str | int:
+    """A key as a message shows it: escaped (NUL, surrogates) and short."""
+    if isinstance(part, int):
+        return part
+    text = repr(str(part)[:40])[1:-1]
+    return text + "…" if len(str(part)) > 40 else text
+
+
+def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
+    """`parameters` as orjson and PostgreSQL's jsonb take it, else a 422 naming the place inside."""
+    try:
+        _check_container(value, 1)
+    except _Unstorable as problem:
+        where = error_location(tuple(_shown(part) for part in reversed(problem.path)))
+        raise PydanticCustomError(
+            "json_not_storable", "cannot be stored: at {where}: {reason}", {"reason": problem.reason, "where": where}
+        ) from None
+    return value
 
 
 UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+NonNegativeInt = Annotated[int, Field(ge=0, le=INT64_MAX)]
+NonNegativeInt32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_nul)]
+Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_no_nul)]
+RequiredName = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(_no_nul)]
+ToolName = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(_no_nul), AfterValidator(_not_blank)]
+Parameters = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 
 
 class ToolCallRecord(BaseModel):
@@ -52,7 +186,7 @@ class ToolCallRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     # Core fields (all tools)
-    tool_name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    tool_name: ToolName
     duration_ms: NonNegativeInt | None = None
     success: bool
     timestamp: UTCDateTime | None = None
@@ -65,7 +199,7 @@ class ToolCallRecord(BaseModel):
 
     # Bash
     command: Text | None = None
-    exit_code: int | None = None
+    exit_code: Int64 | None = None
     stdout_lines: NonNegativeInt | None = None
     stderr_lines: NonNegativeInt | None = None
 
@@ -97,29 +231,22 @@ class ToolCallRecord(BaseModel):
     response_size_bytes: NonNegativeInt | None = None
 
     # Task (sub-agent)
-    subagent_type: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    subagent_type: Name | None = None
     agent_result: Literal["success", "failure"] | None = None
 
     # Provenance (beyond the specification)
-    call_id: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    call_id: Name | None = None
     """The source's own id for the call (Claude Code's tool_use_id), when it has one."""
-    turn_id: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    turn_id: Name | None = None
     """Calls sharing a turn id were issued together, in parallel, in one assistant message."""
-    parent_call_id: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    parent_call_id: Name | None = None
     """For a call made by a sub-agent: the id of the Task call that started it."""
     outcome: Outcome | None = None
     """Finer than `success`: cancelled (a parallel sibling failed), interrupted, rejected."""
     duration_source: DurationSource | None = None
     """How duration_ms was obtained; "timestamps" includes any permission wait."""
-    parameters: dict[str, Any] | None = None
+    parameters: Parameters | None = None
     """The input of a tool without dedicated fields (redacted), so unknown tools keep their shape."""
-
-    @field_validator("tool_name")
-    @classmethod
-    def _tool_name_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("tool_name must not be blank")
-        return value
 
     @property
     def is_known_tool(self) -> bool:
@@ -131,13 +258,13 @@ class TaskLogBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    adw_id: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
-    issue_number: int | None = None
-    workflow_template: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    adw_id: RequiredName
+    issue_number: NonNegativeInt32 | None = None
+    workflow_template: Name | None = None
 
-    phase_name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
-    phase_number: int | None = None
-    phase_status: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    phase_name: RequiredName
+    phase_number: NonNegativeInt32 | None = None
+    phase_status: RequiredName
 
     log_message: Text | None = None
     error_message: Text | None = None
@@ -146,12 +273,12 @@ class TaskLogBase(BaseModel):
     completed_at: UTCDateTime | None = None
     duration_seconds: Annotated[float, Field(ge=0)] | None = None
 
-    tokens_used: NonNegativeInt | None = None
+    tokens_used: NonNegativeInt32 | None = None
     cost_usd: Annotated[float, Field(ge=0)] | None = None
 
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
 
-    source: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    source: Name | None = None
     """Where the log came from: "api", "tracker", "stream-json", "transcript", "otel", "hook"."""
 
 
@@ -162,7 +289,7 @@ class TaskLogCreate(TaskLogBase):
     payload sent twice is stored once.
     """
 
-    log_key: Annotated[str, Field(min_length=1, max_length=MAX_NAME)] | None = None
+    log_key: RequiredName | None = None
 
 
 class TaskLogWithToolCalls(TaskLogBase):

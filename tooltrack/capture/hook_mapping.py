@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tooltrack.nul import replace_nul
+
 MAX_TEXT = 20_000  # tooltrack.models.MAX_TEXT
 MAX_NAME = 200  # tooltrack.models.MAX_NAME
 MAX_PARAMETER_TEXT = 2_000  # one string inside `parameters`
@@ -31,7 +33,7 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else str(value)
-    return text[:limit]
+    return replace_nul(text[:limit])  # a NUL would make the whole session's task log invalid
 
 
 def _count(value: Any) -> int | None:
@@ -58,13 +60,13 @@ def _byte_size(text: Any) -> int | None:
 def _bounded(value: Any, depth: int = 0) -> Any:
     """`value` with long strings cut and deep or wide structures trimmed, JSON-able."""
     if isinstance(value, str):
-        return value[:MAX_PARAMETER_TEXT]
+        return replace_nul(value[:MAX_PARAMETER_TEXT])
     if value is None or isinstance(value, bool | int | float):
         return value
     if depth >= 4:
         return _text(value, MAX_PARAMETER_TEXT)
     if isinstance(value, Mapping):
-        return {str(k)[:MAX_NAME]: _bounded(v, depth + 1) for k, v in list(value.items())[:50]}
+        return {replace_nul(str(k)[:MAX_NAME]): _bounded(v, depth + 1) for k, v in list(value.items())[:50]}
     if isinstance(value, list | tuple):
         return [_bounded(v, depth + 1) for v in value[:50]]
     return _text(value, MAX_PARAMETER_TEXT)

@@ -32,6 +32,7 @@ from tooltrack.ingest.redaction import bound_error
 from tooltrack.ingest.report import Note, RejectedLine
 from tooltrack.ingest.tools import ToolResult, build_call, result_text
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
+from tooltrack.nul import replace_nul_parsed
 
 #: Finished calls of one session handed on together (bounds memory on huge sessions).
 PART_SIZE: Final = 2000
@@ -132,6 +133,7 @@ class ClaudeLog:
             except ValueError as exc:
                 yield RejectedLine(line.number, str(exc))
                 continue
+            value = replace_nul_parsed(line.data, value)  # a NUL in one command must not cost the session
             if not isinstance(value, dict):
                 yield RejectedLine(line.number, f"expected a JSON object, got {type(value).__name__}")
                 continue

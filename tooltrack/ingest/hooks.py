@@ -23,6 +23,7 @@ from tooltrack.ingest.lines import Line, json_problem
 from tooltrack.ingest.report import Note, RejectedLine
 from tooltrack.ingest.tools import ToolResult, build_call
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
+from tooltrack.nul import replace_nul_parsed
 
 MAX_DOCUMENT_BYTES: Final = 512 * 1024 * 1024
 SOURCE: Final = "claude-hooks"
@@ -127,14 +128,15 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
             buffered.append(line.data)
             continue
         try:
-            value = orjson.loads(line.data)
+            value = replace_nul_parsed(line.data, orjson.loads(line.data))
         except orjson.JSONDecodeError as exc:
             yield RejectedLine(line.number, json_problem(line, exc))
             continue
         yield from hooks.feed(line.number, value)
     if whole and first is not None:
         try:
-            value = orjson.loads(b"\n".join(buffered))
+            document = b"\n".join(buffered)
+            value = replace_nul_parsed(document, orjson.loads(document))
         except orjson.JSONDecodeError as exc:
             yield RejectedLine(first.number, f"malformed JSON document: {exc}")
             return

@@ -27,6 +27,7 @@ from tooltrack.ingest.redaction import bound_error
 from tooltrack.ingest.report import RejectedLine
 from tooltrack.ingest.tools import shape, tool_fields
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
+from tooltrack.nul import replace_nul_parsed
 
 #: A single (not line-delimited) OTLP document is parsed whole; larger ones are refused.
 MAX_DOCUMENT_BYTES: Final = 512 * 1024 * 1024
@@ -104,13 +105,13 @@ def _tool_call(attrs: dict[str, Any], when: datetime | None, session_id: str) ->
     raw = attrs.get("tool_parameters")
     if isinstance(raw, str):
         try:
-            parameters = orjson.loads(raw)
+            parameters = replace_nul_parsed(raw, orjson.loads(raw))
         except orjson.JSONDecodeError:
             parameters = {}
     tool_input = attrs.get("tool_input")
     if isinstance(tool_input, str):
         try:
-            tool_input = orjson.loads(tool_input)
+            tool_input = replace_nul_parsed(tool_input, orjson.loads(tool_input))
         except orjson.JSONDecodeError:
             tool_input = None
     if not isinstance(tool_input, dict):
@@ -248,14 +249,15 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
             buffered.append(line.data)
             continue
         try:
-            document = orjson.loads(line.data)
+            document = replace_nul_parsed(line.data, orjson.loads(line.data))
         except orjson.JSONDecodeError as exc:
             yield RejectedLine(line.number, json_problem(line, exc))
             continue
         yield from otel.feed(line.number, document)
     if whole_document and first is not None:
         try:
-            document = orjson.loads(b"\n".join(buffered))
+            whole = b"\n".join(buffered)
+            document = replace_nul_parsed(whole, orjson.loads(whole))
         except orjson.JSONDecodeError as exc:
             yield RejectedLine(first.number, f"malformed OTLP JSON document: {exc}")
             return
