@@ -30,7 +30,7 @@ from tooltrack.store.schema import task_logs
 
 #: Task logs per transaction, and a cap on the tool calls they hold.
 BATCH_LOGS: Final = 1000
-BATCH_CALLS: Final = 10_000
+BATCH_CALLS: Final = 50_000
 #: File names a folder search picks up.
 LOG_SUFFIXES: Final = (".jsonl", ".json", ".ndjson")
 

@@ -130,6 +130,9 @@ def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[Store
             fresh[row["log_key"]] = row
     created: dict[str, int] = {}
     if fresh:
+        # In key order, like write_rows: two writers with overlapping keys then wait on the
+        # unique index in the same order instead of deadlocking.
+        fresh = dict(sorted(fresh.items()))
         ids = [id_ for (id_,) in connection.execute(_NEXT_IDS, {"n": len(fresh)})]
         now = connection.execute(select(func.now())).scalar_one()
         data = "".join(copy_line(id_, row) + "\n" for id_, row in zip(ids, fresh.values(), strict=True))

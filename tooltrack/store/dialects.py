@@ -6,6 +6,7 @@ dialect itself. When a third database arrives, this is the file that grows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +20,12 @@ from sqlalchemy import (
     Integer,
     Table,
     TypeDecorator,
+    bindparam,
     cast,
     event,
     func,
     literal,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -98,6 +101,26 @@ def upsert_insert(dialect_name: str, table: Table) -> Any:
     if dialect_name == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"tooltrack supports PostgreSQL and SQLite, not {dialect_name}")
+
+
+def bulk_insert(dialect_name: str, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
+    """An INSERT of `rows` (dicts with the same keys) into `table`, and the parameters to run it with.
+
+    The statement supports `on_conflict_do_*` and `.excluded` on both databases. On PostgreSQL it
+    is one `INSERT ... SELECT FROM unnest(<one array per column>)`: a batch of 10 K rollup rows
+    is one statement and one round trip, where psycopg's executemany runs the statement once per
+    row (about 30 µs each). The rows keep their order, so callers that sort by key still take row
+    locks in key order. On SQLite, executemany over the same rows (its loop is in C).
+    """
+    if dialect_name != "postgresql":
+        return upsert_insert(dialect_name, table), list(rows)
+    names = list(rows[0])
+    array_types = [postgresql.ARRAY(table.c[name].type) for name in names]
+    arrays = [cast(bindparam(f"column_{i}", type_=array_type), array_type) for i, array_type in enumerate(array_types)]
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    statement = postgresql.insert(table).from_select(names, select(*(source.c[name] for name in names)))
+    parameters = {f"column_{i}": [row[name] for row in rows] for i, name in enumerate(names)}
+    return statement, parameters
 
 
 def is_postgresql(dialect_name: str) -> bool:

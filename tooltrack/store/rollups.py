@@ -48,7 +48,7 @@ from tooltrack.analytics.errors import error_kind
 from tooltrack.analytics.histogram import bucket_of
 from tooltrack.analytics.redundancy import find_in_log
 from tooltrack.store import derived
-from tooltrack.store.dialects import UTCDateTime, upsert_insert
+from tooltrack.store.dialects import UTCDateTime, bulk_insert
 from tooltrack.store.schema import metadata, task_logs
 
 NO_TEMPLATE: Final = ""
@@ -194,32 +194,37 @@ class RollupBatch:
         self.redundancy: list[dict[str, Any]] = []
 
     def add(self, log: derived.InsertedLog) -> None:
+        # The hot loop of every insert (a few µs per call): names are bound locally and the
+        # definitions of analytics.calls are used as they are, so the rollups count like the reads.
         moment = activity_time(log.started_at, log.created_at)
         day = moment.date()
-        group = (day, log.workflow_template or NO_TEMPLATE, log.phase_name)
+        template = log.workflow_template or NO_TEMPLATE
+        phase = log.phase_name
+        tools, latency, commands = self.tools, self.latency, self.commands
         names: list[str] = []
         failures: list[bool] = []
         durations: list[int | None] = []
         for index, call in enumerate(log.tool_calls):
             tool = str(call.get("tool_name") or UNKNOWN_TOOL)
             failed, cancelled, duration = is_failed(call), is_cancelled(call), duration_of(call)
-            _count(self.tools, (*group, tool), failed, cancelled, duration)
+            _count(tools, (day, template, phase, tool), failed, cancelled, duration)
             if duration is not None:
-                key = (*group, tool, bucket_of(duration))
-                self.latency[key] = self.latency.get(key, 0) + 1
+                key = (day, template, phase, tool, bucket_of(duration))
+                latency[key] = latency.get(key, 0) + 1
             if tool == "Bash":
                 command = call.get("command")
                 name = normalise_command(str(command)) if command else NO_COMMAND
-                _count(self.commands, (*group, name), failed, cancelled, duration)
-            if failed or (duration is not None and duration >= SLOW_CALL_MS):
+                _count(commands, (day, template, phase, name), failed, cancelled, duration)
+            slow = duration is not None and duration >= SLOW_CALL_MS
+            if failed or slow:
                 row = {
                     "task_log_id": log.id,
                     "call_index": index,
                     "adw_id": log.adw_id,
                     "day": day,
                     "occurred_at": call_time(call, moment),
-                    "workflow_template": group[1],
-                    "phase_name": log.phase_name,
+                    "workflow_template": template,
+                    "phase_name": phase,
                     "tool_name": tool,
                     "duration_ms": duration,
                 }
@@ -232,12 +237,12 @@ class RollupBatch:
                             "error_message": str(message)[:MAX_ERROR_MESSAGE] if message else None,
                         }
                     )
-                if duration is not None and duration >= SLOW_CALL_MS:
+                if slow:
                     self.slow.append(row | {"target": call_target(call), "success": not failed})
             names.append(tool)
             failures.append(failed)
             durations.append(duration)
-        self._add_sequences(group, names, failures, durations)
+        self._add_sequences(day, template, phase, names, failures, durations)
         tallies = find_in_log(log.tool_calls)
         if tallies:
             self.redundancy.append(
@@ -245,31 +250,52 @@ class RollupBatch:
                     "task_log_id": log.id,
                     "adw_id": log.adw_id,
                     "day": day,
-                    "workflow_template": group[1],
-                    "phase_name": log.phase_name,
+                    "workflow_template": template,
+                    "phase_name": phase,
                     "redundant_calls": sum(t.count for t in tallies),
                     "wasted_ms": sum(t.wasted_ms for t in tallies),
                 }
             )
 
     def _add_sequences(
-        self, group: tuple[Any, ...], names: list[str], failures: list[bool], durations: list[int | None]
+        self,
+        day: Any,
+        template: str,
+        phase: str,
+        names: list[str],
+        failures: list[bool],
+        durations: list[int | None],
     ) -> None:
-        for n in SEQUENCE_LENGTHS:
-            for start in range(len(names) - n + 1):
-                stop = start + n
-                tools = names[start:stop] + [""] * (3 - n)
-                key = (*group, n, *tools)
-                agg = self.sequences.get(key)
+        """Count every 2-gram and 3-gram of consecutive calls (SEQUENCE_LENGTHS, written out)."""
+        sequences = self.sequences
+        count = len(names)
+        for start in range(count - 1):
+            first, second = names[start], names[start + 1]
+            ok = not (failures[start] or failures[start + 1])
+            d1, d2 = durations[start], durations[start + 1]
+            timed = d1 is not None and d2 is not None
+            key = (day, template, phase, 2, first, second, "")
+            agg = sequences.get(key)
+            if agg is None:
+                agg = sequences[key] = [0, 0, 0, 0]
+            agg[0] += 1
+            if ok:
+                agg[1] += 1
+            if timed:
+                agg[2] += 1
+                agg[3] += d1 + d2  # type: ignore[operator]
+            if start + 2 < count:
+                d3 = durations[start + 2]
+                key = (day, template, phase, 3, first, second, names[start + 2])
+                agg = sequences.get(key)
                 if agg is None:
-                    agg = self.sequences[key] = [0, 0, 0, 0]
+                    agg = sequences[key] = [0, 0, 0, 0]
                 agg[0] += 1
-                if not any(failures[start:stop]):
+                if ok and not failures[start + 2]:
                     agg[1] += 1
-                window = durations[start:stop]
-                if None not in window:
+                if timed and d3 is not None:
                     agg[2] += 1
-                    agg[3] += sum(window)  # type: ignore[arg-type]
+                    agg[3] += d1 + d2 + d3  # type: ignore[operator]
 
     @property
     def keys(self) -> int:
@@ -308,9 +334,11 @@ class RollupBatch:
     def write_rows(self, connection: Connection) -> None:
         """Insert the per-call and per-log rows, then forget them."""
         # Rows keyed by a task log that was just inserted: nobody else can hold them.
+        dialect = connection.dialect.name
         for table, rows in ((failed_calls, self.failed), (slow_calls, self.slow), (log_redundancy, self.redundancy)):
             if rows:
-                connection.execute(table.insert(), rows)
+                statement, parameters = bulk_insert(dialect, table, rows)
+                connection.execute(statement, parameters)
         self.failed, self.slow, self.redundancy = [], [], []
 
 
@@ -363,7 +391,7 @@ def _upsert(
     """Insert `rows` (sorted by key), adding to the counters of keys already present."""
     if not rows:
         return
-    statement = upsert_insert(dialect, table)
+    statement, parameters = bulk_insert(dialect, table, rows)
     excluded = statement.excluded
     updates: dict[str, Any] = {name: table.c[name] + excluded[name] for name in added}
     if maximum is not None:
@@ -371,7 +399,7 @@ def _upsert(
         # CASE rather than GREATEST/MAX: the same SQL on both databases, and NULL-safe.
         updates[maximum] = case((current.is_(None), new), (new > current, new), else_=current)
     statement = statement.on_conflict_do_update(index_elements=list(table.primary_key.columns), set_=updates)
-    connection.execute(statement, rows)
+    connection.execute(statement, parameters)
 
 
 def on_insert(connection: Connection, inserted: Sequence[derived.InsertedLog]) -> None:
