@@ -34,7 +34,7 @@ from tooltrack.demo import TEMPLATES, generate_workflow
 from tooltrack.ingest import ingest_file
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import derived, make_engine, upgrade
-from tooltrack.store.bulk import copy_line, json_row, prepare
+from tooltrack.store.bulk import copy_line, json_row, prepare_rows
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -92,18 +92,18 @@ def write_copy_text(jsonl: Path, target: Path) -> None:
 
 def time_client_side(path: Path) -> float:
     """Seconds for the Python half alone: read, validate, key, redact and build COPY text (no database)."""
-    from tooltrack.ingest.items import IngestOptions, LogPart
+    from tooltrack.ingest.items import IngestOptions, RowPart
     from tooltrack.ingest.lines import LineReader
     from tooltrack.ingest.tooltrack_jsonl import parse
 
     started = time.perf_counter()
     with path.open("rb") as handle:
-        batch: list[TaskLogCreate] = []
+        batch: list[dict[str, Any]] = []
         for item in parse(iter(LineReader(handle)), IngestOptions(name=str(path))):
-            if isinstance(item, LogPart):
-                batch.append(item.log)
+            if isinstance(item, RowPart):
+                batch.append(item.row)
                 if len(batch) == 100:
-                    "".join(copy_line(i, row) for i, row in enumerate(prepare(batch).rows))
+                    "".join(copy_line(i, row) for i, row in enumerate(prepare_rows(batch).rows))
                     batch = []
     return time.perf_counter() - started
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from tooltrack.ingest.lines import Line
 from tooltrack.ingest.report import Note, RejectedLine
@@ -49,7 +50,18 @@ class LogPart:
     instead when the summary is already stored (a session file that grew after its result line)."""
 
 
-Item = LogPart | RejectedLine | Note
+@dataclass(frozen=True, slots=True)
+class RowPart:
+    """A task log already validated into its JSON form (`payload_rows.validate_row`), ready to key and store.
+
+    What the tooltrack JSONL parser yields: a bulk file's logs never become model instances.
+    """
+
+    row: dict[str, Any]
+    line: int
+
+
+Item = LogPart | RowPart | RejectedLine | Note
 Parser = Callable[[Iterator[Line], IngestOptions], Iterator[Item]]
 
 

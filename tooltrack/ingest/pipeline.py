@@ -13,18 +13,17 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from tooltrack.ingest import hooks, otel, stream_json, tooltrack_jsonl, transcript
 from tooltrack.ingest.detect import Format, FormatError, detect_format
-from tooltrack.ingest.items import IngestOptions, LogPart, Parser
+from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
 from tooltrack.ingest.lines import LineReader, Progress, read_head
-from tooltrack.ingest.report import FileReport, Note, RejectedLine
-from tooltrack.models import TaskLogCreate
-from tooltrack.store.bulk import PreparedBatch, prepare, write_prepared
+from tooltrack.ingest.report import FileReport, RejectedLine
+from tooltrack.store.bulk import PreparedBatch, json_row, keyed_row, write_prepared
 from tooltrack.store.repository import StoreResult, stored_call_ids, write_task_logs
 from tooltrack.store.schema import task_logs
 
@@ -57,15 +56,27 @@ class _Writer:
         self.rejections: list[RejectedLine] = []
         self.known: dict[tuple[str, str], set[str]] = {}
         self.error: BaseException | None = None
-        self._jobs: queue.Queue[tuple[list[LogPart], PreparedBatch] | None] = queue.Queue(maxsize=1)
+        self._jobs: queue.Queue[tuple[list[int], PreparedBatch, list[LogPart]] | None] = queue.Queue(maxsize=1)
         self._thread = threading.Thread(target=self._run, name="tooltrack-ingest-writer", daemon=True)
         self._thread.start()
 
-    def put(self, batch: list[LogPart]) -> None:
-        """Queue a batch; logs without a scope are prepared here, on the reading thread."""
+    def put(self, batch: list[LogPart | RowPart]) -> None:
+        """Queue a batch; logs without a scope are keyed and redacted here, on the reading thread."""
         if self.error is not None:
             raise self.error
-        self._jobs.put((batch, prepare([part.log for part in batch if part.scope is None])))
+        lines: list[int] = []
+        rows: list[dict[str, Any]] = []
+        scoped: list[LogPart] = []
+        for part in batch:
+            if isinstance(part, RowPart):
+                rows.append(keyed_row(part.row))
+            elif part.scope is None:
+                rows.append(json_row(part.log))
+            else:
+                scoped.append(part)
+                continue
+            lines.append(part.line)
+        self._jobs.put((lines, PreparedBatch(rows), scoped))
 
     def close(self) -> None:
         self._jobs.put(None)
@@ -77,22 +88,19 @@ class _Writer:
         while (job := self._jobs.get()) is not None:
             if self.error is not None:
                 continue  # drain the queue so the reader never blocks
-            batch, prepared = job
+            lines, prepared, scoped = job
             try:
-                plain = [part for part in batch if part.scope is None]
-                if plain:
-                    self._write_plain(plain, prepared)
-                for part in batch:
-                    if part.scope is not None:
-                        try:
-                            self._write_scoped(part)
-                        except (DBAPIError, StatementError) as exc:
-                            self.rejections.append(RejectedLine(part.line, _db_reason(exc)))
+                if prepared.rows:
+                    self._write_plain(lines, prepared)
+                for part in scoped:
+                    try:
+                        self._write_scoped(part)
+                    except (DBAPIError, StatementError) as exc:
+                        self.rejections.append(RejectedLine(part.line, _db_reason(exc)))
             except BaseException as exc:  # handed to the reader thread, which raises it
                 self.error = exc
 
-    def _count(self, log: TaskLogCreate, result: StoreResult) -> None:
-        calls = len(log.tool_calls)
+    def _count(self, calls: int, result: StoreResult) -> None:
         if result.created:
             self.report.task_logs_stored += 1
             self.report.tool_calls_stored += calls
@@ -102,27 +110,26 @@ class _Writer:
             if not calls:
                 self.report.duplicate_empty_task_logs += 1
 
-    def _write_plain(self, parts: list[LogPart], prepared: PreparedBatch) -> None:
-        logs = [part.log for part in parts]
+    def _write_plain(self, lines: list[int], prepared: PreparedBatch) -> None:
         try:
             with self.engine.begin() as connection:
                 results = write_prepared(connection, prepared)
         except (DBAPIError, StatementError):
             # One bad log must not lose the others: store them one by one, reject the bad one.
-            for part in parts:
-                self._write_one(part.log, part.line)
+            for line, row in zip(lines, prepared.rows, strict=True):
+                self._write_one(row, line)
             return
-        for log, result in zip(logs, results, strict=True):
-            self._count(log, result)
+        for row, result in zip(prepared.rows, results, strict=True):
+            self._count(_calls_in(row), result)
 
-    def _write_one(self, log: TaskLogCreate, line: int) -> None:
+    def _write_one(self, row: dict[str, Any], line: int) -> None:
         try:
             with self.engine.begin() as connection:
-                result = write_task_logs(connection, [log])[0]
+                result = write_prepared(connection, PreparedBatch([row]))[0]
         except (DBAPIError, StatementError) as exc:
             self.rejections.append(RejectedLine(line, _db_reason(exc)))
             return
-        self._count(log, result)
+        self._count(_calls_in(row), result)
 
     def _write_scoped(self, part: LogPart) -> None:
         """A session's calls: store only those whose call_id is not stored yet for its run or session."""
@@ -162,17 +169,21 @@ class _Writer:
             else:
                 log = log.model_copy(update={"tool_calls": new})
             result = write_task_logs(connection, [log])[0]
-        self._count(log, result)
+        self._count(len(log.tool_calls), result)
         known.update(seen)
 
 
-def _stream_parts(items: Iterable[LogPart | RejectedLine | Note], report: FileReport, writer: _Writer) -> None:
-    batch: list[LogPart] = []
+def _calls_in(row: dict[str, Any]) -> int:
+    return len(row.get("tool_calls") or ())
+
+
+def _stream_parts(items: Iterable[Item], report: FileReport, writer: _Writer) -> None:
+    batch: list[LogPart | RowPart] = []
     calls = 0
     for item in items:
-        if isinstance(item, LogPart):
+        if isinstance(item, RowPart | LogPart):
             batch.append(item)
-            calls += len(item.log.tool_calls)
+            calls += _calls_in(item.row) if isinstance(item, RowPart) else len(item.log.tool_calls)
             if len(batch) >= BATCH_LOGS or calls >= BATCH_CALLS:
                 writer.put(batch)
                 batch, calls = [], 0

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from tooltrack.ingest.items import IngestOptions, Item, LogPart
+from tooltrack.ingest.items import IngestOptions, Item, RowPart
 from tooltrack.ingest.lines import Line, json_problem
+from tooltrack.ingest.payload_rows import validate_row
 from tooltrack.ingest.report import RejectedLine
-from tooltrack.models import TaskLogCreate, describe_validation_error
-
-_TASK_LOG = TypeAdapter(TaskLogCreate)
+from tooltrack.models import describe_validation_error
 
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
-    """Validate each line as a task log (parsed and validated in one step by pydantic-core)."""
-    validate = _TASK_LOG.validate_json
+    """Validate each line as a task log (parsed and validated in one step by pydantic-core, into dicts)."""
     overrides = {
         key: value
         for key, value in (
@@ -38,7 +36,7 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
                 yield RejectedLine(line.number, json_problem(line))
             continue
         try:
-            log = validate(data)
+            row = validate_row(data)
         except ValidationError as exc:
             if exc.errors()[0]["type"] == "json_invalid":
                 yield RejectedLine(line.number, json_problem(line, _first_message(exc)))
@@ -46,8 +44,8 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
                 yield RejectedLine(line.number, describe_validation_error(exc))
             continue
         if overrides:
-            log = log.model_copy(update=overrides)
-        yield LogPart(log, line.number)
+            row.update(overrides)
+        yield RowPart(row, line.number)
 
 
 def _first_message(exc: ValidationError) -> Exception:

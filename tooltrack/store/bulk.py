@@ -43,12 +43,20 @@ _TEXT_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('task_logs', 'id')) FROM generate_series(1, :n)")
 
 
+def keyed_row(payload: dict[str, Any]) -> dict[str, Any]:
+    """A task log's `model_dump(mode="json", exclude_none=True)`, keyed and redacted, in place.
+
+    The key is the payload's own `log_key`, else the same content hash
+    `tooltrack.store.keys.task_log_key` computes (over the payload without `log_key`).
+    """
+    client_key = payload.pop("log_key", None)
+    payload["log_key"] = client_key or KEY_PREFIX + content_hash(payload)
+    return redact_row(payload)
+
+
 def json_row(log: TaskLogCreate) -> dict[str, Any]:
     """`to_row` in JSON-ready values (timestamps as ISO text), with the same key and redaction."""
-    row = log.model_dump(mode="json", exclude_none=True, exclude={"log_key"})
-    # Same key as tooltrack.store.keys.task_log_key, from the dump already made.
-    row["log_key"] = log.log_key or KEY_PREFIX + content_hash(row)
-    return redact_row(row)
+    return keyed_row(log.model_dump(mode="json", exclude_none=True))
 
 
 def _field(value: Any) -> str:
@@ -116,6 +124,11 @@ class PreparedBatch:
 
 def prepare(logs: Sequence[TaskLogCreate]) -> PreparedBatch:
     return PreparedBatch([json_row(log) for log in logs])
+
+
+def prepare_rows(payloads: Sequence[dict[str, Any]]) -> PreparedBatch:
+    """`prepare` for payloads already in JSON form (`tooltrack.ingest.payload_rows`); keys and redacts in place."""
+    return PreparedBatch([keyed_row(payload) for payload in payloads])
 
 
 def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[StoreResult]:

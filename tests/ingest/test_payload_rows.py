@@ -1,0 +1,107 @@
+"""The bulk ingest's dict validator agrees with the models: same rows, same errors, same keys.
+
+`payload_rows.validate_row` must accept exactly what `TaskLogCreate` accepts and give exactly its
+`model_dump(mode="json", exclude_none=True)`; otherwise a file ingested in bulk and the same log
+posted to the API would be stored differently or twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from tests.reliability.hostile import json_values
+from tests.reliability.logs import make_payload
+from tests.sample_data import task_log
+from tooltrack.ingest import ingest_file
+from tooltrack.ingest import pipeline as ingest_pipeline
+from tooltrack.ingest.payload_rows import validate_row
+from tooltrack.models import TaskLogCreate
+from tooltrack.store import bulk
+from tooltrack.store.bulk import keyed_row
+from tooltrack.store.keys import task_log_key
+
+
+def _through_the_model(data: bytes) -> dict[str, Any]:
+    return TaskLogCreate.model_validate_json(data).model_dump(mode="json", exclude_none=True)
+
+
+def _outcome(validate: Any, data: bytes) -> Any:
+    try:
+        return ("ok", validate(data))
+    except ValidationError as exc:
+        return ("error", [(e["loc"], e["type"], e["msg"]) for e in exc.errors()])
+
+
+def test_every_field_of_every_tool_gives_the_model_dump() -> None:
+    data = task_log().model_dump_json().encode()
+    row = validate_row(data)
+    assert row == _through_the_model(data)
+    assert len(row["tool_calls"]) == len(task_log().tool_calls) > 5
+
+
+def test_missing_tool_calls_default_to_an_empty_list_like_the_model() -> None:
+    data = json.dumps({"adw_id": "a", "phase_name": "Plan", "phase_status": "completed"}).encode()
+    assert (
+        validate_row(data)
+        == _through_the_model(data)
+        == {
+            "adw_id": "a",
+            "phase_name": "Plan",
+            "phase_status": "completed",
+            "tool_calls": [],
+        }
+    )
+
+
+def test_the_content_key_is_the_models_key() -> None:
+    for i in range(1, 6, 2):  # odd logs carry no client key: the content hash decides
+        data = orjson.dumps(make_payload(i, calls=7))
+        assert keyed_row(validate_row(data))["log_key"] == task_log_key(TaskLogCreate.model_validate_json(data))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(0, 50),
+    calls=st.integers(0, 4),
+    where=st.sampled_from(["log", "call"]),
+    field=st.text(max_size=20) | st.sampled_from(["duration_ms", "timestamp", "tool_name", "parameters", "exit_code"]),
+    value=json_values,
+)
+def test_mutated_payloads_get_the_same_answer_both_ways(
+    index: int, calls: int, where: str, field: str, value: Any
+) -> None:
+    payload = make_payload(index, calls=calls)
+    target = payload["tool_calls"][0] if where == "call" and payload["tool_calls"] else payload
+    target[field] = value
+    try:
+        data = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:  # not JSON at all (e.g. an integer beyond 64 bits): nothing to compare
+        data = json.dumps(payload).encode()
+    assert _outcome(validate_row, data) == _outcome(_through_the_model, data)
+
+
+def test_a_big_file_is_stored_in_bounded_transactions(
+    engine: Engine, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(make_payload(i, calls=3, namespace="batches")) + b"\n" for i in range(25)))
+    monkeypatch.setattr(ingest_pipeline, "BATCH_LOGS", 10)
+    sizes: list[int] = []
+    original = bulk.write_prepared
+
+    def counting(connection: Any, batch: bulk.PreparedBatch) -> Any:
+        sizes.append(len(batch.rows))
+        return original(connection, batch)
+
+    monkeypatch.setattr(ingest_pipeline, "write_prepared", counting)
+    report = ingest_file(engine, path)
+    assert report.ok and report.task_logs_stored == 25 and report.tool_calls_stored == 75
+    assert sizes == [10, 10, 5]

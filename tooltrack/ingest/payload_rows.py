@@ -1,0 +1,81 @@
+"""Task-log payloads validated by the models' own rules straight into plain dicts (bulk ingest).
+
+`TaskLogCreate.model_validate_json(line).model_dump(mode="json", exclude_none=True)` builds one
+model instance per tool call and then takes every one apart again; for a 1 GB tooltrack JSONL
+file that is most of the Python time. Here the same line is validated against TypedDicts derived
+from `TaskLogCreate` and `ToolCallRecord` (each field's annotation with its constraints and
+validators, the models' config), so pydantic-core hands back dicts, and one serializer pass gives
+the JSON form. The result is exactly `model_dump(mode="json", exclude_none=True)` of the model:
+the same accepted lines, the same error paths and messages, the same content keys (tests compare
+both on the shared fixtures and on generated payloads).
+
+The derivation relies on the models keeping every rule in `Annotated` metadata (models.py says
+so); a validator method would be silently skipped here, so one makes this module fail at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Final, NotRequired, cast
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from typing_extensions import TypedDict
+
+from tooltrack.models import TaskLogCreate, ToolCallRecord
+
+
+def _typed_dict_of(model: type[BaseModel], replace: dict[str, Any] | None = None) -> type:
+    """A TypedDict with `model`'s fields, rules and config; `replace` swaps a field's type."""
+    decorators = model.__pydantic_decorators__
+    if decorators.field_validators or decorators.model_validators or decorators.validators:
+        raise TypeError(
+            f"{model.__name__} has validator methods, which the bulk ingest's derived validator would "
+            "skip: express the rule as Annotated metadata (see tooltrack/models.py)"
+        )
+    fields: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        annotation = (replace or {}).get(name, field.annotation)
+        if field.metadata:
+            annotation = Annotated[(annotation, *field.metadata)]  # type: ignore[valid-type]
+        fields[name] = annotation if field.is_required() else NotRequired[annotation]
+    typed = TypedDict(f"{model.__name__}Dict", fields)  # type: ignore[operator]
+    config = model.model_config
+    typed.__pydantic_config__ = ConfigDict(  # type: ignore[attr-defined]
+        extra=config.get("extra"), allow_inf_nan=config.get("allow_inf_nan", True)
+    )
+    return cast(type, typed)
+
+
+def _defaults(model: type[BaseModel]) -> dict[str, Callable[[], Any]]:
+    """Fields whose default is not None, which `model_dump` writes and a TypedDict leaves out."""
+    found: dict[str, Callable[[], Any]] = {}
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            continue
+        if field.default_factory is not None:
+            found[name] = field.default_factory  # type: ignore[assignment]
+        elif field.default is not None:
+            found[name] = lambda value=field.default: value
+    return found
+
+
+_CALL = _typed_dict_of(ToolCallRecord)
+_LOG = _typed_dict_of(TaskLogCreate, {"tool_calls": list[_CALL]})  # type: ignore[valid-type]
+_ADAPTER: Final = TypeAdapter(_LOG)
+_validate_json = _ADAPTER.validate_json
+_dump = _ADAPTER.dump_python
+_LOG_DEFAULTS: Final = _defaults(TaskLogCreate)
+if _defaults(ToolCallRecord):  # every call field defaults to None, so nothing needs filling in per call
+    raise TypeError("ToolCallRecord gained a non-None default: fill it in in payload_rows.validate_row")
+
+
+def validate_row(data: bytes | str) -> dict[str, Any]:
+    """One JSON task-log payload as `model_dump(mode="json", exclude_none=True)` would give it.
+
+    Raises pydantic's ValidationError, as `TaskLogCreate.model_validate_json` does.
+    """
+    row: dict[str, Any] = _dump(_validate_json(data), mode="json", exclude_none=True)
+    for name, make in _LOG_DEFAULTS.items():
+        if name not in row:
+            row[name] = make()
+    return row
