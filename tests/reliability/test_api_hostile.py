@@ -174,7 +174,8 @@ def hostile_bodies(draw: st.DrawFn) -> tuple[bytes, Any]:
             if draw(st.booleans()):
                 document[draw(st.sampled_from(FIELDS))] = value
             else:
-                call = document["tool_calls"][0] if isinstance(document.get("tool_calls"), list) else None
+                calls = document.get("tool_calls")
+                call = calls[0] if isinstance(calls, list) and calls else None  # an earlier draw may have emptied it
                 if isinstance(call, dict):
                     call[draw(st.sampled_from(CALL_FIELDS))] = value
     return json.dumps(document, allow_nan=True).encode(), document
