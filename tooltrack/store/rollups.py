@@ -174,7 +174,8 @@ Index("idx_log_redundancy_adw_id", log_redundancy.c.adw_id)
 #: Every table this module maintains, in the order they are written.
 TABLES: Final = (tool_daily, latency_daily, command_daily, sequence_daily, failed_calls, slow_calls, log_redundancy)
 
-_KEY_NAMES: Final = {t.name: tuple(c.name for c in t.primary_key.columns) for t in TABLES}
+# Plain str (not quoted_name): the names become JSON keys of the bulk insert, which orjson checks.
+_KEY_NAMES: Final = {t.name: tuple(str(c.name) for c in t.primary_key.columns) for t in TABLES}
 _COUNTER_NAMES: Final = ("calls", "failures", "cancelled", "timed_calls", "total_duration_ms", "max_duration_ms")
 _SEQUENCE_NAMES: Final = ("occurrences", "successes", "timed", "total_duration_ms")
 
