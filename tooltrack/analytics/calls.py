@@ -39,6 +39,13 @@ def duration_of(call: dict[str, Any]) -> int | None:
     return None if value is None else int(value)
 
 
+def outcome_of(call: dict[str, Any]) -> tuple[bool, bool, int | None]:
+    """(failed, cancelled, duration) at once: what the rollups ask of every call on insert."""
+    cancelled = call.get("outcome") == "cancelled"
+    value = call.get("duration_ms")
+    return (not cancelled and not call.get("success", False)), cancelled, (None if value is None else int(value))
+
+
 def call_target(call: dict[str, Any]) -> str | None:
     """What a call worked on, for lists and findings: file, command, pattern, URL or sub-agent."""
     for field in _TARGET_FIELDS:

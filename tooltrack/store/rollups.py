@@ -42,7 +42,7 @@ from sqlalchemy import (
 # The analytics package holds the pure definitions (what a failure is, how a command is named,
 # what is redundant) so the rollups and the service's direct reads can never disagree. Only its
 # dependency-free modules are imported here: see tooltrack/analytics/service.py for the cycle.
-from tooltrack.analytics.calls import activity_time, call_target, call_time, duration_of, is_cancelled, is_failed
+from tooltrack.analytics.calls import activity_time, call_target, call_time, outcome_of
 from tooltrack.analytics.commands import normalise_command
 from tooltrack.analytics.errors import error_kind
 from tooltrack.analytics.histogram import bucket_of
@@ -207,7 +207,7 @@ class RollupBatch:
         durations: list[int | None] = []
         for index, call in enumerate(log.tool_calls):
             tool = str(call.get("tool_name") or UNKNOWN_TOOL)
-            failed, cancelled, duration = is_failed(call), is_cancelled(call), duration_of(call)
+            failed, cancelled, duration = outcome_of(call)
             _count(tools, (day, template, phase, tool), failed, cancelled, duration)
             if duration is not None:
                 key = (day, template, phase, tool, bucket_of(duration))
