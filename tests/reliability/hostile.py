@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 KNOWN_CAUSES: Final = {
     "int32-id": "a task log id beyond 2**31-1 in the URL: the id column is a 32-bit integer on PostgreSQL",
-    "nul-in-path": "a NUL character in a URL path parameter: PostgreSQL's text cannot hold U+0000",
 }
 
 

@@ -217,7 +217,9 @@ READS: list[tuple[str, dict[str, Any], set[int], str | None]] = [
     ("/api/v1/tool-analytics/sequences", {"min_count": -1}, {422}, None),
     ("/api/v1/tool-analytics/sequences", {"min_count": 10**12}, {200, 422}, None),
     ("/api/v1/tool-analytics/failures", {"limit": 10**9}, {422}, None),
-    ("/api/v1/tool-analytics/redundancy/" + "%00", {}, {200, 404, 422}, "nul-in-path"),
+    ("/api/v1/tool-analytics/redundancy/" + "%00", {}, {422}, None),
+    ("/api/v1/tool-analytics/summary", {"tool": "a\x00b"}, {422}, None),
+    (POST, {"adw_id": "a\x00b"}, {422}, None),
     ("/api/v1/tool-analytics/redundancy/" + "x" * 5000, {}, {200, 404, 422}, None),
 ]
 

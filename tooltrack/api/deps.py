@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from tooltrack.analytics import MAX_DAYS, AnalyticsService, Filters
 from tooltrack.analytics.filters import DEFAULT_DAYS
+from tooltrack.api.params import NameQuery
 from tooltrack.api.settings import api_read_token, api_token
-from tooltrack.models import MAX_NAME
 from tooltrack.store import TaskLogRepository, shared_engine
 
 
@@ -76,16 +76,14 @@ def require_read_token(credentials: Credentials) -> None:
 WriteAuth = Annotated[None, Depends(require_write_token)]
 ReadAuth = Depends(require_read_token)
 
-Name = Annotated[str | None, Query(max_length=MAX_NAME)]
-
 
 def get_filters(
     days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="The last N UTC days, today included.")] = DEFAULT_DAYS,
     start: Annotated[date | None, Query(description="First UTC day (wins over days).")] = None,
     end: Annotated[date | None, Query(description="Last UTC day, included.")] = None,
-    workflow_template: Name = None,
-    phase: Name = None,
-    tool: Name = None,
+    workflow_template: NameQuery = None,
+    phase: NameQuery = None,
+    tool: NameQuery = None,
 ) -> Filters:
     try:
         return Filters(days=days, start=start, end=end, workflow_template=workflow_template, phase=phase, tool=tool)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel
 
 from tooltrack.api.deps import ReadAuth, RepositoryDep, WriteAuth
-from tooltrack.models import MAX_NAME, TaskLogCreate, TaskLogWithToolCalls
+from tooltrack.api.params import AdwIdQuery
+from tooltrack.models import TaskLogCreate, TaskLogWithToolCalls
 
 router = APIRouter(prefix="/api/v1/observability", tags=["observability"])
 
@@ -62,7 +63,7 @@ def get_task_log(
 
 @router.get("/task-logs", dependencies=[ReadAuth])
 def list_task_logs(
-    adw_id: Annotated[str, Query(min_length=1, max_length=MAX_NAME)],
+    adw_id: AdwIdQuery,
     repository: RepositoryDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LOGS_PER_RUN)] = 1000,
 ) -> TaskLogList:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from tooltrack.analytics import (
     DailyToolPoint,
@@ -20,11 +20,10 @@ from tooltrack.analytics import (
 )
 from tooltrack.analytics.service import MAX_LIMIT, MAX_OFFSET
 from tooltrack.api.deps import FiltersDep, ReadAuth, ServiceDep
-from tooltrack.models import MAX_NAME
+from tooltrack.api.params import AdwIdPath
 
 router = APIRouter(prefix="/api/v1/tool-analytics", tags=["tool-analytics"], dependencies=[ReadAuth])
 
-AdwId = Annotated[str, Path(min_length=1, max_length=MAX_NAME)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
@@ -37,7 +36,7 @@ def summary(
 
 
 @router.get("/redundancy/{adw_id}")
-def redundancy(adw_id: AdwId, service: ServiceDep) -> RedundancyReport:
+def redundancy(adw_id: AdwIdPath, service: ServiceDep) -> RedundancyReport:
     """Re-reads, re-runs and runs of edits in one workflow run, with the time they wasted."""
     return service.redundancy(adw_id)
 
@@ -66,7 +65,7 @@ def failures(
 
 
 @router.get("/drilldown/{adw_id}")
-def drilldown(adw_id: AdwId, service: ServiceDep) -> DrillDown:
+def drilldown(adw_id: AdwIdPath, service: ServiceDep) -> DrillDown:
     """Every task log and call of one workflow run, in order."""
     return service.drilldown(adw_id)
 
