@@ -25,6 +25,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from tooltrack.models import MAX_TEXT, ToolCallRecord, describe_validation_error
+from tooltrack.nul import replace_nul
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +49,44 @@ def _error_text(exc: BaseException) -> str:
     return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:MAX_TEXT]
 
 
+def _storable_text(text: str) -> str:
+    """`text` as the database and orjson take it: NUL becomes U+FFFD, a lone surrogate its `\\udxxx` escape."""
+    return replace_nul(text).encode("utf-8", "backslashreplace").decode()
+
+
 def _safe_text(value: Any, limit: int = 2000) -> str:
-    """`str(value)`, or something describing it when even that fails."""
+    """`str(value)` made storable, or something describing it when even `str` fails.
+
+    The text lands in `parameters["invalid_fields"]`, which must validate: a NUL or a lone
+    surrogate copied there unchanged would make the last step of `clean_tool_call` raise.
+    """
     try:
-        return str(value)[:limit]
+        return _storable_text(str(value)[:limit])
     except Exception:
         return f"<unprintable {type(value).__name__}>"
 
 
+def _storable(value: Any) -> Any:
+    """`value` (plain JSON data) with every key and string made storable."""
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, dict):
+        return {_storable_text(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
 def _jsonable(value: Any) -> Any:
-    """A JSON-safe copy of a parameter value (objects become their string form)."""
-    return json.loads(json.dumps(value, default=_safe_text))
+    """A JSON-safe, storable copy of a parameter value (objects become their string form).
+
+    Keys json cannot take (a tuple) or a value that contains itself leave the whole value as text.
+    """
+    try:
+        plain = json.loads(json.dumps(value, default=_safe_text))
+    except (TypeError, ValueError, RecursionError):
+        return _safe_text(value)
+    return _storable(plain)
 
 
 def clean_tool_call(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,7 +129,7 @@ def clean_tool_call(raw: Mapping[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:  # e.g. a bad value pydantic coerced past the first look
         logger.warning("tool call %r reduced to its essentials: %s", data["tool_name"], describe_validation_error(exc))
         essentials = {"tool_name": _safe_text(data["tool_name"], 200) or "unknown", "success": data["success"]}
-        essentials["parameters"] = _jsonable({"invalid_fields": {str(k): _safe_text(v) for k, v in raw.items()}})
+        essentials["parameters"] = _jsonable({"invalid_fields": {_safe_text(k): _safe_text(v) for k, v in raw.items()}})
         return ToolCallRecord.model_validate(essentials).model_dump(mode="json", exclude_none=True)
 
 
