@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any, Final
 
 import click
 
 from tooltrack.capture.client import API_TOKEN_ENV, API_URL_ENV, DEFAULT_API_URL
+from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS
+
+
+class Duration(click.ParamType):
+    """A duration written with its unit: `3600s`, `90m`, `24h`, `7d` (decimals allowed) -> seconds."""
+
+    name = "duration"
+    UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+    _PATTERN: Final = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)  # a default given in code
+        match = self._PATTERN.fullmatch(str(value).strip().lower())
+        if match is None:
+            self.fail(f"{value!r} is not a duration: write a number and a unit, e.g. 3600s, 90m, 24h or 7d", param, ctx)
+        return float(match[1]) * self.UNITS[match[2]]
 
 
 @click.command()
@@ -20,9 +39,23 @@ from tooltrack.capture.client import API_TOKEN_ENV, API_URL_ENV, DEFAULT_API_URL
     show_default=True,
     help="Seconds without a hook event after which a Claude Code session is closed and sent.",
 )
+@click.option(
+    "--unfinished-after",
+    type=Duration(),
+    default=UNFINISHED_GRACE_SECONDS,
+    show_default=f"{UNFINISHED_GRACE_SECONDS / 3600:g}h",
+    help="In a quiet session, a call still without its PostToolUse is sent as interrupted once its"
+    " PreToolUse is this old (e.g. 3600s, 90m, 24h); until then it waits for its PostToolUse.",
+)
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each answer.")
 def replay(
-    spool: Path | None, api_url: str, token: str | None, dead_letter: Path | None, quiet_after: float, timeout: float
+    spool: Path | None,
+    api_url: str,
+    token: str | None,
+    dead_letter: Path | None,
+    quiet_after: float,
+    unfinished_after: float,
+    timeout: float,
 ) -> None:
     """Send spooled task logs (default: $TOOLTRACK_SPOOL or the data folder's spool) to the API.
 
@@ -36,7 +69,7 @@ def replay(
     from tooltrack.capture.client import TaskLogClient
 
     with TaskLogClient(api_url, token=token, timeout=timeout) as client:
-        report = replay_spool(target, client, quiet_seconds=quiet_after)
+        report = replay_spool(target, client, quiet_seconds=quiet_after, unfinished_after=unfinished_after)
     click.echo(f"spool: {target.path}")
     if report.sessions_closed:
         click.echo(f"closed {report.sessions_closed} quiet hook session batch(es) into the spool")
