@@ -1,5 +1,6 @@
 """Migration 0005 on PostgreSQL: tool_calls compressed with lz4, a jsonb_path_ops GIN index that
-containment queries use; downgrading restores the specification's index. SQLite is untouched."""
+containment queries use, rollup counter tables with room for HOT updates; downgrading restores the
+specification's index. SQLite is untouched."""
 
 from __future__ import annotations
 
@@ -41,6 +42,19 @@ def test_tool_calls_are_lz4_and_containment_uses_the_path_ops_index(engine: Engi
     definition = _index_definition(engine)
     assert definition is not None and "gin" in definition and "jsonb_path_ops" in definition
     assert "gin_pending_list_limit" in definition
+    with engine.connect() as connection:
+        options = dict(
+            connection.execute(
+                text("SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'rollup_%' AND relkind = 'r'")
+            ).all()
+        )
+    assert set(options) == {
+        "rollup_tool_daily",
+        "rollup_latency_daily",
+        "rollup_command_daily",
+        "rollup_sequence_daily",
+    }
+    assert all(value == ["fillfactor=50"] for value in options.values()), options
     with engine.begin() as connection:
         compression = connection.execute(
             text("SELECT pg_column_compression(tool_calls) FROM task_logs WHERE id = :id"), {"id": wanted.id}
@@ -64,6 +78,11 @@ def test_downgrading_0005_restores_the_specification_index(blank_database_url: s
         if engine.dialect.name == "postgresql":
             definition = _index_definition(engine)
             assert definition is not None and "gin" in definition and "jsonb_path_ops" not in definition
+            with engine.connect() as connection:
+                reloptions = connection.execute(
+                    text("SELECT reloptions FROM pg_class WHERE relname = 'rollup_sequence_daily'")
+                ).scalar()
+            assert reloptions is None
         upgrade(engine)
         if engine.dialect.name == "postgresql":
             assert "jsonb_path_ops" in (_index_definition(engine) or "")

@@ -1,4 +1,4 @@
-"""PostgreSQL storage of `tool_calls` for bulk writes: lz4 compression and a path-ops GIN index.
+"""PostgreSQL storage for bulk writes: lz4 and a path-ops GIN index for `tool_calls`, room for HOT rollup updates.
 
 Measured on 1 M tool calls (281 MB of COPY text, 10,000 task logs) into a table with task_logs'
 indexes, PostgreSQL 15 on 2 cores (bench/bench_ingest.py prints the same comparison):
@@ -24,7 +24,13 @@ indexes, PostgreSQL 15 on 2 cores (bench/bench_ingest.py prints the same compari
   in larger, sorted merges; a query through the index scans the unmerged entries too, so the
   list is kept bounded rather than raised to its 2 GB maximum.
 
-SQLite stores JSON as text and has no such index: nothing changes there.
+The rollup counter tables get `fillfactor = 50`: every insert adds to counters that mostly exist
+already (`ON CONFLICT DO UPDATE`), and with free room on the page PostgreSQL writes the new row
+version there without touching the indexes (a HOT update). Measured: the counter upserts of 300 K
+calls took 0.51 s at the default fillfactor (100) and 0.36 s at 50; the tables are small (one row
+per day x template x phase x tool, bucket, command or n-gram), so the doubled size costs little.
+
+SQLite stores JSON as text and has neither index kind nor fillfactor: nothing changes there.
 
 Revision ID: 0005
 Revises: 0004
@@ -45,6 +51,9 @@ depends_on = None
 INDEX = "idx_task_logs_tool_calls"
 #: kB, as gin_pending_list_limit counts.
 PENDING_LIST_KB = 32 * 1024
+#: Rollup tables whose rows are mostly updated in place (tooltrack.store.rollups).
+COUNTER_TABLES = ("rollup_tool_daily", "rollup_latency_daily", "rollup_command_daily", "rollup_sequence_daily")
+COUNTER_FILLFACTOR = 50
 
 
 def upgrade() -> None:
@@ -60,11 +69,15 @@ def upgrade() -> None:
         postgresql_ops={"tool_calls": "jsonb_path_ops"},
         postgresql_with={"gin_pending_list_limit": PENDING_LIST_KB},
     )
+    for table in COUNTER_TABLES:
+        op.execute(f"ALTER TABLE {table} SET (fillfactor = {COUNTER_FILLFACTOR})")
 
 
 def downgrade() -> None:
     if not is_postgresql(op.get_context().dialect.name):
         return
+    for table in COUNTER_TABLES:
+        op.execute(f"ALTER TABLE {table} RESET (fillfactor)")
     op.drop_index(INDEX, table_name="task_logs")
     op.create_index(INDEX, "task_logs", ["tool_calls"], postgresql_using="gin")
     op.execute("ALTER TABLE task_logs ALTER COLUMN tool_calls SET COMPRESSION pglz")
