@@ -10,9 +10,9 @@ line by line, and turns each session into task logs:
   arrives; parallel calls of one assistant message share a `turn_id` (the message id);
 - a call that never gets a result is kept, marked `interrupted`; a result whose call is not in
   the file is reported as a note;
-- a sub-agent's calls get the id of the Task call that started them as `parent_call_id`
-  (stream-json says so; in transcripts: the Task result's `agentId`, else the one Task call
-  running when the sidechain call was made);
+- a sub-agent's calls get the id of the Task call (`Agent` since Claude Code 2.1: both are
+  `SUBAGENT_TOOLS`) that started them as `parent_call_id` (stream-json says so; in transcripts:
+  the Task result's `agentId`, else the one Task call running when the sidechain call was made);
 - memory stays bounded: a session's finished calls are handed on every `PART_SIZE` calls.
 """
 
@@ -30,7 +30,7 @@ from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item
 from tooltrack.ingest.lines import Line, parse_json_line
 from tooltrack.ingest.redaction import bound_error
 from tooltrack.ingest.report import Note, RejectedLine
-from tooltrack.ingest.tools import ToolResult, build_call, result_text
+from tooltrack.ingest.tools import SUBAGENT_TOOLS, ToolResult, build_call, result_text
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 from tooltrack.nul import replace_nul_parsed
 
@@ -84,7 +84,7 @@ class _Session:
     summary: dict[str, Any] | None = None
     summary_line: int = 0
     agent_tasks: dict[str, str] = field(default_factory=dict)
-    """Sub-agent id -> id of the Task call that started it (transcripts)."""
+    """Sub-agent id -> id of the Task (or Agent) call that started it (transcripts)."""
     task_windows: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
     seen_ids: set[str] = field(default_factory=set)
 
@@ -221,7 +221,7 @@ class ClaudeLog:
                 agent_id=value.get("agentId") if isinstance(value.get("agentId"), str) else None,
                 context_size=context,
             )
-            if name == "Task" and not sidechain:
+            if name in SUBAGENT_TOOLS and not sidechain:
                 session.task_windows[call_id] = (when, None)
 
     def _results(
@@ -247,7 +247,7 @@ class ClaudeLog:
             )
             call.finished = when
             call.done = True
-            if call.name == "Task" and call_id in session.task_windows:
+            if call.name in SUBAGENT_TOOLS and call_id in session.task_windows:
                 session.task_windows[call_id] = (call.started, when)
                 agent = value.get("agentId") or (detail.get("agentId") if isinstance(detail, dict) else None)
                 if isinstance(agent, str) and not value.get("isSidechain"):

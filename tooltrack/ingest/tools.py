@@ -15,6 +15,9 @@ from typing import Any, Final
 
 from tooltrack.ingest.redaction import ERROR_MESSAGE_LIMIT, bound_error
 
+#: The tools that start a sub-agent: `Task`, renamed `Agent` in Claude Code 2.1. Their calls map
+#: alike, and a sidechain's calls are linked to them (`tooltrack.ingest.claude`).
+SUBAGENT_TOOLS: Final = frozenset({"Task", "Agent"})
 #: Longest string kept in `parameters` (their shape matters, not their bulk).
 PARAMETER_TEXT_LIMIT: Final = 200
 _PARAMETER_ITEMS: Final = 20
@@ -232,7 +235,7 @@ def tool_fields(name: str, tool_input: Any, result: ToolResult | None) -> dict[s
             fields["http_status"] = status
         if _int(info.get("bytes")) is not None:
             fields["response_size_bytes"] = _int(info["bytes"])
-    elif name == "Task":
+    elif name in SUBAGENT_TOOLS:
         take("subagent_type", "subagent_type")
         if outcome in ("ok", "error"):
             fields["agent_result"] = "success" if outcome == "ok" else "failure"
