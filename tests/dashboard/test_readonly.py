@@ -1,8 +1,12 @@
-"""The dashboard on a read-only login to a database behind head: a clear message, no traceback.
+"""The dashboard on a database it cannot use as it is: a clear message, no traceback.
 
-PostgreSQL: a database left at 0003 by its owner and a role made by `scripts/readonly-role.sql`.
-SQLite: the same database file opened read-only through a URI URL (`?mode=ro&uri=true`). Once the
-owner upgrades, the next rerun of the same page works (nothing was cached in between).
+Behind head on a read-only login. PostgreSQL: a database left at 0003 by its owner and a role made
+by `scripts/readonly-role.sql`. SQLite: the same database file opened read-only through a URI URL
+(`?mode=ro&uri=true`). Once the owner upgrades, the next rerun of the same page works (nothing was
+cached in between).
+
+Ahead of this code: a throwaway database at head with a revision stamped into alembic_version
+that these migrations do not know, as a newer tooltrack would leave it.
 """
 
 from __future__ import annotations
@@ -99,3 +103,47 @@ def test_a_readonly_dashboard_behind_head_says_who_must_upgrade(
     assert not at.error
     assert [m.label for m in at.metric][:1] == ["Tool calls"]
     assert at.metric[0].value == "20"  # 4 logs of 5 calls
+
+
+FUTURE = "0099_from_a_newer_tooltrack"
+
+
+@pytest.fixture
+def database_ahead(blank_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A throwaway database migrated to head, then stamped with a revision this code does not know."""
+    owner = make_engine(blank_database_url)
+    upgrade(owner)
+    with owner.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :future"), {"future": FUTURE})
+    monkeypatch.setenv("TOOLTRACK_DATABASE_URL", blank_database_url)
+    _clear_caches()
+    try:
+        yield owner
+    finally:
+        _clear_caches()
+        owner.dispose()
+
+
+def test_a_dashboard_on_a_database_ahead_of_this_code_says_to_upgrade_tooltrack(
+    database_ahead: Engine, open_page: OpenPage
+) -> None:
+    head = head_revisions()[0]
+
+    at = open_page("overview", {"days": "all"})
+
+    assert not at.exception, [e.message for e in at.exception]  # before: alembic's CommandError
+    assert len(at.error) == 1
+    message = at.error[0].value.replace("\\", "")  # Markdown escapes of the URL and revisions
+    url = database_ahead.url.render_as_string(hide_password=True)
+    assert f"The database at {url} is at revision {FUTURE}, newer than this tooltrack (head {head})" in message
+    assert message.endswith("upgrade tooltrack.")
+    assert not at.metric  # the page stopped: no half page
+    assert current_revision(database_ahead) == FUTURE  # not touched
+
+    # Back at a revision this code knows (say the newer tooltrack was rolled back): the next rerun works.
+    with database_ahead.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+    TaskLogRepository(database_ahead).create_many([make_log(i) for i in range(2)])
+    at.run()
+    assert not at.exception and not at.error
+    assert at.metric[0].value == "10"  # 2 logs of 5 calls
