@@ -121,10 +121,11 @@ def test_readonly_role_cannot_write(readonly_engine: tuple[Engine, Engine], sess
 
 
 def test_readonly_role_behind_head_gets_a_clear_error(postgresql_only: Engine, tmp_path: Path) -> None:
-    """A read-only dashboard on a database whose migrations have not run yet cannot migrate it.
+    """A read-only login cannot migrate a database whose migrations have not run yet.
 
-    What the dashboard sees then is a permission error from upgrade(); this pins that down so a
-    friendlier message in tooltrack/dashboard/data.py has a test to point at.
+    `upgrade()` itself raises a permission error (pinned here); the dashboard turns it into an
+    `st.error` saying who must run `tooltrack db upgrade` (tooltrack/dashboard/data.py, tested in
+    tests/dashboard/test_readonly.py).
     """
     server = postgresql_only.url
     name = f"{server.database}_ro_{uuid.uuid4().hex[:6]}"
@@ -158,7 +159,7 @@ def test_sqlite_opened_read_only_reads_and_cannot_write(
         pytest.skip("SQLite only (PostgreSQL has the role tests above)")
     TaskLogRepository(engine).create_many([make_log(i) for i in range(5)])
     path = make_url(url_of(engine)).database
-    # make_engine takes the URI path for a folder to create; run where a stray folder is harmless.
+    # Run in an empty folder: make_engine once created a stray `file:` folder for such a URL here.
     monkeypatch.chdir(tmp_path)
     reader = make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
     try:
@@ -171,3 +172,4 @@ def test_sqlite_opened_read_only_reads_and_cannot_write(
     finally:
         reader.dispose()
     assert TaskLogRepository(engine).count() == 5
+    assert list(tmp_path.iterdir()) == []  # no stray `file:` folder
