@@ -24,12 +24,13 @@ from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
 from tooltrack.ingest.lines import LineReader, Progress, read_head
 from tooltrack.ingest.report import FileReport, RejectedLine
 from tooltrack.store.bulk import PreparedBatch, json_row, keyed_row, write_prepared
+from tooltrack.store.dialects import concurrent_writers
 from tooltrack.store.repository import StoreResult, stored_call_ids, write_task_logs
 from tooltrack.store.schema import task_logs
 
 #: Task logs per transaction, and a cap on the tool calls they hold.
 BATCH_LOGS: Final = 1000
-BATCH_CALLS: Final = 50_000
+BATCH_CALLS: Final = 25_000
 #: File names a folder search picks up.
 LOG_SUFFIXES: Final = (".jsonl", ".json", ".ndjson")
 
@@ -48,17 +49,25 @@ def _db_reason(exc: Exception) -> str:
 
 
 class _Writer:
-    """Stores batches of task logs on its own thread and counts what happened in the report."""
+    """Stores batches of task logs on its own thread(s) and counts what happened in the report.
 
-    def __init__(self, engine: Engine, report: FileReport) -> None:
+    With `threads=2` two batches are in flight on two connections: while one transaction spends
+    Python time on its rollups, the other keeps the database busy with its COPY.
+    """
+
+    def __init__(self, engine: Engine, report: FileReport, *, threads: int = 1) -> None:
         self.engine = engine
         self.report = report
         self.rejections: list[RejectedLine] = []
         self.known: dict[tuple[str, str], set[str]] = {}
         self.error: BaseException | None = None
+        self._counting = threading.Lock()
         self._jobs: queue.Queue[tuple[list[int], PreparedBatch, list[LogPart]] | None] = queue.Queue(maxsize=1)
-        self._thread = threading.Thread(target=self._run, name="tooltrack-ingest-writer", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"tooltrack-ingest-writer-{n}", daemon=True) for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def put(self, batch: list[LogPart | RowPart]) -> None:
         """Queue a batch; logs without a scope are keyed and redacted here, on the reading thread."""
@@ -79,8 +88,10 @@ class _Writer:
         self._jobs.put((lines, PreparedBatch(rows), scoped))
 
     def close(self) -> None:
-        self._jobs.put(None)
-        self._thread.join()
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
         if self.error is not None:
             raise self.error
 
@@ -101,6 +112,10 @@ class _Writer:
                 self.error = exc
 
     def _count(self, calls: int, result: StoreResult) -> None:
+        with self._counting:
+            self._count_locked(calls, result)
+
+    def _count_locked(self, calls: int, result: StoreResult) -> None:
         if result.created:
             self.report.task_logs_stored += 1
             self.report.tool_calls_stored += calls
@@ -223,7 +238,10 @@ def ingest_stream(
     report.format = found.value
     parser = PARSERS[found]
     reader = LineReader(rest, total=total_bytes, progress=progress)
-    writer = _Writer(engine, report)
+    # Only plain logs (tooltrack JSONL) may be written in parallel: a session's scoped parts
+    # depend on what the previous ones stored.
+    plain_only = found is Format.TOOLTRACK
+    writer = _Writer(engine, report, threads=concurrent_writers(engine.dialect.name) if plain_only else 1)
     try:
         _stream_parts(parser(iter(reader), options), report, writer)
     finally:

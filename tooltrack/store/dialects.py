@@ -127,6 +127,16 @@ def bulk_insert(dialect_name: str, table: Table, rows: Sequence[Mapping[str, Any
     return statement, {"rows": orjson.dumps(list(rows)).decode()}
 
 
+def concurrent_writers(dialect_name: str) -> int:
+    """How many write transactions of one bulk ingest are worth running at once.
+
+    PostgreSQL runs each in its own backend process, so two overlap one's COPY with the other's
+    Python work (measured: 1 M calls with rollups in 21 s with one, 17-18 s with two, no gain
+    from three on 2 cores). SQLite has one write lock per database: a second writer only waits.
+    """
+    return 2 if dialect_name == "postgresql" else 1
+
+
 def is_postgresql(dialect_name: str) -> bool:
     """For migrations: GIN indexes and column comments exist only on PostgreSQL."""
     return dialect_name == "postgresql"
