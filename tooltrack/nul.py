@@ -6,6 +6,10 @@ command with a NUL would cost the whole session's task log. The mappers that tur
 into records (`tooltrack.ingest.claude`, `hooks`, `otel`, `tooltrack.capture.hook_mapping`) pass
 what they take from the source through here. Standard library only: the hook imports it on
 every tool call.
+
+`storable_text` also keeps a lone UTF-16 surrogate (valid in JSON as `"\\udc80"`, in Python from a
+non-UTF-8 byte in the environment, but not valid Unicode: orjson, pydantic and PostgreSQL refuse it)
+as its visible `\\udxxx` escape. The Claude Code hook and the tracker pass text through it.
 """
 
 from __future__ import annotations
@@ -41,3 +45,16 @@ def replace_nul_parsed(raw: bytes | str, value: T) -> T:
     """
     escaped: bytes | str = _ESCAPED.encode() if isinstance(raw, bytes) else _ESCAPED
     return replace_nul(value) if escaped in raw else value  # type: ignore[operator]
+
+
+def storable_text(text: str, limit: int | None = None) -> str:
+    """`text` as the model and the database take it: NUL as U+FFFD, a lone surrogate as its `\\udxxx` escape.
+
+    With `limit`, the result is at most that long: cut before escaping (so a long text is not
+    escaped whole) and again after (an escape is six characters where the surrogate was one).
+    """
+    text = replace_nul(text[:limit])
+    if text.isascii():  # the common case: nothing to escape, no encoding round trip
+        return text
+    escaped = text.encode("utf-8", "backslashreplace").decode()
+    return escaped[:limit] if limit is not None and len(escaped) > limit else escaped

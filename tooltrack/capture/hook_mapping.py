@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tooltrack.nul import replace_nul
+from tooltrack.nul import storable_text
 
 MAX_TEXT = 20_000  # tooltrack.models.MAX_TEXT
 MAX_NAME = 200  # tooltrack.models.MAX_NAME
@@ -33,7 +33,8 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else str(value)
-    return replace_nul(text[:limit])  # a NUL would make the whole session's task log invalid
+    # A NUL or a lone surrogate would make the whole session's task log invalid.
+    return storable_text(text, limit)
 
 
 def _count(value: Any) -> int | None:
@@ -60,13 +61,13 @@ def _byte_size(text: Any) -> int | None:
 def _bounded(value: Any, depth: int = 0) -> Any:
     """`value` with long strings cut and deep or wide structures trimmed, JSON-able."""
     if isinstance(value, str):
-        return replace_nul(value[:MAX_PARAMETER_TEXT])
+        return storable_text(value, MAX_PARAMETER_TEXT)
     if value is None or isinstance(value, bool | int | float):
         return value
     if depth >= 4:
         return _text(value, MAX_PARAMETER_TEXT)
     if isinstance(value, Mapping):
-        return {replace_nul(str(k)[:MAX_NAME]): _bounded(v, depth + 1) for k, v in list(value.items())[:50]}
+        return {storable_text(str(k), MAX_NAME): _bounded(v, depth + 1) for k, v in list(value.items())[:50]}
     if isinstance(value, list | tuple):
         return [_bounded(v, depth + 1) for v in value[:50]]
     return _text(value, MAX_PARAMETER_TEXT)

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from tooltrack.capture.files import append_line, locked_fd, read_all, replace_contents, write_all
-from tooltrack.capture.hook_mapping import MAX_NAME
+from tooltrack.capture.hook_mapping import MAX_NAME, MAX_TEXT
 from tooltrack.capture.spool import Spool, dumps_line, sessions_dir, utc_iso
-from tooltrack.nul import replace_nul
+from tooltrack.nul import storable_text
 
 Deliver = Callable[[dict[str, Any]], None]
 
@@ -177,9 +177,9 @@ def fold(data: bytes) -> SessionState:
 def build_record(call: PendingCall) -> dict[str, Any]:
     """The ToolCallRecord fields of one call (JSON-ready).
 
-    Text taken from the events as they came (tool name, call id, error) goes through `replace_nul`,
-    like the fields `hook_mapping` takes from the tool's input: one NUL would make the model refuse
-    the whole session's task log. The session file keeps the events as they came.
+    Text taken from the events as they came (tool name, call id, error) goes through `storable_text`,
+    like the fields `hook_mapping` takes from the tool's input: one NUL or lone surrogate would make
+    the model refuse the whole session's task log. The session file keeps the events as they came.
     """
     fields: dict[str, Any] = dict(call.pre.get("f") or {}) if call.pre else {}
     post = call.post
@@ -189,16 +189,16 @@ def build_record(call: PendingCall) -> dict[str, Any]:
                 fields["parameters"] = {**fields["parameters"], **value}
             else:
                 fields[key] = value
-    record: dict[str, Any] = {"tool_name": replace_nul(call.tool[:MAX_NAME]), **fields}
+    record: dict[str, Any] = {"tool_name": storable_text(call.tool, MAX_NAME), **fields}
     if not call.id.startswith(_SYNTHETIC):
-        record["call_id"] = replace_nul(call.id[:MAX_NAME])
+        record["call_id"] = storable_text(call.id, MAX_NAME)
     start = call.start
     if post is not None:
         success = bool(post.get("ok")) and fields.get("success", True) is not False
         record["success"] = success
         record["outcome"] = fields.get("outcome") or post.get("out") or ("ok" if success else "error")
         if post.get("err"):
-            record["error_message"] = replace_nul(str(post["err"]))
+            record["error_message"] = storable_text(str(post["err"]), MAX_TEXT)
         duration = post.get("dur")
         if isinstance(duration, int) and duration >= 0:
             record["duration_ms"] = duration
@@ -229,7 +229,7 @@ def _assign_turns(calls: list[PendingCall], records: list[dict[str, Any]]) -> No
     for start, end, index in [*spans, (float("inf"), float("inf"), -1)]:
         if start >= group_end:
             if len(group) > 1:
-                turn = replace_nul(f"overlap:{calls[group[0]].id}"[:MAX_NAME])
+                turn = storable_text(f"overlap:{calls[group[0]].id}", MAX_NAME)
                 for member in group:
                     records[member]["turn_id"] = turn
             group, group_end = [], float("-inf")
@@ -248,11 +248,12 @@ def batch_key(session_id: str, call_ids: list[str]) -> str:
 
 def build_payload(session_id: str, calls: list[PendingCall], marker: Mapping[str, Any]) -> dict[str, Any]:
     """The tooltrack JSONL payload (a TaskLogCreate) of one closed batch."""
-    shown_id = replace_nul(session_id)
+    shown_id = storable_text(session_id)
     calls = sorted(calls, key=lambda c: (c.start if c.start is not None else float("inf"), c.id))
     records = [build_record(c) for c in calls]
     _assign_turns(calls, records)
-    meta = dict(marker.get("meta") or {})
+    # The workflow meta comes from the environment, where a non-UTF-8 byte is a lone surrogate.
+    meta = {k: storable_text(v, MAX_NAME) if isinstance(v, str) else v for k, v in (marker.get("meta") or {}).items()}
     closed_at = float(marker["at"])
     starts = [c.start for c in calls if c.start is not None]
     started_at = min(starts) if starts else closed_at

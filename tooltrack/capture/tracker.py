@@ -25,7 +25,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from tooltrack.models import MAX_TEXT, ToolCallRecord, describe_validation_error
-from tooltrack.nul import replace_nul
+from tooltrack.nul import storable_text
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +49,6 @@ def _error_text(exc: BaseException) -> str:
     return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:MAX_TEXT]
 
 
-def _storable_text(text: str) -> str:
-    """`text` as the database and orjson take it: NUL becomes U+FFFD, a lone surrogate its `\\udxxx` escape."""
-    return replace_nul(text).encode("utf-8", "backslashreplace").decode()
-
-
 def _safe_text(value: Any, limit: int = 2000) -> str:
     """`str(value)` made storable, or something describing it when even `str` fails.
 
@@ -61,7 +56,7 @@ def _safe_text(value: Any, limit: int = 2000) -> str:
     surrogate copied there unchanged would make the last step of `clean_tool_call` raise.
     """
     try:
-        return _storable_text(str(value)[:limit])
+        return storable_text(str(value), limit)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
 
@@ -69,9 +64,9 @@ def _safe_text(value: Any, limit: int = 2000) -> str:
 def _storable(value: Any) -> Any:
     """`value` (plain JSON data) with every key and string made storable."""
     if isinstance(value, str):
-        return _storable_text(value)
+        return storable_text(value)
     if isinstance(value, dict):
-        return {_storable_text(key): _storable(item) for key, item in value.items()}
+        return {storable_text(key): _storable(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_storable(item) for item in value]
     return value
