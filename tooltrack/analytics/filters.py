@@ -12,12 +12,12 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tooltrack.models import MAX_NAME
+# The models' own rule for names (length bound, no NUL): a filter value that no stored name could
+# equal is refused here with a clear message, never sent to PostgreSQL, whose text cannot hold NUL.
+from tooltrack.models import Name
 
 MAX_DAYS: Final = 3650
 DEFAULT_DAYS: Final = 30
-
-Name = Annotated[str, Field(max_length=MAX_NAME)]
 
 
 def today_utc() -> date:
@@ -28,7 +28,8 @@ def today_utc() -> date:
 class Filters(BaseModel):
     """A date window plus optional workflow template, phase and tool filters, all validated.
 
-    A workflow template of "" selects task logs that have no template.
+    A workflow template of "" selects task logs that have no template. The names take the models'
+    `Name` rule: at most `MAX_NAME` characters, no NUL.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -1,8 +1,8 @@
 """The shared filters as plain values, and their form in the URL query (so a view can be shared).
 
 No Streamlit here: `FilterState` parses and writes query parameters and is tested on its own.
-Anything odd in a URL (an unknown period, a bad date, an over-long name) is dropped with a
-problem message instead of failing the page.
+Anything odd in a URL (an unknown period, a bad date, a name `Filters` refuses: too long, a NUL)
+is dropped with a problem message instead of failing the page.
 """
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final
 
+from pydantic import ValidationError
+
 from tooltrack.analytics.filters import MAX_DAYS, Filters
-from tooltrack.models import MAX_NAME
 
 #: The periods offered in the sidebar, in days; "all" and "custom" are the two others.
 PERIOD_DAYS: Final = (1, 7, 30, 90, 365)
 DEFAULT_DAYS: Final = 30
 #: The query keys the filters own; other keys (e.g. `adw_id`) belong to the pages.
 QUERY_KEYS: Final = ("days", "start", "end", "template", "phase", "tool")
+#: The query key of each name filter, and the `Filters` field that takes it.
+NAME_FIELDS: Final = {"template": "workflow_template", "phase": "phase", "tool": "tool"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +90,12 @@ class FilterState:
             else:
                 state = replace(state, days=None, start=start, end=end)
         names: dict[str, str | None] = {}
-        for key in ("template", "phase", "tool"):
+        for key in NAME_FIELDS:
             value = params.get(key)
             # "" is a real value: the template of task logs that have none.
-            if value is not None and len(value) > MAX_NAME:
-                problems.append(f"{key} must be at most {MAX_NAME} characters long")
+            problem = None if value is None else _name_problem(key, value)
+            if problem is not None:
+                problems.append(problem)
                 value = None
             names[key] = value
         return replace(state, **names), problems
@@ -109,6 +113,18 @@ class FilterState:
                 value = None
             values[key] = value
         return replace(self, **values), problems
+
+
+def _name_problem(key: str, value: str) -> str | None:
+    """Why `Filters` refuses `value` for the `key` filter, else None: its rule is the only one."""
+    try:
+        Filters.model_validate({NAME_FIELDS[key]: value})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if error["type"] == "string_too_long":
+            return f"{key} must be at most {error['ctx']['max_length']} characters long"
+        return f"{key}: {error['msg']}"
+    return None
 
 
 def _parse_date(text: str | None) -> date | None:
