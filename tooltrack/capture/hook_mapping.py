@@ -17,14 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from tooltrack.nul import storable_text
+from tooltrack.subagent_tools import SUBAGENT_TOOLS
 
 MAX_TEXT = 20_000  # tooltrack.models.MAX_TEXT
 MAX_NAME = 200  # tooltrack.models.MAX_NAME
 MAX_PARAMETER_TEXT = 2_000  # one string inside `parameters`
 MAX_PARAMETERS_JSON = 8_000  # all of `parameters`, as JSON
-
-#: Claude Code's sub-agent tool was renamed from Task to Agent in later versions.
-SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 
 _EXIT_CODE = r"^\s*Exit code (-?\d+)"  # compiled on first use: only failed Bash calls need it
 

@@ -15,9 +15,10 @@ from typing import Any, Final
 
 from tooltrack.ingest.redaction import ERROR_MESSAGE_LIMIT, bound_error
 
-#: The tools that start a sub-agent: `Task`, renamed `Agent` in Claude Code 2.1. Their calls map
-#: alike, and a sidechain's calls are linked to them (`tooltrack.ingest.claude`).
-SUBAGENT_TOOLS: Final = frozenset({"Task", "Agent"})
+# The tools that start a sub-agent (Task, Agent): their calls map alike, and a sidechain's calls are
+# linked to them (`tooltrack.ingest.claude`). Defined outside ingest so the hook imports it cheaply.
+from tooltrack.subagent_tools import SUBAGENT_TOOLS
+
 #: Longest string kept in `parameters` (their shape matters, not their bulk).
 PARAMETER_TEXT_LIMIT: Final = 200
 _PARAMETER_ITEMS: Final = 20

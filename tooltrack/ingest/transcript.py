@@ -31,6 +31,7 @@ from tooltrack.ingest.claude import ClaudeLog, _Call, _Session
 from tooltrack.ingest.items import IngestOptions, Item
 from tooltrack.ingest.lines import Line, LineReader
 from tooltrack.ingest.report import Note
+from tooltrack.subagent_tools import SUBAGENT_TOOLS
 
 SOURCE: Final = "claude-transcript"
 
@@ -38,8 +39,6 @@ SOURCE: Final = "claude-transcript"
 _AGENT_FILE: Final = re.compile(r"agent-([A-Za-z0-9_-]{1,100})\.jsonl")
 #: Session ids name files: only these characters are trusted to do so (no path separators).
 _SAFE_SESSION: Final = re.compile(r"[A-Za-z0-9_-]{1,150}")
-#: Tools that start a sub-agent (Claude Code renamed Task to Agent in 2.1).
-_AGENT_TOOLS: Final = frozenset({"Task", "Agent"})
 
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
@@ -110,7 +109,7 @@ def _note_link(value: dict[str, Any], task_calls: set[str], links: dict[str, str
     blocks = [b for b in content if isinstance(b, dict)]
     if value.get("type") == "assistant":
         task_calls.update(
-            b["id"] for b in blocks if b.get("type") == "tool_use" and b.get("name") in _AGENT_TOOLS and b.get("id")
+            b["id"] for b in blocks if b.get("type") == "tool_use" and b.get("name") in SUBAGENT_TOOLS and b.get("id")
         )
         return
     results = [b for b in blocks if b.get("type") == "tool_result"]
