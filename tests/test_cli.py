@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, text
 
 from tooltrack.analytics import AnalyticsService, Filters, Summary
+from tooltrack.store import TaskLogRepository, make_engine, upgrade
+from tooltrack.store.migrate import current_revision, head_revisions
 
 #: Wider than the demo's 45 days, so the summary counts every demo log.
 EVERYTHING = Filters(days=3650)
@@ -47,3 +51,46 @@ def test_demo_fills_an_empty_database_once(engine: Engine) -> None:
     assert second.returncode == 0
     assert "nothing added" in second.stdout
     assert summary(engine).task_logs == figures.task_logs
+
+
+FUTURE = "0099_from_a_newer_tooltrack"
+
+
+@pytest.fixture
+def database_ahead(blank_database_url: str) -> Iterator[Engine]:
+    """A throwaway database at head, then stamped with a revision this code does not know (a newer tooltrack's)."""
+    owner = make_engine(blank_database_url)
+    upgrade(owner)
+    with owner.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :future"), {"future": FUTURE})
+    try:
+        yield owner
+    finally:
+        owner.dispose()
+
+
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("dashboard", "--port", "1"), ("demo",)])
+def test_a_database_ahead_of_this_code_is_one_clear_line_and_a_failure(
+    database_ahead: Engine, command: tuple[str, ...]
+) -> None:
+    url = database_ahead.url.render_as_string(hide_password=False)
+    result = run_cli(*command, url=url)
+    assert result.returncode == 1
+    shown = database_ahead.url.render_as_string(hide_password=True)
+    heads = ", ".join(head_revisions())
+    assert result.stderr.strip() == (
+        f"Error: The database at {shown} is at revision {FUTURE}, newer than this tooltrack (head {heads}): "
+        "upgrade tooltrack."
+    )  # before: Alembic's CommandError traceback ("Can't locate revision")
+    assert "Traceback" not in result.stderr and "dashboard: http" not in result.stdout
+    assert current_revision(database_ahead) == FUTURE  # nothing touched
+    assert TaskLogRepository(database_ahead).count() == 0  # no demo data added
+
+
+def test_db_upgrade_to_an_unknown_revision_is_one_clear_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    result = run_cli("db", "upgrade", "--revision", "no_such_revision", url=url)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "no_such_revision" in line

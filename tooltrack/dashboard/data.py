@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import streamlit as st
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -22,11 +21,11 @@ from tooltrack.config import database_url
 from tooltrack.dashboard.text import md
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
 from tooltrack.store.engine import describe
-from tooltrack.store.migrate import alembic_config, current_revision, head_revisions
+from tooltrack.store.migrate import DatabaseAheadOfCode, current_revision, head_revisions, refuse_if_ahead
 
 
-class DatabaseRevisionProblem(RuntimeError):
-    """The database is not at a revision this dashboard can use, and the dashboard cannot fix it."""
+class DatabaseBehindHead(RuntimeError):
+    """The database needs migrations that this login is not allowed to run."""
 
     def __init__(self, url: str, current: str | None, heads: Sequence[str]) -> None:
         self.url, self.current, self.heads = url, current, tuple(heads)
@@ -34,27 +33,10 @@ class DatabaseRevisionProblem(RuntimeError):
 
     def message(self, escape: Callable[[str], str] = str) -> str:
         """What to tell the user; `escape` makes the URL and revisions literal (Markdown)."""
-        raise NotImplementedError
-
-
-class DatabaseBehindHead(DatabaseRevisionProblem):
-    """The database needs migrations that this login is not allowed to run."""
-
-    def message(self, escape: Callable[[str], str] = str) -> str:
         current = self.current or "none (no tables yet)"
         return (
             f"The database at {escape(self.url)} is at revision {escape(current)}, head is "
             f"{escape(', '.join(self.heads))}: its owner must run `tooltrack db upgrade`."
-        )
-
-
-class DatabaseAheadOfCode(DatabaseRevisionProblem):
-    """A newer tooltrack migrated the database: this code does not know its revision."""
-
-    def message(self, escape: Callable[[str], str] = str) -> str:
-        return (
-            f"The database at {escape(self.url)} is at revision {escape(str(self.current))}, newer than "
-            f"this tooltrack (head {escape(', '.join(self.heads))}): upgrade tooltrack."
         )
 
 
@@ -70,7 +52,7 @@ def get_engine(url: str | None = None) -> Engine:
     """
     try:
         return _migrated_engine(url or database_url())
-    except DatabaseRevisionProblem as exc:
+    except (DatabaseBehindHead, DatabaseAheadOfCode) as exc:
         st.error(exc.message(md))
         st.stop()
         raise  # st.stop() raises; this keeps type checkers and readers sure nothing returns here
@@ -92,24 +74,18 @@ def upgrade_if_behind(engine: Engine) -> None:
     """Upgrade only a database behind head: at head a read-only login must not even try to write.
 
     Raises DatabaseBehindHead when the upgrade is refused (permission denied, read-only transaction,
-    read-only SQLite file), and DatabaseAheadOfCode, before trying anything, when the database is at
-    a revision this code's migrations do not know (Alembic would fail with "Can't locate revision").
+    read-only SQLite file), and DatabaseAheadOfCode (`tooltrack.store.migrate`, shared with the CLI),
+    before trying anything, when the database is at a revision this code's migrations do not know.
     """
     current = current_revision(engine)
     heads = head_revisions()
     if current in heads:
         return
-    if current is not None and current not in _known_revisions():
-        raise DatabaseAheadOfCode(describe(engine), current, heads)
+    refuse_if_ahead(engine, current)  # before upgrade() opens a transaction a read-only login may not get
     try:
         upgrade(engine)
     except DBAPIError as exc:
         raise DatabaseBehindHead(describe(engine), current, heads) from exc
-
-
-def _known_revisions() -> set[str]:
-    """Every revision in this code's migrations."""
-    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def data_version(engine: Engine) -> tuple[int, int]:

@@ -1,14 +1,23 @@
-"""Running the Alembic migrations in `migrations/` from code (the CLI, tests, the dashboard)."""
+"""Running the Alembic migrations in `migrations/` from code (the CLI, tests, the dashboard).
+
+A database migrated by a newer tooltrack is at a revision these migrations do not know; Alembic
+would fail on it with "Can't locate revision" deep in a traceback. `upgrade` and `downgrade` refuse
+it first, touching nothing, with `DatabaseAheadOfCode` saying to upgrade tooltrack: the one place
+that compares a database's revision with this code's (the CLI and the dashboard show its message).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+
+from tooltrack.store.engine import describe
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -25,8 +34,26 @@ def alembic_config() -> Config:
     return config
 
 
+class DatabaseAheadOfCode(RuntimeError):
+    """A newer tooltrack migrated the database: this code's migrations do not know its revision."""
+
+    def __init__(self, url: str, current: str, heads: Sequence[str]) -> None:
+        self.url, self.current, self.heads = url, current, tuple(heads)
+        super().__init__(self.message())
+
+    def message(self, escape: Callable[[str], str] = str) -> str:
+        """What to tell the user; `escape` makes the URL and revisions literal (the dashboard's Markdown)."""
+        return (
+            f"The database at {escape(self.url)} is at revision {escape(self.current)}, newer than "
+            f"this tooltrack (head {escape(', '.join(self.heads))}): upgrade tooltrack."
+        )
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database up to `revision` (default: the newest)."""
+    """Bring the database up to `revision` (default: the newest).
+
+    Raises DatabaseAheadOfCode, before changing anything, when a newer tooltrack migrated it.
+    """
     _run(engine, lambda config: command.upgrade(config, revision))
 
 
@@ -36,15 +63,31 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision_on(connection)
 
 
 def head_revisions() -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def _run(engine: Engine, action: object) -> None:
+def known_revisions() -> set[str]:
+    """Every revision in this code's migrations."""
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def refuse_if_ahead(engine: Engine, current: str | None) -> None:
+    """Raise DatabaseAheadOfCode when `current` (the database's revision) is not one of this code's."""
+    if current is not None and current not in known_revisions():
+        raise DatabaseAheadOfCode(describe(engine), current, head_revisions())
+
+
+def _run(engine: Engine, action: Callable[[Config], object]) -> None:
     config = alembic_config()
     with engine.begin() as connection:
+        refuse_if_ahead(engine, _revision_on(connection))
         config.attributes["connection"] = connection
-        action(config)  # type: ignore[operator]
+        action(config)
+
+
+def _revision_on(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
