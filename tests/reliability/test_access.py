@@ -70,8 +70,6 @@ def test_reads_can_be_protected_by_a_second_token(read_protected: httpx.Client, 
     client = read_protected
     assert client.get(path, headers=_bearer(READ_TOKEN)).status_code == 200
     unauthenticated = client.get(path)
-    if unauthenticated.status_code == 200:
-        pytest.xfail("TOOLTRACK_API_READ_TOKEN is not implemented: reads are open (docs/reliability.md has the change)")
     assert unauthenticated.status_code == 401
     assert client.get(path, headers=_bearer("wrong")).status_code == 401
     # The write token is not a read token... and the read token cannot write.
