@@ -9,12 +9,10 @@ import sys
 from pathlib import Path
 
 import click
-from alembic.util import CommandError
-from sqlalchemy import Engine
 
+from tooltrack.migrate_command import upgrade_database
 from tooltrack.store import TaskLogRepository, describe, make_engine
-from tooltrack.store import upgrade as upgrade_store
-from tooltrack.store.migrate import PROJECT_ROOT, DatabaseAheadOfCode
+from tooltrack.store.migrate import PROJECT_ROOT
 
 #: Commands that live beside the stage they belong to: (module, attribute). A stage that has
 #: not been built yet simply has no command.
@@ -31,20 +29,6 @@ STAGE_COMMANDS = (
 @click.version_option(package_name="tooltrack")
 def main() -> None:
     """Tool-call analytics for AI coding agents."""
-
-
-def upgrade_database(engine: Engine, revision: str = "head") -> None:
-    """Migrate for a command: a database it cannot migrate is one line and exit 1, not a traceback.
-
-    Ahead of this code (a newer tooltrack migrated it): say to upgrade tooltrack. An Alembic error
-    (say `--revision` names no revision) is shown as Alembic words it.
-    """
-    try:
-        upgrade_store(engine, revision)
-    except DatabaseAheadOfCode as exc:
-        raise click.ClickException(exc.message()) from exc
-    except CommandError as exc:
-        raise click.ClickException(f"cannot migrate to {revision!r}: {exc}") from exc
 
 
 @main.group()

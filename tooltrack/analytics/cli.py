@@ -7,7 +7,8 @@ import time
 import click
 from sqlalchemy import func, select
 
-from tooltrack.store import derived, describe, make_engine, upgrade
+from tooltrack.migrate_command import upgrade_database
+from tooltrack.store import derived, describe, make_engine
 from tooltrack.store import rollups as rollup_tables
 
 
@@ -22,7 +23,7 @@ def rebuild(database_url: str | None) -> None:
     """Recompute every rollup from task_logs, in one transaction (readers see the old ones until it commits)."""
     engine = make_engine(database_url)
     click.echo(f"database: {describe(engine)}")
-    upgrade(engine)
+    upgrade_database(engine)
     started = time.perf_counter()
     with engine.begin() as connection:
         names = derived.rebuild_all(connection)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tooltrack.store import describe, make_engine, upgrade
+from tooltrack.migrate_command import upgrade_database
+from tooltrack.store import describe, make_engine
 
 
 @click.command("serve")
@@ -18,6 +19,6 @@ def serve(host: str, port: int) -> None:
 
     engine = make_engine()
     click.echo(f"database: {describe(engine)}")
-    upgrade(engine)
+    upgrade_database(engine)
     click.echo(f"API: http://{host}:{port}/docs")
     uvicorn.run(create_app(engine), host=host, port=port)

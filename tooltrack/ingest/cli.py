@@ -12,7 +12,8 @@ import click
 from tooltrack.ingest.detect import Format
 from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
 from tooltrack.ingest.report import FileReport
-from tooltrack.store import describe, make_engine, upgrade
+from tooltrack.migrate_command import upgrade_database
+from tooltrack.store import describe, make_engine
 
 #: Files smaller than this get no progress bar.
 _BAR_FROM_BYTES = 8 * 1024 * 1024
@@ -76,7 +77,7 @@ def ingest(
     """
     engine = make_engine()
     click.echo(f"database: {describe(engine)}", err=True)
-    upgrade(engine)
+    upgrade_database(engine)
     options: dict[str, Any] = {
         "adw_id": adw_id,
         "phase": phase,

@@ -1,0 +1,28 @@
+"""Migrating the database from a command: a database it cannot migrate is one line, not a traceback.
+
+Shared by every command that upgrades before it works (`tooltrack db upgrade`, `demo`,
+`dashboard`, `ingest`, `serve`, `rollups`), so they all say the same thing the same way.
+"""
+
+from __future__ import annotations
+
+import click
+from alembic.util import CommandError
+from sqlalchemy import Engine
+
+from tooltrack.store import upgrade as upgrade_store
+from tooltrack.store.migrate import DatabaseAheadOfCode
+
+
+def upgrade_database(engine: Engine, revision: str = "head") -> None:
+    """Migrate for a command; exit 1 with one line when the database cannot be migrated.
+
+    Ahead of this code (a newer tooltrack migrated it): say to upgrade tooltrack. An Alembic error
+    (say `--revision` names no revision) is shown as Alembic words it.
+    """
+    try:
+        upgrade_store(engine, revision)
+    except DatabaseAheadOfCode as exc:
+        raise click.ClickException(exc.message()) from exc
+    except CommandError as exc:
+        raise click.ClickException(f"cannot migrate to {revision!r}: {exc}") from exc
