@@ -209,11 +209,18 @@ def test_workflow_page_unknown_huge_and_empty_ids(demo_env: Engine, open_page: O
     assert not at.exception
     assert "10,000 characters" in at.warning[0].value
 
+    at = open_page("workflow", {"adw_id": "run\x00"})  # PostgreSQL would refuse it in the query
+    assert not at.exception
+    assert "NUL character" in at.warning[0].value
+
     at = open_page("workflow")
     assert [i.value for i in at.info] == ["Pick a workflow run or paste its adw_id."]
     at.text_input(key="workflow_adw_id").input("y" * 500).run()
     assert not at.exception
     assert "500 characters" in at.warning[0].value
+    at.text_input(key="workflow_adw_id").input("a\x00b").run()
+    assert not at.exception
+    assert "NUL character" in at.warning[0].value
 
 
 def test_workflow_page_pick_a_recent_run(demo_env: Engine, open_page: OpenPage) -> None:

@@ -23,12 +23,22 @@ st.caption("Every phase and call of one workflow run, what failed and what was d
 data = current_data()
 require_data(data)
 
+
+def _problem(adw_id: str, what: str) -> str | None:
+    """Why `adw_id` cannot be any stored run's id (checked before it reaches SQL), or None."""
+    if len(adw_id) > MAX_NAME:
+        return f"{what} is {len(adw_id):,} characters long; ids are at most {MAX_NAME}."
+    if "\x00" in adw_id:  # PostgreSQL refuses U+0000 in a query parameter; no stored id holds one
+        return f"{what} contains a NUL character (U+0000), which no adw_id holds."
+    return None
+
+
 # A link (?adw_id=...) fills the box once; after that the box is the source, and the URL follows it.
 asked = st.query_params.get("adw_id")
 if asked is not None and asked != st.session_state.get(SYNCED_KEY):
     st.session_state[SYNCED_KEY] = asked
-    if len(asked) > MAX_NAME:
-        st.warning(f"The adw_id in the link is {len(asked):,} characters long; ids are at most {MAX_NAME}.")
+    if problem := _problem(asked, "The adw_id in the link"):
+        st.warning(problem)
     else:
         st.session_state[INPUT_KEY] = asked
 
@@ -54,8 +64,8 @@ adw_id = st.session_state.get(INPUT_KEY, "").strip()
 if not adw_id:
     st.query_params.pop("adw_id", None)
     stop_with_info("Pick a workflow run or paste its adw_id.")
-if len(adw_id) > MAX_NAME:
-    st.warning(f"That adw_id is {len(adw_id):,} characters long; ids are at most {MAX_NAME}.")
+if problem := _problem(adw_id, "That adw_id"):
+    st.warning(problem)
     st.stop()
 st.query_params["adw_id"] = adw_id
 st.session_state[SYNCED_KEY] = adw_id
