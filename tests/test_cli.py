@@ -105,3 +105,14 @@ def test_db_upgrade_to_an_unknown_revision_is_one_clear_line(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("Error: ") and "no_such_revision" in line
+
+
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("ingest", "-"), ("rollups", "rebuild")])
+def test_an_unreachable_database_is_one_clear_line(command: tuple[str, ...]) -> None:
+    url = "postgresql+psycopg://tooltrack:secret@127.0.0.1:1/nowhere"  # nothing listens on port 1
+    result = run_cli(*command, url=url)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: cannot use the database at postgresql+psycopg://tooltrack:***@127.0.0.1:1/nowhere: ")
+    assert "Connection refused" in last or "connection failed" in last
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr

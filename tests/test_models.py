@@ -12,6 +12,7 @@ from tooltrack.models import (
     INT32_MAX,
     INT64_MAX,
     INT64_MIN,
+    MAX_DURATION_MS,
     MAX_PARAMETERS_DEPTH,
     TaskLogCreate,
     ToolCallRecord,
@@ -129,6 +130,14 @@ def test_int32_columns_are_bounded(name: str) -> None:
     assert _error({**BASE, name: -1}) == f"{name}: Input should be greater than or equal to 0"
 
 
+def test_duration_is_bounded_so_rollup_sums_cannot_overflow() -> None:
+    # The rollups add durations in 64-bit counters; 2**63-1 in one call would block its group.
+    assert _accepts("duration_ms", MAX_DURATION_MS)
+    assert _error(_log_with_call(duration_ms=MAX_DURATION_MS + 1)) == (
+        f"tool_calls[1].duration_ms: Input should be less than or equal to {MAX_DURATION_MS}"
+    )
+
+
 def test_every_int_of_a_tool_call_is_within_64_bits() -> None:
     ints = [
         name
@@ -136,6 +145,7 @@ def test_every_int_of_a_tool_call_is_within_64_bits() -> None:
         if name != "http_status" and _accepts(name, 7) and not _accepts(name, 7.5)  # not timestamp
     ]
     assert {"duration_ms", "exit_code", "tokens_consumed", "file_size_bytes", "response_size_bytes"} <= set(ints)
+    ints.remove("duration_ms")  # bounded tighter: see the next test
     for name in ints:
         assert _accepts(name, INT64_MAX)
         assert _error(_log_with_call(**{name: INT64_MAX + 1})) == (

@@ -39,6 +39,10 @@ INT32_MAX: Final = 2**31 - 1
 #: Integers inside `tool_calls` are written by orjson, which takes 64-bit integers only.
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
+#: The longest a tool call may take, in ms (about 31.7 years). The rollups add durations up in
+#: 64-bit counters: with this bound, 9 million calls of the longest duration fit in one group, so
+#: one absurd value cannot overflow a counter and block every later write to its group.
+MAX_DURATION_MS: Final = 10**12
 #: Deepest nesting of containers in `parameters` (the dict itself is level 1). Tool inputs are a
 #: few levels deep; the bound keeps far below orjson's 254 and any recursion limit.
 MAX_PARAMETERS_DEPTH: Final = 32
@@ -187,7 +191,7 @@ class ToolCallRecord(BaseModel):
 
     # Core fields (all tools)
     tool_name: ToolName
-    duration_ms: NonNegativeInt | None = None
+    duration_ms: Annotated[int, Field(ge=0, le=MAX_DURATION_MS)] | None = None
     success: bool
     timestamp: UTCDateTime | None = None
     error_message: Text | None = None

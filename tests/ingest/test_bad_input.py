@@ -128,3 +128,22 @@ def test_batches_of_a_moderate_file(engine: Engine, write_lines, monkeypatch: py
     assert len(stored_calls(engine)) == 3000
     size = sum(len(line) + 1 for line in lines)
     assert progress[-1] == (size, size)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"adw_id": "x" * 250}, "option adw_id 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx': String should have at most 200"),
+        ({"phase": "Bu\x00ild"}, "option phase 'Bu\\x00ild': text must not contain a NUL character"),
+        ({"workflow_template": "t" * 201}, "option workflow_template"),
+    ],
+)
+def test_options_a_stored_log_could_not_hold_are_refused_before_reading(
+    engine: Engine, tmp_path: Path, options: dict[str, str], message: str
+) -> None:
+    # tooltrack JSONL copies the options onto rows it does not validate again: they are checked first.
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(payload("run-1", bash("ls")) + b"\n")
+    report = ingest_file(engine, path, **options)  # type: ignore[arg-type]
+    assert report.error is not None and report.error.startswith(message), report.error
+    assert report.task_logs_stored == 0 and stored_logs(engine) == []

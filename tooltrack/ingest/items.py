@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Final
+
+from pydantic import TypeAdapter, ValidationError
 
 from tooltrack.ingest.lines import Line
 from tooltrack.ingest.report import Note, RejectedLine
-from tooltrack.models import TaskLogCreate
+from tooltrack.models import Name, RequiredName, TaskLogCreate
+
+#: The rule each option must follow: the type of the TaskLogCreate field it fills.
+_OPTION_TYPES: Final = {
+    "adw_id": TypeAdapter(RequiredName),
+    "phase": TypeAdapter(RequiredName),
+    "workflow_template": TypeAdapter(Name),
+}
 
 #: Phase name when neither the path nor an option gives one.
 DEFAULT_PHASE = "session"
@@ -17,12 +26,26 @@ DEFAULT_PHASE = "session"
 
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
-    """What the user told us about the file (CLI options or the upload form)."""
+    """What the user told us about the file (CLI options or the upload form).
+
+    Checked by the models' own rules when made (ValueError naming the option): a parser copies
+    these onto every log it yields, some (tooltrack JSONL) without validating the log again.
+    """
 
     name: str = "-"
     adw_id: str | None = None
     phase: str | None = None
     workflow_template: str | None = None
+
+    def __post_init__(self) -> None:
+        for option in ("adw_id", "phase", "workflow_template"):
+            value = getattr(self, option)
+            if value is None:
+                continue
+            try:
+                _OPTION_TYPES[option].validate_python(value)
+            except ValidationError as exc:
+                raise ValueError(f"option {option} {value[:40]!r}: {exc.errors()[0]['msg']}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -52,7 +53,9 @@ class _Writer:
     """Stores batches of task logs on its own thread(s) and counts what happened in the report.
 
     With `threads=2` two batches are in flight on two connections: while one transaction spends
-    Python time on its rollups, the other keeps the database busy with its COPY.
+    Python time on its rollups, the other keeps the database busy with its COPY. Each log goes to
+    the writer its key hashes to, so copies of one key are always written by the same writer in
+    file order: the first copy in the file is the one stored, as with one writer.
     """
 
     def __init__(self, engine: Engine, report: FileReport, *, threads: int = 1) -> None:
@@ -62,9 +65,12 @@ class _Writer:
         self.known: dict[tuple[str, str], set[str]] = {}
         self.error: BaseException | None = None
         self._counting = threading.Lock()
-        self._jobs: queue.Queue[tuple[list[int], PreparedBatch, list[LogPart]] | None] = queue.Queue(maxsize=1)
+        self._queues: list[queue.Queue[tuple[list[int], PreparedBatch, list[LogPart]] | None]] = [
+            queue.Queue(maxsize=1) for _ in range(threads)
+        ]
         self._threads = [
-            threading.Thread(target=self._run, name=f"tooltrack-ingest-writer-{n}", daemon=True) for n in range(threads)
+            threading.Thread(target=self._run, args=(jobs,), name=f"tooltrack-ingest-writer-{n}", daemon=True)
+            for n, jobs in enumerate(self._queues)
         ]
         for thread in self._threads:
             thread.start()
@@ -85,18 +91,29 @@ class _Writer:
                 scoped.append(part)
                 continue
             lines.append(part.line)
-        self._jobs.put((lines, PreparedBatch(rows), scoped))
+        if len(self._queues) == 1:
+            self._queues[0].put((lines, PreparedBatch(rows), scoped))
+            return
+        assert not scoped, "scoped parts need the one writer that saw the parts before them"
+        shares: list[tuple[list[int], list[dict[str, Any]]]] = [([], []) for _ in self._queues]
+        for line, row in zip(lines, rows, strict=True):
+            share = shares[zlib.crc32(row["log_key"].encode()) % len(shares)]
+            share[0].append(line)
+            share[1].append(row)
+        for jobs, (share_lines, share_rows) in zip(self._queues, shares, strict=True):
+            if share_rows:
+                jobs.put((share_lines, PreparedBatch(share_rows), []))
 
     def close(self) -> None:
-        for _ in self._threads:
-            self._jobs.put(None)
+        for jobs in self._queues:
+            jobs.put(None)
         for thread in self._threads:
             thread.join()
         if self.error is not None:
             raise self.error
 
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
+    def _run(self, jobs: queue.Queue[tuple[list[int], PreparedBatch, list[LogPart]] | None]) -> None:
+        while (job := jobs.get()) is not None:
             if self.error is not None:
                 continue  # drain the queue so the reader never blocks
             lines, prepared, scoped = job
@@ -129,8 +146,10 @@ class _Writer:
         try:
             with self.engine.begin() as connection:
                 results = write_prepared(connection, prepared)
-        except (DBAPIError, StatementError):
+        except Exception:
             # One bad log must not lose the others: store them one by one, reject the bad one.
+            # Any error, not only the database's: a value the store or a derived maintainer
+            # cannot take must cost its own line, never the rest of the file.
             for line, row in zip(lines, prepared.rows, strict=True):
                 self._write_one(row, line)
             return
@@ -143,6 +162,9 @@ class _Writer:
                 result = write_prepared(connection, PreparedBatch([row]))[0]
         except (DBAPIError, StatementError) as exc:
             self.rejections.append(RejectedLine(line, _db_reason(exc)))
+            return
+        except Exception as exc:  # reported on its line (see _write_plain), the file goes on
+            self.rejections.append(RejectedLine(line, f"could not be stored: {type(exc).__name__}: {exc}"[:300]))
             return
         self._count(_calls_in(row), result)
 
@@ -224,7 +246,11 @@ def ingest_stream(
 ) -> FileReport:
     """Ingest one stream of log lines named `name` (a path, an upload's file name, or "-")."""
     report = FileReport(name=name)
-    options = IngestOptions(name=name, adw_id=adw_id, phase=phase, workflow_template=workflow_template)
+    try:
+        options = IngestOptions(name=name, adw_id=adw_id, phase=phase, workflow_template=workflow_template)
+    except ValueError as exc:
+        report.error = str(exc)
+        return report
     head, rest = read_head(stream)
     try:
         found = Format(format) if format and format != "auto" else detect_format(head, name)
