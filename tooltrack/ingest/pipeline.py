@@ -29,9 +29,11 @@ from tooltrack.store.dialects import concurrent_writers
 from tooltrack.store.repository import StoreResult, stored_call_ids, write_task_logs
 from tooltrack.store.schema import task_logs
 
-#: Task logs per transaction, and a cap on the tool calls they hold.
+#: Task logs per batch, and a cap on the tool calls they hold. With two writers each transaction
+#: takes about half a batch (split by key), so a batch is large enough that every transaction
+#: still folds many calls into each rollup counter row.
 BATCH_LOGS: Final = 1000
-BATCH_CALLS: Final = 25_000
+BATCH_CALLS: Final = 50_000
 #: File names a folder search picks up.
 LOG_SUFFIXES: Final = (".jsonl", ".json", ".ndjson")
 
