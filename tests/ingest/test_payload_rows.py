@@ -16,13 +16,13 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 from sqlalchemy import Engine, text
 
 from tests.reliability.hostile import json_values
 from tests.reliability.logs import make_payload
 from tests.sample_data import task_log
-from tooltrack.ingest import ingest_file
+from tooltrack.ingest import ingest_file, payload_rows
 from tooltrack.ingest import pipeline as ingest_pipeline
 from tooltrack.ingest.payload_rows import validate_row
 from tooltrack.models import TaskLogCreate
@@ -170,3 +170,46 @@ def test_the_first_copy_of_a_key_in_the_file_is_the_one_stored(
     with engine.connect() as connection:
         kept = connection.execute(text("SELECT log_message FROM task_logs WHERE log_key = 'the-same-key'")).scalar_one()
     assert kept == "version A"
+
+
+class _WithValidatorMethod(BaseModel):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+
+class _WithSerializer(BaseModel):
+    name: str
+
+    @field_serializer("name")
+    def _shown(self, value: str) -> str:
+        return value.lower()
+
+
+class _WithAlias(BaseModel):
+    name: str = Field(alias="Name")
+
+
+class _WithOtherConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str
+
+
+@pytest.mark.parametrize(
+    ("model", "named"),
+    [
+        (_WithValidatorMethod, "validator methods"),
+        (_WithSerializer, "serializers"),
+        (_WithAlias, "aliases or excluded fields"),
+        (_WithOtherConfig, "config str_strip_whitespace"),
+    ],
+)
+def test_a_model_feature_the_derivation_would_skip_fails_at_import(model: type[BaseModel], named: str) -> None:
+    # Each of these changes what the model accepts or dumps, and a derived TypedDict would not.
+    with pytest.raises(TypeError, match=named):
+        payload_rows._typed_dict_of(model)
+    # ... while the real models pass (the module imported) and derive fine.
+    assert payload_rows._typed_dict_of(TaskLogCreate) is not None

@@ -26,12 +26,7 @@ from tooltrack.models import TaskLogCreate, ToolCallRecord
 
 def _typed_dict_of(model: type[BaseModel], replace: dict[str, Any] | None = None) -> type:
     """A TypedDict with `model`'s fields, rules and config; `replace` swaps a field's type."""
-    decorators = model.__pydantic_decorators__
-    if decorators.field_validators or decorators.model_validators or decorators.validators:
-        raise TypeError(
-            f"{model.__name__} has validator methods, which the bulk ingest's derived validator would "
-            "skip: express the rule as Annotated metadata (see tooltrack/models.py)"
-        )
+    _refuse_what_would_be_skipped(model)
     fields: dict[str, Any] = {}
     for name, field in model.model_fields.items():
         annotation = (replace or {}).get(name, field.annotation)
@@ -44,6 +39,40 @@ def _typed_dict_of(model: type[BaseModel], replace: dict[str, Any] | None = None
         extra=config.get("extra"), allow_inf_nan=config.get("allow_inf_nan", True)
     )
     return cast(type, typed)
+
+
+#: Model config this derivation carries over; any other key would be silently dropped.
+_CARRIED_CONFIG: Final = frozenset({"extra", "allow_inf_nan"})
+
+
+def _refuse_what_would_be_skipped(model: type[BaseModel]) -> None:
+    """Fail at import if `model` uses anything the derived TypedDict would not reproduce."""
+    decorators = model.__pydantic_decorators__
+    found = [
+        kind
+        for kind, present in (
+            ("validator methods", decorators.field_validators or decorators.model_validators or decorators.validators),
+            ("serializers", decorators.field_serializers or decorators.model_serializers),
+            ("computed fields", decorators.computed_fields),
+            (
+                "config " + ", ".join(sorted(set(model.model_config) - _CARRIED_CONFIG)),
+                set(model.model_config) - _CARRIED_CONFIG,
+            ),
+            (
+                "aliases or excluded fields",
+                any(
+                    f.alias or f.validation_alias or f.serialization_alias or f.exclude
+                    for f in model.model_fields.values()
+                ),
+            ),
+        )
+        if present
+    ]
+    if found:
+        raise TypeError(
+            f"{model.__name__} uses {'; '.join(found)}, which the bulk ingest's derived validator would skip: "
+            "express rules as Annotated metadata (see tooltrack/models.py) or teach tooltrack/ingest/payload_rows.py"
+        )
 
 
 def _defaults(model: type[BaseModel]) -> dict[str, Callable[[], Any]]:
