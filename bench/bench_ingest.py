@@ -38,7 +38,7 @@ from tooltrack.demo import TEMPLATES, generate_workflow
 from tooltrack.ingest import ingest_file
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import derived, make_engine, upgrade
-from tooltrack.store.bulk import COPY_COLUMNS, copy_line, json_row, prepare_rows
+from tooltrack.store.bulk import COPY_COLUMNS, copy_line, json_row, keyed_row
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -107,7 +107,7 @@ def time_client_side(path: Path) -> float:
             if isinstance(item, RowPart):
                 batch.append(item.row)
                 if len(batch) == 100:
-                    "".join(copy_line(i, row) for i, row in enumerate(prepare_rows(batch).rows))
+                    "".join(copy_line(i, keyed_row(row)) for i, row in enumerate(batch))
                     batch = []
     return time.perf_counter() - started
 

@@ -305,6 +305,17 @@ class TaskLogWithToolCalls(TaskLogBase):
     created_at: UTCDateTime | None = None
 
 
+def field_type(model: type[BaseModel], name: str, base: Any = None) -> Any:
+    """A field's type with every rule on it (its `Annotated` constraints and validators), so other
+    validators (the bulk ingest's dicts, the ingest options) apply exactly the model's rules.
+    `base` replaces the type the rules apply to (e.g. a list of dicts for a list of models)."""
+    field = model.model_fields[name]
+    annotation = field.annotation if base is None else base
+    if not field.metadata:
+        return annotation
+    return Annotated[(annotation, *field.metadata)]  # type: ignore[valid-type]
+
+
 def error_location(loc: tuple[int | str, ...]) -> str:
     """Render a pydantic error location as a path: ('tool_calls', 3, 'duration_ms') -> tool_calls[3].duration_ms."""
     path = ""

@@ -109,10 +109,8 @@ def _subcommand(program: str, rest: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=65_536)
-@lru_cache(maxsize=8192)
 def normalise_command(command: str) -> str:
     """`uv run pytest tests/ -x` -> `pytest`; `git -C repo commit -m x` -> `git commit`."""
-    # Cached: the rollups name every Bash call on insert, and runs repeat the same commands a lot.
     parts = [p for p in _SEPARATORS.split(command.strip()) if p]
     chosen: list[str] = []
     for part in parts:

@@ -191,8 +191,8 @@ class AnalyticsService:
                 if filters.tool in (None, "Bash") and top_commands
                 else []
             )
+            workflows, logs = (int(n) for n in connection.execute(self._workflow_counts_query(filters)).one())
 
-        workflows, logs = self.workflow_counts(filters)
         by_bucket: dict[str, list[tuple[int, int]]] = {}
         for row in bucket_rows:
             by_bucket.setdefault(row.tool_name, []).append((int(row.bucket), _int(row.calls)))
@@ -605,12 +605,9 @@ class AnalyticsService:
             conditions.append(task_logs.c.phase_name == filters.phase)
         return conditions
 
-    def workflow_counts(self, filters: Filters) -> tuple[int, int]:
+    def _workflow_counts_query(self, filters: Filters) -> Select[tuple[int, int]]:
         """(distinct adw_ids, task logs) in the window; reads task_logs' plain columns, never the JSON."""
-        query = select(func.count(task_logs.c.adw_id.distinct()), func.count()).where(*self._log_conditions(filters))
-        with self.engine.connect() as connection:
-            workflows, logs = connection.execute(query).one()
-        return int(workflows), int(logs)
+        return select(func.count(task_logs.c.adw_id.distinct()), func.count()).where(*self._log_conditions(filters))
 
     def _slowest_from_task_logs(self, filters: Filters, limit: int) -> list[SlowCall]:
         conditions = self._log_conditions(filters)

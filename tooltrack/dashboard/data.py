@@ -11,8 +11,6 @@ says to upgrade tooltrack and stops.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -21,23 +19,13 @@ from tooltrack.config import database_url
 from tooltrack.dashboard.text import md
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
 from tooltrack.store.engine import describe
-from tooltrack.store.migrate import DatabaseAheadOfCode, current_revision, head_revisions, refuse_if_ahead
-
-
-class DatabaseBehindHead(RuntimeError):
-    """The database needs migrations that this login is not allowed to run."""
-
-    def __init__(self, url: str, current: str | None, heads: Sequence[str]) -> None:
-        self.url, self.current, self.heads = url, current, tuple(heads)
-        super().__init__(self.message())
-
-    def message(self, escape: Callable[[str], str] = str) -> str:
-        """What to tell the user; `escape` makes the URL and revisions literal (Markdown)."""
-        current = self.current or "none (no tables yet)"
-        return (
-            f"The database at {escape(self.url)} is at revision {escape(current)}, head is "
-            f"{escape(', '.join(self.heads))}: its owner must run `tooltrack db upgrade`."
-        )
+from tooltrack.store.migrate import (
+    DatabaseBehindHead,
+    RevisionMismatch,
+    current_revision,
+    head_revisions,
+    refuse_if_ahead,
+)
 
 
 def _dispose(engine: Engine) -> None:
@@ -52,7 +40,7 @@ def get_engine(url: str | None = None) -> Engine:
     """
     try:
         return _migrated_engine(url or database_url())
-    except (DatabaseBehindHead, DatabaseAheadOfCode) as exc:
+    except RevisionMismatch as exc:
         st.error(exc.message(md))
         st.stop()
         raise  # st.stop() raises; this keeps type checkers and readers sure nothing returns here

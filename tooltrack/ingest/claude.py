@@ -110,6 +110,12 @@ def _usage_context(message: dict[str, Any]) -> int | None:
     return total or None
 
 
+def result_agent(line: dict[str, Any], detail: Any) -> str | None:
+    """The sub-agent a Task result line names (`agentId` on the line, or in its result detail)."""
+    agent = line.get("agentId") or (detail.get("agentId") if isinstance(detail, dict) else None)
+    return agent if isinstance(agent, str) and agent else None
+
+
 class ClaudeLog:
     """Reads stream-json or transcript lines and yields task logs, rejections and notes."""
 
@@ -249,8 +255,8 @@ class ClaudeLog:
             call.done = True
             if call.name in SUBAGENT_TOOLS and call_id in session.task_windows:
                 session.task_windows[call_id] = (call.started, when)
-                agent = value.get("agentId") or (detail.get("agentId") if isinstance(detail, dict) else None)
-                if isinstance(agent, str) and not value.get("isSidechain"):
+                agent = result_agent(value, detail)
+                if agent and not value.get("isSidechain"):
                     session.agent_tasks[agent] = call_id
 
     def finish(self) -> Iterator[Item]:

@@ -11,13 +11,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from tooltrack.ingest.lines import Line
 from tooltrack.ingest.report import Note, RejectedLine
-from tooltrack.models import Name, RequiredName, TaskLogCreate
+from tooltrack.models import TaskLogCreate, field_type
 
-#: The rule each option must follow: the type of the TaskLogCreate field it fills.
-_OPTION_TYPES: Final = {
-    "adw_id": TypeAdapter(RequiredName),
-    "phase": TypeAdapter(RequiredName),
-    "workflow_template": TypeAdapter(Name),
+#: Each option and the TaskLogCreate field it fills on every log of the file.
+OPTION_FIELDS: Final = {"adw_id": "adw_id", "phase": "phase_name", "workflow_template": "workflow_template"}
+
+
+_OPTION_RULES: Final = {
+    option: TypeAdapter(field_type(TaskLogCreate, field)) for option, field in OPTION_FIELDS.items()
 }
 
 #: Phase name when neither the path nor an option gives one.
@@ -38,14 +39,18 @@ class IngestOptions:
     workflow_template: str | None = None
 
     def __post_init__(self) -> None:
-        for option in ("adw_id", "phase", "workflow_template"):
+        for option, rule in _OPTION_RULES.items():
             value = getattr(self, option)
             if value is None:
                 continue
             try:
-                _OPTION_TYPES[option].validate_python(value)
+                rule.validate_python(value)
             except ValidationError as exc:
                 raise ValueError(f"option {option} {value[:40]!r}: {exc.errors()[0]['msg']}") from None
+
+    def overrides(self) -> dict[str, str]:
+        """The log fields the given options set, by TaskLogCreate field name."""
+        return {field: value for option, field in OPTION_FIELDS.items() if (value := getattr(self, option))}
 
 
 @dataclass(frozen=True, slots=True)

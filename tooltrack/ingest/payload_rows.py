@@ -16,12 +16,12 @@ so); a validator method would be silently skipped here, so one makes this module
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Final, NotRequired, cast
+from typing import Any, Final, NotRequired, cast
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from typing_extensions import TypedDict
 
-from tooltrack.models import TaskLogCreate, ToolCallRecord
+from tooltrack.models import TaskLogCreate, ToolCallRecord, field_type
 
 
 def _typed_dict_of(model: type[BaseModel], replace: dict[str, Any] | None = None) -> type:
@@ -29,9 +29,7 @@ def _typed_dict_of(model: type[BaseModel], replace: dict[str, Any] | None = None
     _refuse_what_would_be_skipped(model)
     fields: dict[str, Any] = {}
     for name, field in model.model_fields.items():
-        annotation = (replace or {}).get(name, field.annotation)
-        if field.metadata:
-            annotation = Annotated[(annotation, *field.metadata)]  # type: ignore[valid-type]
+        annotation = field_type(model, name, (replace or {}).get(name))
         fields[name] = annotation if field.is_required() else NotRequired[annotation]
     typed = TypedDict(f"{model.__name__}Dict", fields)  # type: ignore[operator]
     config = model.model_config

@@ -93,18 +93,17 @@ class _Writer:
                 scoped.append(part)
                 continue
             lines.append(part.line)
-        if len(self._queues) == 1:
-            self._queues[0].put((lines, PreparedBatch(rows), scoped))
-            return
-        assert not scoped, "scoped parts need the one writer that saw the parts before them"
+        # Each log to the writer its key hashes to; a session's scoped parts to the first writer,
+        # the only one when a format has them (see ingest_stream).
         shares: list[tuple[list[int], list[dict[str, Any]]]] = [([], []) for _ in self._queues]
         for line, row in zip(lines, rows, strict=True):
             share = shares[zlib.crc32(row["log_key"].encode()) % len(shares)]
             share[0].append(line)
             share[1].append(row)
-        for jobs, (share_lines, share_rows) in zip(self._queues, shares, strict=True):
-            if share_rows:
-                jobs.put((share_lines, PreparedBatch(share_rows), []))
+        for index, (jobs, (share_lines, share_rows)) in enumerate(zip(self._queues, shares, strict=True)):
+            share_scoped = scoped if index == 0 else []
+            if share_rows or share_scoped:
+                jobs.put((share_lines, PreparedBatch(share_rows), share_scoped))
 
     def close(self) -> None:
         for jobs in self._queues:
@@ -131,18 +130,16 @@ class _Writer:
                 self.error = exc
 
     def _count(self, calls: int, result: StoreResult) -> None:
-        with self._counting:
-            self._count_locked(calls, result)
-
-    def _count_locked(self, calls: int, result: StoreResult) -> None:
-        if result.created:
-            self.report.task_logs_stored += 1
-            self.report.tool_calls_stored += calls
-        else:
-            self.report.duplicate_task_logs += 1
-            self.report.duplicate_tool_calls += calls
-            if not calls:
-                self.report.duplicate_empty_task_logs += 1
+        report = self.report
+        with self._counting:  # two writers may count at once
+            if result.created:
+                report.task_logs_stored += 1
+                report.tool_calls_stored += calls
+            else:
+                report.duplicate_task_logs += 1
+                report.duplicate_tool_calls += calls
+                if not calls:
+                    report.duplicate_empty_task_logs += 1
 
     def _write_plain(self, lines: list[int], prepared: PreparedBatch) -> None:
         try:

@@ -20,15 +20,7 @@ from tooltrack.models import describe_validation_error
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
     """Validate each line as a task log (parsed and validated in one step by pydantic-core, into dicts)."""
-    overrides = {
-        key: value
-        for key, value in (
-            ("adw_id", options.adw_id),
-            ("phase_name", options.phase),
-            ("workflow_template", options.workflow_template),
-        )
-        if value
-    }
+    overrides = options.overrides()
     for line in lines:
         data = line.data
         if not data.strip() or line.too_long:

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import orjson
 
-from tooltrack.ingest.claude import ClaudeLog, _Call, _Session
+from tooltrack.ingest.claude import ClaudeLog, _Call, _Session, result_agent
 from tooltrack.ingest.items import IngestOptions, Item
 from tooltrack.ingest.lines import Line, LineReader
 from tooltrack.ingest.report import Note
@@ -115,9 +115,8 @@ def _note_link(value: dict[str, Any], task_calls: set[str], links: dict[str, str
     results = [b for b in blocks if b.get("type") == "tool_result"]
     if len(results) != 1 or results[0].get("tool_use_id") not in task_calls:
         return  # the agent named on a line belongs to its one result (as in `ClaudeLog`)
-    detail = value.get("toolUseResult")
-    agent = value.get("agentId") or (detail.get("agentId") if isinstance(detail, dict) else None)
-    if isinstance(agent, str) and agent:
+    agent = result_agent(value, value.get("toolUseResult"))
+    if agent:
         links[agent] = str(results[0]["tool_use_id"])
 
 

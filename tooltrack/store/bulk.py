@@ -126,11 +126,6 @@ def prepare(logs: Sequence[TaskLogCreate]) -> PreparedBatch:
     return PreparedBatch([json_row(log) for log in logs])
 
 
-def prepare_rows(payloads: Sequence[dict[str, Any]]) -> PreparedBatch:
-    """`prepare` for payloads already in JSON form (`tooltrack.ingest.payload_rows`); keys and redacts in place."""
-    return PreparedBatch([keyed_row(payload) for payload in payloads])
-
-
 def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[StoreResult]:
     """`write_rows` through COPY (PostgreSQL with psycopg only): same results, in the order of `rows`."""
     if not rows:

@@ -9,6 +9,7 @@ that compares a database's revision with this code's (the CLI and the dashboard 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -34,19 +35,34 @@ def alembic_config() -> Config:
     return config
 
 
-class DatabaseAheadOfCode(RuntimeError):
-    """A newer tooltrack migrated the database: this code's migrations do not know its revision."""
+class RevisionMismatch(RuntimeError):
+    """The database is not at this code's head and cannot be brought there from here."""
 
-    def __init__(self, url: str, current: str, heads: Sequence[str]) -> None:
+    def __init__(self, url: str, current: str | None, heads: Sequence[str]) -> None:
         self.url, self.current, self.heads = url, current, tuple(heads)
         super().__init__(self.message())
 
     def message(self, escape: Callable[[str], str] = str) -> str:
         """What to tell the user; `escape` makes the URL and revisions literal (the dashboard's Markdown)."""
-        return (
-            f"The database at {escape(self.url)} is at revision {escape(self.current)}, newer than "
-            f"this tooltrack (head {escape(', '.join(self.heads))}): upgrade tooltrack."
-        )
+        current = self.current or "none (no tables yet)"
+        return f"The database at {escape(self.url)} is at revision {escape(current)}, {self._advice(escape)}"
+
+    def _advice(self, escape: Callable[[str], str]) -> str:
+        raise NotImplementedError
+
+
+class DatabaseAheadOfCode(RevisionMismatch):
+    """A newer tooltrack migrated the database: this code's migrations do not know its revision."""
+
+    def _advice(self, escape: Callable[[str], str]) -> str:
+        return f"newer than this tooltrack (head {escape(', '.join(self.heads))}): upgrade tooltrack."
+
+
+class DatabaseBehindHead(RevisionMismatch):
+    """The database needs migrations that this login is not allowed to run."""
+
+    def _advice(self, escape: Callable[[str], str]) -> str:
+        return f"head is {escape(', '.join(self.heads))}: its owner must run `tooltrack db upgrade`."
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -66,13 +82,19 @@ def current_revision(engine: Engine) -> str | None:
         return _revision_on(connection)
 
 
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    """This code's migration scripts, read once (they do not change while the process runs)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revisions() -> list[str]:
-    return list(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return list(_scripts().get_heads())
 
 
 def known_revisions() -> set[str]:
     """Every revision in this code's migrations."""
-    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    return {script.revision for script in _scripts().walk_revisions()}
 
 
 def refuse_if_ahead(engine: Engine, current: str | None) -> None:

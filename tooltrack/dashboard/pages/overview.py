@@ -21,19 +21,12 @@ now, before = summary.overall, previous.overall
 st.caption(
     f"{summary.window.start} to {summary.window.end} (UTC), against {previous.window.start} to {previous.window.end}"
 )
-# Workflows come from the service's Summary (distinct adw_ids in the window).
-workflows_now: int | None = getattr(summary, "workflows", None)
-workflows_before: int | None = getattr(previous, "workflows", None)
-kpis = iter(st.columns(4 if workflows_now is not None else 3))
+kpis = iter(st.columns(4))
 next(kpis).metric(
     "Tool calls", f"{summary.total_tool_calls:,}", count_change(summary.total_tool_calls, previous.total_tool_calls)
 )
-if workflows_now is not None:
-    next(kpis).metric(
-        "Workflows",
-        f"{workflows_now:,}",
-        None if workflows_before is None else count_change(workflows_now, workflows_before),
-    )
+# Workflows: distinct adw_ids in the window.
+next(kpis).metric("Workflows", f"{summary.workflows:,}", count_change(summary.workflows, previous.workflows))
 next(kpis).metric("Success rate", percent(now.success_rate), share_change(now.success_rate, before.success_rate))
 next(kpis).metric(
     "Total tool time",
