@@ -19,11 +19,10 @@ from pydantic import ValidationError
 
 from tooltrack.ingest.claude import KEY_PREFIX
 from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
-from tooltrack.ingest.lines import Line, json_problem
+from tooltrack.ingest.lines import Line, json_problem, loads_agent_json
 from tooltrack.ingest.report import Note, RejectedLine
 from tooltrack.ingest.tools import ToolResult, build_call
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
-from tooltrack.nul import replace_nul_parsed
 
 MAX_DOCUMENT_BYTES: Final = 512 * 1024 * 1024
 SOURCE: Final = "claude-hooks"
@@ -128,7 +127,7 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
             buffered.append(line.data)
             continue
         try:
-            value = replace_nul_parsed(line.data, orjson.loads(line.data))
+            value = loads_agent_json(line.data)
         except orjson.JSONDecodeError as exc:
             yield RejectedLine(line.number, json_problem(line, exc))
             continue
@@ -136,7 +135,7 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
     if whole and first is not None:
         try:
             document = b"\n".join(buffered)
-            value = replace_nul_parsed(document, orjson.loads(document))
+            value = loads_agent_json(document)
         except orjson.JSONDecodeError as exc:
             yield RejectedLine(first.number, f"malformed JSON document: {exc}")
             return

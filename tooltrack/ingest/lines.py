@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 import orjson
+
+from tooltrack.nul import replace_nul_parsed
 
 #: Longest line kept: a tool call record is a few hundred bytes, a task log a few megabytes.
 MAX_LINE_BYTES: Final = 64 * 1024 * 1024
@@ -117,6 +119,14 @@ def json_problem(line: Line, exc: Exception | None = None) -> str:
     if not line.complete:
         return f"truncated last line (no line break at the end of the file): {detail}"
     return f"malformed JSON: {detail}"
+
+
+def loads_agent_json(raw: bytes | str) -> Any:
+    """JSON text from an agent's own logs, parsed, with any NUL in it replaced (`tooltrack.nul`).
+
+    Not for tooltrack JSONL, where a NUL is refused with its line and field like any bad value.
+    """
+    return replace_nul_parsed(raw, orjson.loads(raw))
 
 
 def parse_json_line(line: Line) -> object:

@@ -22,12 +22,11 @@ from pydantic import ValidationError
 
 from tooltrack.ingest.claude import KEY_PREFIX
 from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
-from tooltrack.ingest.lines import Line, json_problem
+from tooltrack.ingest.lines import Line, json_problem, loads_agent_json
 from tooltrack.ingest.redaction import bound_error
 from tooltrack.ingest.report import RejectedLine
 from tooltrack.ingest.tools import shape, tool_fields
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
-from tooltrack.nul import replace_nul_parsed
 
 #: A single (not line-delimited) OTLP document is parsed whole; larger ones are refused.
 MAX_DOCUMENT_BYTES: Final = 512 * 1024 * 1024
@@ -105,13 +104,13 @@ def _tool_call(attrs: dict[str, Any], when: datetime | None, session_id: str) ->
     raw = attrs.get("tool_parameters")
     if isinstance(raw, str):
         try:
-            parameters = replace_nul_parsed(raw, orjson.loads(raw))
+            parameters = loads_agent_json(raw)
         except orjson.JSONDecodeError:
             parameters = {}
     tool_input = attrs.get("tool_input")
     if isinstance(tool_input, str):
         try:
-            tool_input = replace_nul_parsed(tool_input, orjson.loads(tool_input))
+            tool_input = loads_agent_json(tool_input)
         except orjson.JSONDecodeError:
             tool_input = None
     if not isinstance(tool_input, dict):
@@ -249,7 +248,7 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
             buffered.append(line.data)
             continue
         try:
-            document = replace_nul_parsed(line.data, orjson.loads(line.data))
+            document = loads_agent_json(line.data)
         except orjson.JSONDecodeError as exc:
             yield RejectedLine(line.number, json_problem(line, exc))
             continue
@@ -257,7 +256,7 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
     if whole_document and first is not None:
         try:
             whole = b"\n".join(buffered)
-            document = replace_nul_parsed(whole, orjson.loads(whole))
+            document = loads_agent_json(whole)
         except orjson.JSONDecodeError as exc:
             yield RejectedLine(first.number, f"malformed OTLP JSON document: {exc}")
             return

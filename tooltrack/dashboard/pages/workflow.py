@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from pydantic import TypeAdapter, ValidationError
 
 from tooltrack.analytics import DrillDown, Filters
 from tooltrack.dashboard import charts
@@ -11,7 +12,7 @@ from tooltrack.dashboard.formatting import duration
 from tooltrack.dashboard.loaders import DRILLDOWN_MAX_CALLS, current_data
 from tooltrack.dashboard.page import require_data, stop_with_info
 from tooltrack.dashboard.text import md, shorten
-from tooltrack.models import MAX_NAME
+from tooltrack.models import MAX_NAME, TaskLogCreate, field_type
 
 INPUT_KEY = "workflow_adw_id"
 PICK_KEY = "workflow_pick"
@@ -24,12 +25,17 @@ data = current_data()
 require_data(data)
 
 
+_ADW_ID = TypeAdapter(field_type(TaskLogCreate, "adw_id"))
+
+
 def _problem(adw_id: str, what: str) -> str | None:
-    """Why `adw_id` cannot be any stored run's id (checked before it reaches SQL), or None."""
-    if len(adw_id) > MAX_NAME:
+    """Why `adw_id` cannot be any stored run's id (the model's rule, checked before it reaches SQL)."""
+    if len(adw_id) > MAX_NAME:  # said with the length, which the model's message leaves out
         return f"{what} is {len(adw_id):,} characters long; ids are at most {MAX_NAME}."
-    if "\x00" in adw_id:  # PostgreSQL refuses U+0000 in a query parameter; no stored id holds one
-        return f"{what} contains a NUL character (U+0000), which no adw_id holds."
+    try:
+        _ADW_ID.validate_python(adw_id)
+    except ValidationError as exc:  # e.g. a NUL, which PostgreSQL refuses in a query parameter
+        return f"{what} cannot be an adw_id: {exc.errors()[0]['msg']}."
     return None
 
 
