@@ -14,7 +14,7 @@ from tests.analytics.known_data import known_logs
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.analytics.cli import rollups as rollups_command
 from tooltrack.models import TaskLogCreate
-from tooltrack.store import TaskLogRepository, derived, rollups
+from tooltrack.store import TaskLogRepository, derived, rollups, write_task_logs
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -51,6 +51,20 @@ def test_a_duplicate_log_is_not_counted_twice(engine: Engine) -> None:
     repository.create(log)
     repository.create_many([log, log])
     assert snapshot(engine) == first
+
+
+def test_a_key_twice_in_one_write_counts_the_copy_stored(engine: Engine) -> None:
+    """The first copy is stored (ON CONFLICT DO NOTHING), so its calls are the ones counted."""
+    first, second = known_logs(runs=1)[:2]
+    first = first.model_copy(update={"log_key": "one-key"})
+    second = second.model_copy(update={"log_key": "one-key"})
+    with engine.begin() as connection:
+        results = write_task_logs(connection, [first, second])
+    assert [r.created for r in results] == [True, False]
+    counted = snapshot(engine)
+    with engine.begin() as connection:
+        derived.rebuild_all(connection)
+    assert snapshot(engine) == counted
 
 
 def test_concurrent_writers_lose_no_count(engine: Engine) -> None:

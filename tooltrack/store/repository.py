@@ -88,7 +88,11 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
             .on_conflict_do_nothing(index_elements=["log_key"])
             .returning(task_logs.c.id, task_logs.c.log_key, task_logs.c.created_at)
         )
-        by_key = {row["log_key"]: row for row in chunk}
+        # The first row of a key is the one ON CONFLICT DO NOTHING inserts (a later copy in the
+        # same statement is skipped): its calls, not the last copy's, go to the derived upkeep.
+        by_key: dict[str, dict[str, Any]] = {}
+        for row in chunk:
+            by_key.setdefault(row["log_key"], row)
         for new in connection.execute(statement):
             created[new.log_key] = new.id
             source = by_key[new.log_key]
