@@ -7,13 +7,15 @@ OpenTelemetry `claude_code.tool_result` events as OTLP JSON.
 Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
 
     ingest_file(engine, path, *, adw_id=None, phase=None, workflow_template=None,
-                format=None, progress=None) -> FileReport
+                format=None, progress=None, processes=None) -> FileReport
     ingest_stream(engine, name, stream, *, adw_id=None, phase=None, workflow_template=None,
-                  format=None, total_bytes=None, progress=None) -> FileReport
+                  format=None, total_bytes=None, progress=None, processes=None) -> FileReport
 
 - `stream` is a binary file object (an open file, `sys.stdin.buffer`, an upload); it is read
   line by line, so memory does not grow with its size.
 - `progress(done_bytes, total_bytes_or_None)` is called now and then (every few MB, and at the end).
+- `processes`: child processes preparing a large tooltrack JSONL file for PostgreSQL
+  (`tooltrack.ingest.chunks`); None picks by size (none below 64 MB), 0 keeps it all in process.
 - `FileReport` has `name`, `format` (detected), `task_logs_stored`, `tool_calls_stored`,
   `duplicates` (tool calls, and task logs without calls, skipped as already stored; the finer
   counts are `duplicate_task_logs` and `duplicate_tool_calls`), `rejected` (a list of

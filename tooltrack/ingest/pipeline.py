@@ -1,18 +1,23 @@
 """The streaming ingest pipeline: read, detect, parse, dedupe, store, report.
 
-A reader (the caller's thread) parses lines into task logs while a writer thread stores the
-previous batch, so parsing in Python and storing in the database overlap. At most one batch
-wait between them, so memory does not grow with the file. Each batch is its own transaction:
-what was stored stays stored if a later line or batch fails.
+A reader (the caller's thread) parses lines into task logs while writer threads store the
+previous batches, so parsing in Python and storing in the database overlap. At most one batch
+per writer waits between them, so memory does not grow with the file. Each batch is its own
+transaction: what was stored stays stored if a later line or batch fails.
+
+A large tooltrack JSONL file on PostgreSQL is parsed in a child process instead
+(`tooltrack.ingest.chunks`): the reader only cuts it into chunks of lines and hands each
+prepared chunk to the writers.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import queue
 import threading
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -20,11 +25,28 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from tooltrack.ingest import hooks, otel, stream_json, tooltrack_jsonl, transcript
+from tooltrack.ingest.chunks import (
+    ChunkPreparer,
+    PreparedChunk,
+    child_processes,
+    line_chunks,
+    remake_rows,
+    writer_for,
+    writers_beside,
+)
 from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
-from tooltrack.ingest.lines import LineReader, Progress, read_head
-from tooltrack.ingest.report import FileReport, RejectedLine
-from tooltrack.store.bulk import PreparedBatch, json_row, keyed_row, write_prepared
+from tooltrack.ingest.lines import Line, LineReader, Progress, read_head
+from tooltrack.ingest.report import FileReport, Note, RejectedLine
+from tooltrack.store.bulk import (
+    CopyBatch,
+    PreparedBatch,
+    copy_supported,
+    json_row,
+    keyed_row,
+    write_copy_batch,
+    write_prepared,
+)
 from tooltrack.store.dialects import concurrent_writers
 from tooltrack.store.repository import StoreResult, stored_call_ids, write_task_logs
 from tooltrack.store.schema import task_logs
@@ -67,9 +89,7 @@ class _Writer:
         self.known: dict[tuple[str, str], set[str]] = {}
         self.error: BaseException | None = None
         self._counting = threading.Lock()
-        self._queues: list[queue.Queue[tuple[list[int], PreparedBatch, list[LogPart]] | None]] = [
-            queue.Queue(maxsize=1) for _ in range(threads)
-        ]
+        self._queues: list[queue.Queue[_Job | None]] = [queue.Queue(maxsize=1) for _ in range(threads)]
         self._threads = [
             threading.Thread(target=self._run, args=(jobs,), name=f"tooltrack-ingest-writer-{n}", daemon=True)
             for n, jobs in enumerate(self._queues)
@@ -97,13 +117,24 @@ class _Writer:
         # the only one when a format has them (see ingest_stream).
         shares: list[tuple[list[int], list[dict[str, Any]]]] = [([], []) for _ in self._queues]
         for line, row in zip(lines, rows, strict=True):
-            share = shares[zlib.crc32(row["log_key"].encode()) % len(shares)]
+            share = shares[writer_for(row["log_key"], len(shares))]
             share[0].append(line)
             share[1].append(row)
         for index, (jobs, (share_lines, share_rows)) in enumerate(zip(self._queues, shares, strict=True)):
             share_scoped = scoped if index == 0 else []
             if share_rows or share_scoped:
-                jobs.put((share_lines, PreparedBatch(share_rows), share_scoped))
+                jobs.put(_Job(share_lines, PreparedBatch(share_rows), share_scoped))
+
+    def put_chunk(self, source: list[Line], chunk: PreparedChunk, options: IngestOptions) -> None:
+        """Queue a chunk prepared by `tooltrack.ingest.chunks` from the lines `source` (one batch per
+        writer, already split); the lines are kept to remake the rows if a slow path needs them."""
+        if self.error is not None:
+            raise self.error
+        by_number = {line.number: line for line in source}
+        for jobs, (numbers, batch) in zip(self._queues, chunk.batches, strict=True):
+            if batch.keys:
+                own = [by_number[number] for number in numbers]
+                jobs.put(_Job(numbers, batch, rows=functools.partial(remake_rows, own, options)))
 
     def close(self) -> None:
         for jobs in self._queues:
@@ -113,15 +144,14 @@ class _Writer:
         if self.error is not None:
             raise self.error
 
-    def _run(self, jobs: queue.Queue[tuple[list[int], PreparedBatch, list[LogPart]] | None]) -> None:
+    def _run(self, jobs: queue.Queue[_Job | None]) -> None:
         while (job := jobs.get()) is not None:
             if self.error is not None:
                 continue  # drain the queue so the reader never blocks
-            lines, prepared, scoped = job
             try:
-                if prepared.rows:
-                    self._write_plain(lines, prepared)
-                for part in scoped:
+                if job.lines:
+                    self._write_plain(job)
+                for part in job.scoped:
                     try:
                         self._write_scoped(part)
                     except (DBAPIError, StatementError) as exc:
@@ -141,19 +171,25 @@ class _Writer:
                 if not calls:
                     report.duplicate_empty_task_logs += 1
 
-    def _write_plain(self, lines: list[int], prepared: PreparedBatch) -> None:
+    def _write_plain(self, job: _Job) -> None:
+        batch = job.batch
         try:
             with self.engine.begin() as connection:
-                results = write_prepared(connection, prepared)
+                if isinstance(batch, CopyBatch):
+                    assert job.rows is not None
+                    results, calls = write_copy_batch(connection, batch, job.rows), batch.calls
+                else:
+                    results, calls = write_prepared(connection, batch), [_calls_in(r) for r in batch.rows]
         except Exception:
             # One bad log must not lose the others: store them one by one, reject the bad one.
             # Any error, not only the database's: a value the store or a derived maintainer
             # cannot take must cost its own line, never the rest of the file.
-            for line, row in zip(lines, prepared.rows, strict=True):
+            rows = job.rows() if job.rows is not None else batch.rows  # type: ignore[union-attr]
+            for line, row in zip(job.lines, rows, strict=True):
                 self._write_one(row, line)
             return
-        for row, result in zip(prepared.rows, results, strict=True):
-            self._count(_calls_in(row), result)
+        for count, result in zip(calls, results, strict=True):
+            self._count(count, result)
 
     def _write_one(self, row: dict[str, Any], line: int) -> None:
         try:
@@ -209,6 +245,18 @@ class _Writer:
         known.update(seen)
 
 
+@dataclass(slots=True)
+class _Job:
+    """What one writer stores in one transaction: plain logs (their lines and the logs prepared),
+    then a session's scoped parts."""
+
+    lines: list[int]
+    batch: PreparedBatch | CopyBatch
+    scoped: list[LogPart] = field(default_factory=list)
+    rows: Callable[[], list[dict[str, Any]]] | None = None
+    """A CopyBatch's rows, made again from its lines for the paths that need them."""
+
+
 def _calls_in(row: dict[str, Any]) -> int:
     return len(row.get("tool_calls") or ())
 
@@ -223,12 +271,26 @@ def _stream_parts(items: Iterable[Item], report: FileReport, writer: _Writer) ->
             if len(batch) >= BATCH_LOGS or calls >= BATCH_CALLS:
                 writer.put(batch)
                 batch, calls = [], 0
-        elif isinstance(item, RejectedLine):
-            report.reject(item.line, item.reason)
         else:
-            report.note(item.line, item.message)
+            _record(report, item)
     if batch:
         writer.put(batch)
+
+
+def _record(report: FileReport, item: RejectedLine | Note) -> None:
+    if isinstance(item, RejectedLine):
+        report.reject(item.line, item.reason)
+    else:
+        report.note(item.line, item.message)
+
+
+def _stream_chunks(
+    chunks: Iterable[tuple[list[Line], PreparedChunk]], options: IngestOptions, report: FileReport, writer: _Writer
+) -> None:
+    for source, chunk in chunks:
+        for item in chunk.rejected:
+            _record(report, item)
+        writer.put_chunk(source, chunk, options)
 
 
 def ingest_stream(
@@ -242,8 +304,13 @@ def ingest_stream(
     format: Format | str | None = None,
     total_bytes: int | None = None,
     progress: Progress | None = None,
+    processes: int | None = None,
 ) -> FileReport:
-    """Ingest one stream of log lines named `name` (a path, an upload's file name, or "-")."""
+    """Ingest one stream of log lines named `name` (a path, an upload's file name, or "-").
+
+    `processes`: child processes that prepare a tooltrack JSONL file for PostgreSQL's COPY
+    (`tooltrack.ingest.chunks`); by default one or more for a large file, none for a small one.
+    """
     report = FileReport(name=name)
     try:
         options = IngestOptions(name=name, adw_id=adw_id, phase=phase, workflow_template=workflow_template)
@@ -266,9 +333,29 @@ def ingest_stream(
     # Only plain logs (tooltrack JSONL) may be written in parallel: a session's scoped parts
     # depend on what the previous ones stored.
     plain_only = found is Format.TOOLTRACK
-    writer = _Writer(engine, report, threads=concurrent_writers(engine.dialect.name) if plain_only else 1)
+    writers = concurrent_writers(engine.dialect.name) if plain_only else 1
+    if processes is None:
+        processes = child_processes(total_bytes)
+    in_children = plain_only and processes > 0 and copy_supported(engine.dialect)
+    if in_children:
+        writers = writers_beside(processes, writers)
+    writer = _Writer(engine, report, threads=writers)
     try:
-        _stream_parts(parser(iter(reader), options), report, writer)
+        if in_children:
+            preparer = ChunkPreparer(options, writers, processes)
+            prepared = preparer.prepare(line_chunks(reader))
+            try:
+                _stream_chunks(prepared, options, report, writer)
+            finally:
+                prepared.close()  # stops the child processes, also when storing failed
+            if preparer.failure:
+                report.note(
+                    0,
+                    f"the child process preparing this file failed ({preparer.failure}): "
+                    "the rest was prepared in this process, only slower; nothing was lost",
+                )
+        else:
+            _stream_parts(parser(iter(reader), options), report, writer)
     finally:
         writer.close()
     for rejection in writer.rejections:
@@ -288,6 +375,7 @@ def ingest_file(
     workflow_template: str | None = None,
     format: Format | str | None = None,
     progress: Progress | None = None,
+    processes: int | None = None,
 ) -> FileReport:
     """Ingest one file; a file that cannot be opened gives a report with `error` set."""
     path = Path(path)
@@ -306,6 +394,7 @@ def ingest_file(
             format=format,
             total_bytes=path.stat().st_size,
             progress=progress,
+            processes=processes,
         )
 
 

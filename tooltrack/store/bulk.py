@@ -12,7 +12,9 @@ How a batch is stored here, inside the caller's transaction:
 2. keys already stored are looked up through the unique `log_key` index and skipped;
 3. ids are drawn from the table's sequence, and the new rows go in with one `COPY ... FROM STDIN`
    (text format, built here: no per-value adaptation in Python);
-4. `derived.after_insert` gets exactly the rows inserted, in the same transaction.
+4. the derived maintainers get exactly the rows inserted, in the same transaction: through
+   `derived.after_insert`, or, for a `CopyBatch` whose upkeep was prepared ahead (in a child
+   process), through `derived.apply_prepared` (and `after_insert` for its logs without a start).
 
 A concurrent writer that stores one of the same keys between steps 2 and 3 makes the COPY fail
 on the unique index; the savepoint is rolled back and the batch redone through `write_rows`
@@ -21,13 +23,13 @@ on the unique index; the savepoint is rolled back and the batch redone through `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Dialect, func, select, text
 
 from tooltrack.ingest.redaction import redact_row
 from tooltrack.models import TaskLogCreate
@@ -40,6 +42,7 @@ from tooltrack.store.schema import task_logs
 COPY_COLUMNS: Final = ("id", *INSERT_COLUMNS)
 _COPY_SQL: Final = f"COPY task_logs ({', '.join(COPY_COLUMNS)}) FROM STDIN"
 _TEXT_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_WORK_MEM = text("SET LOCAL work_mem = '64MB'")
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('task_logs', 'id')) FROM generate_series(1, :n)")
 
 
@@ -67,13 +70,12 @@ def _field(value: Any) -> str:
     return str(value)
 
 
-def copy_line(row_id: int, row: dict[str, Any]) -> str:
-    """One line of COPY text input for a row made by `json_row`."""
+def copy_tail(row: dict[str, Any]) -> str:
+    """A row's COPY text line after its id (which is drawn only when the row is stored)."""
     get = row.get
     calls = orjson.dumps(get("tool_calls") or []).decode().replace("\\", "\\\\")
     return "\t".join(
         (
-            str(row_id),
             _field(get("adw_id")),
             _field(get("issue_number")),
             _field(get("workflow_template")),
@@ -126,6 +128,41 @@ def prepare(logs: Sequence[TaskLogCreate]) -> PreparedBatch:
     return PreparedBatch([json_row(log) for log in logs])
 
 
+def _copy_in(connection: Connection, data: bytes) -> bool:
+    """COPY `data` (text format, `COPY_COLUMNS`) in a savepoint; False if a key is already stored."""
+    import psycopg.errors  # the driver's own errors: this path runs on psycopg only
+
+    # The GIN index on tool_calls takes new entries into its pending list and merges them into
+    # the index, in the inserting backend, with work_mem for sorting them: 4 MB (the default)
+    # makes many small merges. Raw COPY of 1 M calls into task_logs took 14.2 s at 4 MB, 10.9 s
+    # at 32 or 64 MB and 11.2 s at 128 MB (bench/bench_ingest.py's data). For this transaction only.
+    connection.execute(_COPY_WORK_MEM)
+    try:
+        with connection.begin_nested():
+            raw = connection.connection.driver_connection
+            with raw.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:  # type: ignore[union-attr]
+                copy.write(data)
+    except psycopg.errors.UniqueViolation:
+        return False
+    return True
+
+
+def _copy_rendered(connection: Connection, keys: list[str], tails: list[bytes]) -> list[int] | None:
+    """COPY rows whose text after the id is `tails` (keys all new and distinct); their ids, in the
+    order given, or None when a concurrent writer stored one of the keys first (nothing stored).
+
+    Ids are drawn and rows sent in key order, like write_rows: two writers with overlapping keys
+    then wait on the unique index in the same order instead of deadlocking.
+    """
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    ids = [0] * len(keys)
+    for (id_,), index in zip(connection.execute(_NEXT_IDS, {"n": len(keys)}), order, strict=True):
+        ids[index] = id_
+    if not _copy_in(connection, b"".join(b"%d\t%s\n" % (ids[index], tails[index]) for index in order)):
+        return None
+    return ids
+
+
 def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[StoreResult]:
     """`write_rows` through COPY (PostgreSQL with psycopg only): same results, in the order of `rows`."""
     if not rows:
@@ -138,38 +175,14 @@ def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[Store
             fresh[row["log_key"]] = row
     created: dict[str, int] = {}
     if fresh:
-        # In key order, like write_rows: two writers with overlapping keys then wait on the
-        # unique index in the same order instead of deadlocking.
-        fresh = dict(sorted(fresh.items()))
-        ids = [id_ for (id_,) in connection.execute(_NEXT_IDS, {"n": len(fresh)})]
-        now = connection.execute(select(func.now())).scalar_one()
-        data = "".join(copy_line(id_, row) + "\n" for id_, row in zip(ids, fresh.values(), strict=True))
-        import psycopg.errors  # the driver's own errors: this path runs on psycopg only
-
-        try:
-            with connection.begin_nested():
-                raw = connection.connection.driver_connection
-                with raw.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:  # type: ignore[union-attr]
-                    copy.write(data.encode())
-        except psycopg.errors.UniqueViolation:
+        fresh_keys = list(fresh)
+        ids = _copy_rendered(connection, fresh_keys, [copy_tail(row).encode() for row in fresh.values()])
+        if ids is None:
             # Someone stored one of these keys since we looked: the safe (slower) way for this batch.
             return write_rows(connection, [python_row(row) for row in rows])
-        created = dict(zip(fresh, ids, strict=True))
-        derived.after_insert(
-            connection,
-            [
-                derived.InsertedLog(
-                    id=created[key],
-                    adw_id=row["adw_id"],
-                    workflow_template=row.get("workflow_template"),
-                    phase_name=row["phase_name"],
-                    started_at=_parse_time(row.get("started_at")),
-                    created_at=now,
-                    tool_calls=row.get("tool_calls") or [],
-                )
-                for key, row in fresh.items()
-            ],
-        )
+        now = connection.execute(select(func.now())).scalar_one()
+        created = dict(zip(fresh_keys, ids, strict=True))
+        derived.after_insert(connection, [_inserted_log(created[key], row, now) for key, row in fresh.items()])
     results: list[StoreResult] = []
     seen: set[str] = set()
     for key in keys:
@@ -181,12 +194,116 @@ def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[Store
     return results
 
 
+def copy_supported(dialect: Dialect) -> bool:
+    """Whether `dialect` takes the COPY path (PostgreSQL through psycopg)."""
+    # The one dialect test outside dialects.py: the COPY protocol is psycopg's, not SQLAlchemy's.
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
 def write_prepared(connection: Connection, batch: PreparedBatch) -> list[StoreResult]:
     """Store a prepared batch the fastest way the database allows (COPY on PostgreSQL), skipping duplicates."""
-    # The one dialect test outside dialects.py: the COPY protocol is psycopg's, not SQLAlchemy's.
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+    if copy_supported(connection.dialect):
         return _copy_rows(connection, batch.rows)
     return write_rows(connection, [python_row(row) for row in batch.rows])
+
+
+@dataclass(slots=True)
+class CopyBatch:
+    """Rows rendered for COPY ahead of time, with their derived updates, by `copy_batch`.
+
+    All the per-call Python work of storing (COPY text, rollup counts) is done when the batch is
+    made, with no database, so it can be made in another process (see `tooltrack.ingest.chunks`);
+    what is left for `write_copy_batch` is per row, not per call. The batch does not carry the rows
+    themselves: when some of its keys are stored already, or a maintainer could not prepare them,
+    `write_copy_batch` asks the caller for the rows and stores them through `write_prepared`.
+    """
+
+    keys: list[str]
+    """Every row's key, in order, later copies of a key included."""
+    calls: list[int]
+    """How many tool calls each row holds."""
+    firsts: list[int]
+    """Index (into `keys`) of the first copy of each key: the rows that are stored."""
+    tails: list[bytes]
+    """`copy_tail` of each stored row (aligned with `firsts`), UTF-8 encoded."""
+    prepared_upkeep: dict[str, Any] | None
+    """`derived.prepare_all` of the stored rows that have `started_at` (placeholder id: the
+    position in `firsts`); None when a maintainer could not prepare them."""
+    untimed: dict[int, dict[str, Any]]
+    """Stored rows without `started_at`, by position in `firsts`: their upkeep needs `created_at`,
+    known only once they are inserted."""
+
+
+def copy_batch(rows: list[dict[str, Any]]) -> CopyBatch:
+    """A `CopyBatch` of keyed, redacted rows (`keyed_row`); pure Python, picklable."""
+    keys = [row["log_key"] for row in rows]
+    seen: set[str] = set()
+    firsts = [index for index, key in enumerate(keys) if not (key in seen or seen.add(key))]  # type: ignore[func-returns-value]
+    stored = [rows[index] for index in firsts]
+    try:
+        prepared = derived.prepare_all(
+            [_inserted_log(place, row, started) for place, row in enumerate(stored) if (started := _start(row))]
+        )
+    except Exception:
+        # A log some maintainer cannot take: the batch goes the slow way, where it costs that
+        # log's own line and nothing else (see the ingest pipeline's writer).
+        prepared = None
+    return CopyBatch(
+        keys=keys,
+        calls=[len(row.get("tool_calls") or ()) for row in rows],
+        firsts=firsts,
+        tails=[copy_tail(row).encode() for row in stored],
+        prepared_upkeep=prepared,
+        untimed={place: row for place, row in enumerate(stored) if not row.get("started_at")},
+    )
+
+
+def _start(row: dict[str, Any]) -> datetime | None:
+    return _parse_time(row.get("started_at"))
+
+
+def _inserted_log(id_: int, row: dict[str, Any], created_at: datetime) -> derived.InsertedLog:
+    """A `json_row` row as the derived maintainers take it."""
+    return derived.InsertedLog(
+        id=id_,
+        adw_id=row["adw_id"],
+        workflow_template=row.get("workflow_template"),
+        phase_name=row["phase_name"],
+        started_at=_start(row),
+        created_at=created_at,
+        tool_calls=row.get("tool_calls") or [],
+    )
+
+
+def write_copy_batch(
+    connection: Connection, batch: CopyBatch, rows: Callable[[], list[dict[str, Any]]]
+) -> list[StoreResult]:
+    """Store a `CopyBatch` like `write_prepared` would store its rows, in the order of `batch.keys`.
+
+    `rows()` gives the batch's rows (as `keyed_row` made them), for the cases the fast path leaves.
+    """
+    keys = batch.keys
+    if not keys:
+        return []
+    prepared = batch.prepared_upkeep
+    if not copy_supported(connection.dialect) or prepared is None or not derived.can_apply(prepared):
+        return write_prepared(connection, PreparedBatch(rows()))
+    stored_keys = [keys[index] for index in batch.firsts]
+    existing = _existing(connection, stored_keys)
+    if len(existing) == len(stored_keys):  # all stored already (a file ingested again): nothing to remake
+        return [StoreResult(existing[key], key, False) for key in keys]
+    if existing:
+        return write_prepared(connection, PreparedBatch(rows()))
+    ids = _copy_rendered(connection, stored_keys, batch.tails)
+    if ids is None:  # someone stored one of these keys since we looked
+        return write_rows(connection, [python_row(row) for row in rows()])
+    derived.apply_prepared(connection, prepared, ids)
+    if batch.untimed:
+        now = connection.execute(select(func.now())).scalar_one()
+        derived.after_insert(connection, [_inserted_log(ids[place], row, now) for place, row in batch.untimed.items()])
+    id_of = dict(zip(stored_keys, ids, strict=True))
+    first = set(batch.firsts)
+    return [StoreResult(id_of[key], key, index in first) for index, key in enumerate(keys)]
 
 
 def copy_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:

@@ -403,12 +403,36 @@ def _upsert(
     connection.execute(statement, parameters)
 
 
+def prepare(logs: Sequence[derived.InsertedLog]) -> RollupBatch:
+    """The rollups of `logs`, aggregated but not written (pure Python: may run in another process)."""
+    batch = RollupBatch()
+    for log in logs:
+        batch.add(log)
+    return batch
+
+
+def apply(connection: Connection, batch: RollupBatch, ids: Sequence[int]) -> None:
+    """Write a `prepare`d batch whose logs carried placeholder ids: `ids[p]` is the real id for `p`.
+
+    The batch itself is left as it was (its rows keep their placeholders).
+    """
+    mapped = RollupBatch()
+    mapped.tools, mapped.commands, mapped.latency, mapped.sequences = (
+        batch.tools,
+        batch.commands,
+        batch.latency,
+        batch.sequences,
+    )
+    mapped.failed, mapped.slow, mapped.redundancy = (
+        [row | {"task_log_id": ids[row["task_log_id"]]} for row in rows]
+        for rows in (batch.failed, batch.slow, batch.redundancy)
+    )
+    mapped.write(connection)
+
+
 def on_insert(connection: Connection, inserted: Sequence[derived.InsertedLog]) -> None:
     """Add newly stored task logs to every rollup (called in the insert's transaction)."""
-    batch = RollupBatch()
-    for log in inserted:
-        batch.add(log)
-    batch.write(connection)
+    prepare(inserted).write(connection)
 
 
 def rebuild(connection: Connection) -> None:
@@ -452,4 +476,4 @@ def rebuild(connection: Connection) -> None:
         last_id = rows[-1].id
 
 
-derived.register("rollups", on_insert=on_insert, rebuild=rebuild)
+derived.register("rollups", on_insert=on_insert, rebuild=rebuild, prepare=prepare, apply=apply)
