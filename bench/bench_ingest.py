@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import tempfile
 import time
 import tracemalloc
@@ -36,7 +35,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tooltrack.demo import TEMPLATES, generate_workflow
-from tooltrack.ingest import ingest_file
+from tooltrack.ingest import chunks, ingest_file
 from tooltrack.ingest.chunks import child_processes
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import derived, make_engine, upgrade
@@ -193,6 +192,7 @@ def main() -> None:
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--sqlite-calls", type=int, default=100_000)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true", help="only the memory figures")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement; the best is shown")
     args = parser.parse_args()
 
@@ -238,50 +238,65 @@ def main() -> None:
             engine.dispose()
             return ingest_seconds(False, processes=0)(url)
 
-        bare_seconds = best_of(lambda url: time_raw_copy(url, copy_file, indexes=False))
-        no_gin_seconds = best_of(without_gin)
-        copy_seconds = best_of(lambda url: time_raw_copy(url, copy_file))
-        tuned_copy_seconds = best_of(lambda url: time_raw_copy(url, copy_file, work_mem="64MB"))
-        store_seconds = best_of(ingest_seconds(False, processes=0))
-        in_process_seconds = best_of(ingest_seconds(True, processes=0))
-        full_seconds = best_of(ingest_seconds(True))
-        processes = child_processes(big.stat().st_size)
-        client_seconds = min(time_client_side(big) for _ in range(args.repeat))
-        copy_rate = args.calls / copy_seconds
-        print(f"best of {args.repeat} runs each; load average before: {os.getloadavg()[0]:.2f}")
-        print(
-            f"Python side alone (read, validate, key, redact, COPY text; no database): {client_seconds:6.2f} s  "
-            f"{args.calls / client_seconds:>10,.0f} calls/s"
-        )
-        print(
-            f"PostgreSQL raw COPY into a bare table (no index):  {bare_seconds:6.2f} s  "
-            f"{args.calls / bare_seconds:>10,.0f} calls/s"
-        )
-        print(
-            f"PostgreSQL tooltrack ingest, store only, GIN index dropped (reference): {no_gin_seconds:6.2f} s  "
-            f"{args.calls / no_gin_seconds:>10,.0f} calls/s  = {bare_seconds / no_gin_seconds:.0%} of raw COPY "
-            "into a bare table"
-        )
-        print(f"PostgreSQL raw COPY (same rows, same indexes):     {copy_seconds:6.2f} s  {copy_rate:>10,.0f} calls/s")
-        tuned_rate = args.calls / tuned_copy_seconds
-        print(
-            f"PostgreSQL raw COPY, work_mem 64MB as the ingest sets it: {tuned_copy_seconds:6.2f} s  "
-            f"{tuned_rate:>10,.0f} calls/s"
-        )
-        upkeep = sorted(derived._maintainers)
-        for label, seconds in (
-            ("tooltrack ingest, store only (no derived upkeep), in one process", store_seconds),
-            (f"tooltrack ingest with derived {upkeep}, in one process", in_process_seconds),
-            (f"tooltrack ingest with derived {upkeep}, {processes} child process(es) (the default)", full_seconds),
-        ):
-            rate = args.calls / seconds
+        if not args.skip_speed:
+            bare_seconds = best_of(lambda url: time_raw_copy(url, copy_file, indexes=False))
+            no_gin_seconds = best_of(without_gin)
+            copy_seconds = best_of(lambda url: time_raw_copy(url, copy_file))
+            tuned_copy_seconds = best_of(lambda url: time_raw_copy(url, copy_file, work_mem="64MB"))
+            store_seconds = best_of(ingest_seconds(False, processes=0))
+            in_process_seconds = best_of(ingest_seconds(True, processes=0))
+            full_seconds = best_of(ingest_seconds(True))
+            processes = child_processes(big.stat().st_size)
+            client_seconds = min(time_client_side(big) for _ in range(args.repeat))
+            copy_rate = args.calls / copy_seconds
+            print(f"best of {args.repeat} runs each; load average before: {os.getloadavg()[0]:.2f}")
             print(
-                f"PostgreSQL {label}: {seconds:6.2f} s  {rate:>10,.0f} calls/s"
-                f"  = {rate / copy_rate:.0%} of raw COPY, {rate / tuned_rate:.0%} of it with work_mem 64MB"
-                "  (targets: 80% of raw COPY, 150,000 calls/s)"
+                f"Python side alone (read, validate, key, redact, COPY text; no database): {client_seconds:6.2f} s  "
+                f"{args.calls / client_seconds:>10,.0f} calls/s"
             )
+            print(
+                f"PostgreSQL raw COPY into a bare table (no index):  {bare_seconds:6.2f} s  "
+                f"{args.calls / bare_seconds:>10,.0f} calls/s"
+            )
+            print(
+                f"PostgreSQL tooltrack ingest, store only, GIN index dropped (reference): {no_gin_seconds:6.2f} s  "
+                f"{args.calls / no_gin_seconds:>10,.0f} calls/s  = {bare_seconds / no_gin_seconds:.0%} of raw COPY "
+                "into a bare table"
+            )
+            print(
+                f"PostgreSQL raw COPY (same rows, same indexes):     {copy_seconds:6.2f} s  {copy_rate:>10,.0f} calls/s"
+            )
+            tuned_rate = args.calls / tuned_copy_seconds
+            print(
+                f"PostgreSQL raw COPY, work_mem 64MB as the ingest sets it: {tuned_copy_seconds:6.2f} s  "
+                f"{tuned_rate:>10,.0f} calls/s"
+            )
+            upkeep = sorted(derived._maintainers)
+            for label, seconds in (
+                ("tooltrack ingest, store only (no derived upkeep), in one process", store_seconds),
+                (f"tooltrack ingest with derived {upkeep}, in one process", in_process_seconds),
+                (f"tooltrack ingest with derived {upkeep}, {processes} child process(es) (the default)", full_seconds),
+            ):
+                rate = args.calls / seconds
+                print(
+                    f"PostgreSQL {label}: {seconds:6.2f} s  {rate:>10,.0f} calls/s"
+                    f"  = {rate / copy_rate:.0%} of raw COPY, {rate / tuned_rate:.0%} of it with work_mem 64MB"
+                    "  (targets: 80% of raw COPY, 150,000 calls/s)"
+                )
 
         if not args.skip_memory:
+            # The child's own peak (VmHWM, which starts again at exec), read just before it stops.
+            child_peaks: list[float] = []
+            stop = chunks._Child.stop
+
+            def measured_stop(child: Any, *, kill: bool) -> None:
+                status = Path(f"/proc/{child.process.pid}/status").read_text()
+                child_peaks.append(
+                    int(next(li for li in status.splitlines() if li.startswith("VmHWM")).split()[1]) / 1024
+                )
+                stop(child, kill=kill)
+
+            chunks._Child.stop = measured_stop  # type: ignore[method-assign]
             small, half = tmp / "small.jsonl", tmp / "half.jsonl"
             write_jsonl(small, args.calls // 10, args.per_log, pool)
             write_jsonl(half, args.calls // 2, args.per_log, pool)
@@ -299,10 +314,11 @@ def main() -> None:
                     engine.dispose()
                 finally:
                     drop_database(handle)
-                child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KB on Linux
+                child = f"{max(child_peaks):,.0f} MB" if child_peaks else "no child process"
+                child_peaks.clear()
                 print(
                     f"memory: tracemalloc peak while ingesting {label} ({path.stat().st_size / 2**20:,.0f} MB): "
-                    f"{peak / 2**20:,.1f} MB in this process; child processes so far peaked at {child:,.0f} MB RSS"
+                    f"{peak / 2**20:,.1f} MB in this process; child process peak RSS: {child}"
                 )
 
         lite = tmp / "lite.jsonl"
