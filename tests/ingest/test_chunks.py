@@ -98,6 +98,14 @@ def pg(engine: Engine) -> Engine:
     return engine
 
 
+def in_process(engine: Engine, path: Path) -> tuple[FileReport, list[tuple[Any, ...]], dict[str, Any]]:
+    """What ingesting `path` in this process reports and stores (rows, rollups); then empties the database."""
+    report = ingest_file(engine, path, processes=0)
+    rows, rollup_rows = stored(engine), snapshot(engine)
+    empty(engine)
+    return report, rows, rollup_rows
+
+
 def child_outcome(report: FileReport) -> list[str]:
     """The report's notes about a failed child (none when the child did all the work)."""
     return [note.message for note in report.notes if "child process" in note.message]
@@ -108,9 +116,7 @@ def test_a_child_process_stores_what_the_reading_thread_stores(
 ) -> None:
     engine = pg
     path = write(tmp_path / "logs.jsonl", file_lines())
-    inline = ingest_file(engine, path, processes=0)
-    inline_rows, inline_rollups = stored(engine), snapshot(engine)
-    empty(engine)
+    inline, inline_rows, inline_rollups = in_process(engine, path)
 
     fast: list[int] = []
     original = derived.apply_prepared
@@ -163,9 +169,7 @@ def test_a_child_that_dies_costs_nothing(
 ) -> None:
     engine = pg
     path = write(tmp_path / "logs.jsonl", file_lines())
-    inline = ingest_file(engine, path, processes=0)
-    inline_rows = stored(engine)
-    empty(engine)
+    inline, inline_rows, _ = in_process(engine, path)
 
     sent: list[int] = []
     original_send = chunks._Child.send
