@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tooltrack.ingest import chunks, ingest_file
 from tooltrack.ingest import pipeline as ingest_pipeline
 from tooltrack.ingest.report import FileReport
 from tooltrack.store import bulk, derived, rollups
+from tooltrack.store.dialects import concurrent_writers
 from tooltrack.store.schema import metadata, task_logs
 
 #: task_logs columns compared between the two paths (ids and created_at are the database's).
@@ -195,6 +197,36 @@ def test_a_child_that_dies_costs_nothing(
     assert report_figures(child) == report_figures(inline)
     assert stored(engine) == inline_rows
     assert snapshot(engine) == rebuilt(engine)
+
+
+def test_a_child_that_cannot_start_costs_nothing(
+    pg: Engine, tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No interpreter to start: the file is prepared here, with the writers of the in-process path."""
+    engine = pg
+    path = write(tmp_path / "logs.jsonl", file_lines())
+    inline, inline_rows, _ = in_process(engine, path)
+
+    def no_interpreter(child: Any) -> None:
+        raise OSError("[Errno 2] No such file or directory: 'python'")
+
+    threads: set[str] = set()
+    original = ingest_pipeline.write_copy_batch
+
+    def noting(connection: Any, batch: bulk.CopyBatch, rows: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return original(connection, batch, rows)
+
+    monkeypatch.setattr(chunks._Child, "__init__", no_interpreter)
+    monkeypatch.setattr(ingest_pipeline, "write_copy_batch", noting)
+    report = ingest_file(engine, path, processes=1)
+    assert child_outcome(report) == [
+        "the child process preparing this file failed (could not start: [Errno 2] No such file or directory: "
+        "'python'): it was prepared in this process instead, only slower; nothing was lost"
+    ]
+    assert len(threads) == concurrent_writers("postgresql") == 2
+    assert report_figures(report) == report_figures(inline)
+    assert stored(engine) == inline_rows
 
 
 def test_a_script_without_a_main_guard_is_not_run_again(pg: Engine, tmp_path: Path) -> None:

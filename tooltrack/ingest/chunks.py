@@ -29,7 +29,7 @@ import sys
 import threading
 import zlib
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -205,44 +205,48 @@ class _Child:
 
 
 class ChunkPreparer:
-    """Prepares chunks in `processes` child processes, in order; in this process if they fail."""
+    """Prepares chunks in up to `processes` child processes, in order; in this process if they fail.
 
-    def __init__(self, options: IngestOptions, writers: int, processes: int) -> None:
+    A context manager: the children start on entry and stop on exit, killed at once when the
+    block ends with an error (their work is not wanted any more).
+    """
+
+    def __init__(self, options: IngestOptions, processes: int) -> None:
         self.options = options
-        self.writers = writers
         self.processes = processes
         self.failure: str | None = None
-        """Why the chunks from some point on were prepared here, if a child failed."""
+        """Why chunks were prepared here rather than in a child, if a child failed or never started."""
         self._children: list[_Child] = []
 
-    def prepare(self, chunks: Iterable[list[Line]]) -> Generator[tuple[list[Line], PreparedChunk]]:
-        """Each chunk with what it became, in order. Close the iterator (or exhaust it) to stop the children."""
-        finished = False
-        try:
-            self._start()
-            pending: deque[tuple[list[Line], _Child | None]] = deque()
-            for number, chunk in enumerate(chunks):
-                child = None
-                if self._children:
-                    child = self._children[number % len(self._children)]
-                    child.send(chunk, self.options, self.writers)
-                pending.append((chunk, child))
-                if len(pending) > AHEAD * max(1, len(self._children)):
-                    yield self._result(*pending.popleft())
-            while pending:
-                yield self._result(*pending.popleft())
-            finished = True
-        finally:
-            # Stopped early (an error while storing, the caller gave up): the children's work
-            # is not wanted any more, so they are killed rather than waited for.
-            self._stop_children(kill=not finished)
-
-    def _start(self) -> None:
+    def __enter__(self) -> ChunkPreparer:
         try:
             for _ in range(self.processes):
                 self._children.append(_Child())
         except Exception as exc:  # no interpreter to start (an embedded Python), no more processes
             self._fail(f"could not start: {exc}")
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._stop_children(kill=kind is not None)
+
+    @property
+    def children(self) -> int:
+        """How many children are running (0 once one failed: the rest is prepared here)."""
+        return len(self._children)
+
+    def prepare(self, chunks: Iterable[list[Line]], writers: int) -> Iterator[tuple[list[Line], PreparedChunk]]:
+        """Each chunk with what it became (split for `writers` writers), in file order."""
+        pending: deque[tuple[list[Line], _Child | None]] = deque()
+        for number, chunk in enumerate(chunks):
+            child = None
+            if self._children:
+                child = self._children[number % len(self._children)]
+                child.send(chunk, self.options, writers)
+            pending.append((chunk, child))
+            if len(pending) > AHEAD * max(1, len(self._children)):
+                yield self._result(*pending.popleft(), writers)
+        while pending:
+            yield self._result(*pending.popleft(), writers)
 
     def _stop_children(self, *, kill: bool) -> None:
         children, self._children = self._children, []
@@ -254,7 +258,7 @@ class ChunkPreparer:
         self.failure = self.failure or reason
         self._stop_children(kill=True)
 
-    def _result(self, chunk: list[Line], child: _Child | None) -> tuple[list[Line], PreparedChunk]:
+    def _result(self, chunk: list[Line], child: _Child | None, writers: int) -> tuple[list[Line], PreparedChunk]:
         if child is not None and self._children:
             try:
                 return chunk, child.receive()
@@ -262,4 +266,4 @@ class ChunkPreparer:
                 # The child died (killed for memory, say) or broke the pipe: the same work here
                 # gives the same result, and no chunk is skipped or prepared twice into the store.
                 self._fail(str(exc) or type(exc).__name__)
-        return chunk, prepare_chunk(chunk, self.options, self.writers)
+        return chunk, prepare_chunk(chunk, self.options, writers)

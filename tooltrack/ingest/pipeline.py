@@ -337,27 +337,23 @@ def ingest_stream(
     if processes is None:
         processes = child_processes(total_bytes)
     in_children = plain_only and processes > 0 and copy_supported(engine.dialect)
-    if in_children:
-        writers = writers_beside(processes, writers)
-    writer = _Writer(engine, report, threads=writers)
-    try:
-        if in_children:
-            preparer = ChunkPreparer(options, writers, processes)
-            prepared = preparer.prepare(line_chunks(reader))
-            try:
-                _stream_chunks(prepared, options, report, writer)
-            finally:
-                prepared.close()  # stops the child processes, also when storing failed
-            if preparer.failure:
-                report.note(
-                    0,
-                    f"the child process preparing this file failed ({preparer.failure}): "
-                    "the rest was prepared in this process, only slower; nothing was lost",
-                )
-        else:
-            _stream_parts(parser(iter(reader), options), report, writer)
-    finally:
-        writer.close()
+    with ChunkPreparer(options, processes if in_children else 0) as preparer:
+        if preparer.children:
+            writers = writers_beside(preparer.children, writers)
+        writer = _Writer(engine, report, threads=writers)
+        try:
+            if in_children:
+                _stream_chunks(preparer.prepare(line_chunks(reader), writers), options, report, writer)
+            else:
+                _stream_parts(parser(iter(reader), options), report, writer)
+        finally:
+            writer.close()
+    if preparer.failure:
+        report.note(
+            0,
+            f"the child process preparing this file failed ({preparer.failure}): "
+            "it was prepared in this process instead, only slower; nothing was lost",
+        )
     for rejection in writer.rejections:
         report.reject(rejection.line, rejection.reason)
     report.rejected.sort(key=lambda r: r.line)
