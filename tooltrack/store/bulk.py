@@ -237,8 +237,10 @@ class CopyBatch:
 def copy_batch(rows: list[dict[str, Any]]) -> CopyBatch:
     """A `CopyBatch` of keyed, redacted rows (`keyed_row`); pure Python, picklable."""
     keys = [row["log_key"] for row in rows]
-    seen: set[str] = set()
-    firsts = [index for index, key in enumerate(keys) if not (key in seen or seen.add(key))]  # type: ignore[func-returns-value]
+    first_of: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        first_of.setdefault(key, index)
+    firsts = list(first_of.values())  # in order: dicts keep insertion order
     stored = [rows[index] for index in firsts]
     try:
         prepared = derived.prepare_all(
