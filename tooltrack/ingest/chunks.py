@@ -6,14 +6,15 @@ Storing on PostgreSQL is COPY plus the rollups, and in one process the Python ha
 the database did. Here the reading thread cuts the file into chunks of lines; a child process
 (`tooltrack.ingest.chunk_worker`) turns each chunk into one `CopyBatch` per writer
 (`prepare_chunk`: everything but the database); the parent's writers only look up keys, draw
-ids, COPY and add the prepared rollups, about 2 µs a call.
+ids, COPY and add the prepared rollups, under 3 µs a call (2.8 measured for 1 M calls).
 
 - Chunks come back in file order, with `AHEAD` chunks per child queued or being prepared while
   the oldest is stored, so memory stays bounded.
 - Each log goes to the writer its key hashes to (`writer_for`), as in the pipeline's own path,
   so copies of one key meet in one writer in file order and the first copy is the one stored.
-- If a child dies or cannot start, the chunk (and the rest) is prepared in this process: the
-  same function, the same result, only slower. Nothing is lost or stored twice.
+- If a child dies or cannot start, every child is stopped and the chunk (and the rest) is
+  prepared in this process: the same function, the same result, only slower, and the report
+  says so in a note. Nothing is lost or stored twice. An error while storing kills the children.
 - Only worth it for big files: a child takes about a second to start (`PROCESS_MIN_BYTES`).
 - Children and database writers share the cores (`child_processes`, `writers_beside`).
 """
