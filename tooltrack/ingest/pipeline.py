@@ -41,13 +41,12 @@ from tooltrack.ingest.report import FileReport, Note, RejectedLine
 from tooltrack.store.bulk import (
     CopyBatch,
     PreparedBatch,
-    copy_supported,
     json_row,
     keyed_row,
     write_copy_batch,
     write_prepared,
 )
-from tooltrack.store.dialects import concurrent_writers
+from tooltrack.store.dialects import concurrent_writers, copy_supported
 from tooltrack.store.repository import StoreResult, stored_call_ids, write_task_logs
 from tooltrack.store.schema import task_logs
 
@@ -134,7 +133,7 @@ class _Writer:
         for jobs, (numbers, batch) in zip(self._queues, chunk.batches, strict=True):
             if batch.keys:
                 own = [by_number[number] for number in numbers]
-                jobs.put(_Job(numbers, batch, rows=functools.partial(remake_rows, own, options)))
+                jobs.put(_Job(numbers, batch, remake=functools.partial(remake_rows, own, options)))
 
     def close(self) -> None:
         for jobs in self._queues:
@@ -176,7 +175,6 @@ class _Writer:
         try:
             with self.engine.begin() as connection:
                 if isinstance(batch, CopyBatch):
-                    assert job.rows is not None
                     results, calls = write_copy_batch(connection, batch, job.rows), batch.calls
                 else:
                     results, calls = write_prepared(connection, batch), [_calls_in(r) for r in batch.rows]
@@ -184,8 +182,7 @@ class _Writer:
             # One bad log must not lose the others: store them one by one, reject the bad one.
             # Any error, not only the database's: a value the store or a derived maintainer
             # cannot take must cost its own line, never the rest of the file.
-            rows = job.rows() if job.rows is not None else batch.rows  # type: ignore[union-attr]
-            for line, row in zip(job.lines, rows, strict=True):
+            for line, row in zip(job.lines, job.rows(), strict=True):
                 self._write_one(row, line)
             return
         for count, result in zip(calls, results, strict=True):
@@ -253,8 +250,14 @@ class _Job:
     lines: list[int]
     batch: PreparedBatch | CopyBatch
     scoped: list[LogPart] = field(default_factory=list)
-    rows: Callable[[], list[dict[str, Any]]] | None = None
-    """A CopyBatch's rows, made again from its lines for the paths that need them."""
+    remake: Callable[[], list[dict[str, Any]]] | None = None
+    """For a CopyBatch, which does not carry its rows: makes them again from its lines."""
+
+    def rows(self) -> list[dict[str, Any]]:
+        if isinstance(self.batch, CopyBatch):
+            assert self.remake is not None
+            return self.remake()
+        return self.batch.rows
 
 
 def _calls_in(row: dict[str, Any]) -> int:

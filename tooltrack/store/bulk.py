@@ -29,11 +29,12 @@ from datetime import datetime
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Connection, Dialect, func, select, text
+from sqlalchemy import Connection, func, select, text
 
 from tooltrack.ingest.redaction import redact_row
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import derived
+from tooltrack.store.dialects import copy_supported
 from tooltrack.store.keys import KEY_PREFIX, content_hash
 from tooltrack.store.repository import INSERT_COLUMNS, StoreResult, write_rows
 from tooltrack.store.schema import task_logs
@@ -192,12 +193,6 @@ def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[Store
             results.append(StoreResult(created.get(key) or existing[key], key, False))
         seen.add(key)
     return results
-
-
-def copy_supported(dialect: Dialect) -> bool:
-    """Whether `dialect` takes the COPY path (PostgreSQL through psycopg)."""
-    # The one dialect test outside dialects.py: the COPY protocol is psycopg's, not SQLAlchemy's.
-    return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
 def write_prepared(connection: Connection, batch: PreparedBatch) -> list[StoreResult]:

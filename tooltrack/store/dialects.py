@@ -137,6 +137,12 @@ def concurrent_writers(dialect_name: str) -> int:
     return 2 if dialect_name == "postgresql" else 1
 
 
+def copy_supported(dialect: Dialect) -> bool:
+    """Whether `dialect` takes the bulk COPY path (`store/bulk.py`): PostgreSQL through psycopg,
+    whose COPY protocol is the driver's own, not SQLAlchemy's."""
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
 def is_postgresql(dialect_name: str) -> bool:
     """For migrations: GIN indexes and column comments exist only on PostgreSQL."""
     return dialect_name == "postgresql"
