@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,28 @@ def in_process(engine: Engine, path: Path) -> tuple[FileReport, list[tuple[Any, 
     return report, rows, rollup_rows
 
 
+def watch(
+    monkeypatch: pytest.MonkeyPatch,
+    owner: Any,
+    name: str,
+    *,
+    before: Callable[..., object] | None = None,
+    after: Callable[..., object] | None = None,
+) -> None:
+    """Wrap `owner.name` for this test: `before(*args)`, the original, then `after(*args)`."""
+    original = getattr(owner, name)
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        if before is not None:
+            before(*args, **kwargs)
+        result = original(*args, **kwargs)
+        if after is not None:
+            after(*args, **kwargs)
+        return result
+
+    monkeypatch.setattr(owner, name, watched)
+
+
 def child_outcome(report: FileReport) -> list[str]:
     """The report's notes about a failed child (none when the child did all the work)."""
     return [note.message for note in report.notes if "child process" in note.message]
@@ -121,13 +144,7 @@ def test_a_child_process_stores_what_the_reading_thread_stores(
     inline, inline_rows, inline_rollups = in_process(engine, path)
 
     fast: list[int] = []
-    original = derived.apply_prepared
-
-    def counting(connection: Any, prepared: Any, ids: Any) -> None:
-        fast.append(len(ids))
-        original(connection, prepared, ids)
-
-    monkeypatch.setattr(derived, "apply_prepared", counting)
+    watch(monkeypatch, derived, "apply_prepared", before=lambda connection, prepared, ids: fast.append(len(ids)))
     child = ingest_file(engine, path, processes=1)
     assert child_outcome(child) == []
     # Most logs take the fast path (COPY, upkeep prepared in the child), logs without a start
@@ -174,23 +191,15 @@ def test_a_child_that_dies_costs_nothing(
     inline, inline_rows, _ = in_process(engine, path)
 
     sent: list[int] = []
-    original_send = chunks._Child.send
 
-    def send_then_kill(child: Any, *args: Any) -> None:
-        original_send(child, *args)
+    def kill_at_the_sixth(child: Any, *args: Any) -> None:
         sent.append(1)
         if len(sent) == 6:  # the first results are in by now: the child dies mid-file
             child.process.kill()
 
     here: list[int] = []
-    original_prepare = chunks.prepare_chunk
-
-    def prepared_here(*args: Any) -> Any:
-        here.append(1)
-        return original_prepare(*args)
-
-    monkeypatch.setattr(chunks._Child, "send", send_then_kill)
-    monkeypatch.setattr(chunks, "prepare_chunk", prepared_here)
+    watch(monkeypatch, chunks._Child, "send", after=kill_at_the_sixth)
+    watch(monkeypatch, chunks, "prepare_chunk", before=lambda *args: here.append(1))
     child = ingest_file(engine, path, processes=1)
     assert len(sent) >= 6 and 1 <= len(here) < 10, "some chunks from the child, the rest here"
     assert len(child_outcome(child)) == 1 and "it stopped (exit status -9)" in child_outcome(child)[0]
@@ -211,14 +220,13 @@ def test_a_child_that_cannot_start_costs_nothing(
         raise OSError("[Errno 2] No such file or directory: 'python'")
 
     threads: set[str] = set()
-    original = ingest_pipeline.write_copy_batch
-
-    def noting(connection: Any, batch: bulk.CopyBatch, rows: Any) -> Any:
-        threads.add(threading.current_thread().name)
-        return original(connection, batch, rows)
-
     monkeypatch.setattr(chunks._Child, "__init__", no_interpreter)
-    monkeypatch.setattr(ingest_pipeline, "write_copy_batch", noting)
+    watch(
+        monkeypatch,
+        ingest_pipeline,
+        "write_copy_batch",
+        before=lambda *args: threads.add(threading.current_thread().name),
+    )
     report = ingest_file(engine, path, processes=1)
     assert child_outcome(report) == [
         "the child process preparing this file failed (could not start: [Errno 2] No such file or directory: "
@@ -309,16 +317,11 @@ def test_an_error_while_storing_stops_the_children_at_once(
             for log in logs:
                 out.write(orjson.dumps(log | {"log_message": f"copy {copy}"}) + b"\n")
     started: list[chunks._Child] = []
-    original_init = chunks._Child.__init__
-
-    def tracked(child: chunks._Child) -> None:
-        original_init(child)
-        started.append(child)
 
     def broken(self: Any, job: Any) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(chunks._Child, "__init__", tracked)
+    watch(monkeypatch, chunks._Child, "__init__", after=started.append)
     monkeypatch.setattr(ingest_pipeline._Writer, "_write_plain", broken)
     began = time.perf_counter()
     with pytest.raises(RuntimeError, match="the database went away"):
@@ -338,14 +341,12 @@ def test_the_first_copy_of_a_key_is_stored_across_chunks(
     for index, version in ((0, "version A"), (3, "version B"), (6, "version C")):
         logs[index]["log_key"], logs[index]["log_message"] = "the-same-key", version
     path = write(tmp_path / "logs.jsonl", [orjson.dumps(log) for log in logs])
-    original = ingest_pipeline.write_copy_batch
 
-    def slow_first(connection: Any, batch: bulk.CopyBatch, rows: Any) -> Any:
+    def slow_first(connection: Any, batch: bulk.CopyBatch, rows: Any) -> None:
         if any(row.get("log_message") == "version A" for row in rows()):
             time.sleep(0.3)  # another writer holding a later copy would store it first
-        return original(connection, batch, rows)
 
-    monkeypatch.setattr(ingest_pipeline, "write_copy_batch", slow_first)
+    watch(monkeypatch, ingest_pipeline, "write_copy_batch", before=slow_first)
     report = ingest_file(engine, path, processes=1)
     assert report.duplicate_task_logs == 2
     with engine.connect() as connection:
