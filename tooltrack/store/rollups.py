@@ -21,6 +21,7 @@ cannot deadlock each other.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -416,13 +417,7 @@ def apply(connection: Connection, batch: RollupBatch, ids: Sequence[int]) -> Non
 
     The batch itself is left as it was (its rows keep their placeholders).
     """
-    mapped = RollupBatch()
-    mapped.tools, mapped.commands, mapped.latency, mapped.sequences = (
-        batch.tools,
-        batch.commands,
-        batch.latency,
-        batch.sequences,
-    )
+    mapped = copy.copy(batch)  # `write` empties the copy's fields, not the batch's
     mapped.failed, mapped.slow, mapped.redundancy = (
         [row | {"task_log_id": ids[row["task_log_id"]]} for row in rows]
         for rows in (batch.failed, batch.slow, batch.redundancy)
