@@ -34,11 +34,11 @@ import orjson
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tooltrack.demo import TEMPLATES, generate_workflow
 from tooltrack.ingest import chunks, ingest_file
 from tooltrack.ingest.chunks import child_processes
+from tooltrack.ingest.demo import TEMPLATES, generate_workflow
 from tooltrack.models import TaskLogCreate
-from tooltrack.store import derived, make_engine, upgrade
+from tooltrack.store import DERIVED, make_engine, upgrade
 from tooltrack.store.bulk import COPY_COLUMNS, copy_tail, json_row, keyed_row
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -172,15 +172,15 @@ def time_ingest(url: str, path: Path, *, derived_on: bool = True, processes: int
         raise ValueError("store-only runs are measured in process (processes=0)")
     engine = make_engine(url)
     upgrade(engine)
-    original = derived.after_insert
+    original = DERIVED.after_insert
     if not derived_on:
-        derived.after_insert = lambda connection, inserted: None
+        DERIVED.after_insert = lambda connection, inserted: None  # type: ignore[method-assign]
     try:
         started = time.perf_counter()
         report = ingest_file(engine, path, processes=processes)
         elapsed = time.perf_counter() - started
     finally:
-        derived.after_insert = original
+        DERIVED.after_insert = original  # type: ignore[method-assign]
         engine.dispose()
     return elapsed, report
 
@@ -271,7 +271,7 @@ def main() -> None:
                 f"PostgreSQL raw COPY, work_mem 64MB as the ingest sets it: {tuned_copy_seconds:6.2f} s  "
                 f"{tuned_rate:>10,.0f} calls/s"
             )
-            upkeep = sorted(derived._maintainers)
+            upkeep = DERIVED.names
             for label, seconds in (
                 ("tooltrack ingest, store only (no derived upkeep), in one process", store_seconds),
                 (f"tooltrack ingest with derived {upkeep}, in one process", in_process_seconds),

@@ -12,7 +12,7 @@ the secrets corpus (tests/reliability/secrets_corpus.jsonl) as its command: an o
 
 `--against FILE` times another version of `redaction.py` on the same rows for a before/after:
 
-    git show <commit>:tooltrack/ingest/redaction.py > /tmp/redaction_before.py
+    git show <commit>:tooltrack/core/redaction.py > /tmp/redaction_before.py
     python bench/bench_redaction.py --against /tmp/redaction_before.py
 
 Times are CPU time of this process (`time.process_time`), best of the passes, so other work on a
@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 from bench_ingest import call_pool
 
-import tooltrack.ingest.redaction as current
+import tooltrack.core.redaction as current
 from tooltrack.models import TaskLogCreate
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "reliability" / "secrets_corpus.jsonl"

@@ -4,7 +4,7 @@ Built once, then reused by every benchmark (`ensure_dataset()` returns its URL):
 records the parameters it was built with, and a database built with other parameters, or whose
 build did not finish, is dropped and built again.
 
-The mix is shaped on the demo data (tooltrack.demo): five workflow templates, their phases, the
+The mix is shaped on the demo data (tooltrack.ingest.demo): five workflow templates, their phases, the
 tool mix of each phase, log-normal latencies per tool, realistic Bash commands and errors, parallel
 calls sharing a turn, files read again. Task logs are spread over the last 60 days (so 7 days hold
 about 1.2 M calls, as in DESIGN.md's measurements). One run, `bench-big-run`, has 100 task logs
@@ -29,8 +29,8 @@ import orjson
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tooltrack.demo import COMMANDS, ERRORS, FAILURE_RATE, FILES, LATENCY, TEMPLATES, TOOL_MIX
-from tooltrack.store import derived, make_engine, upgrade
+from tooltrack.ingest.demo import COMMANDS, ERRORS, FAILURE_RATE, FILES, LATENCY, TEMPLATES, TOOL_MIX
+from tooltrack.store import DERIVED, make_engine, upgrade
 
 SERVER_ENV = "TOOLTRACK_BENCH_SERVER_URL"
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -196,7 +196,7 @@ def build() -> None:
 
     started = time.perf_counter()
     with engine.begin() as connection:
-        derived.rebuild_all(connection)
+        DERIVED.rebuild_all(connection)
     print(f"rollups rebuild: {time.perf_counter() - started:.1f} s", flush=True)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))

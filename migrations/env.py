@@ -13,9 +13,8 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from tooltrack.config import DATABASE_URL_ENV, database_url
-from tooltrack.store.engine import make_engine
-from tooltrack.store.schema import metadata
+from tooltrack.core import DATABASE_URL_ENV, database_url
+from tooltrack.store import dialect_of, make_engine, metadata
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):
@@ -45,11 +44,10 @@ def run_migrations_online() -> None:
 
 
 def _run_on(connection: object) -> None:
-    # SQLite cannot ALTER most things in place; batch mode copies the table when it must.
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",  # type: ignore[attr-defined]
+        render_as_batch=dialect_of(connection).batch_migrations,  # type: ignore[arg-type]
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -27,25 +27,18 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from tooltrack.core import (
+    INT32_MAX,
+    INT64_MAX,
+    INT64_MIN,
+    MAX_DURATION_MS,
+    MAX_NAME,
+    MAX_PARAMETERS_DEPTH,
+    MAX_TEXT,
+)
+
 #: The tools the specification names; any other non-empty name is accepted too.
 KNOWN_TOOLS: Final = ("Bash", "Read", "Write", "Edit", "Grep", "WebFetch", "Task")
-
-#: Upper bounds that keep one hostile record from bloating a row.
-MAX_TEXT: Final = 20_000
-MAX_NAME: Final = 200
-
-#: Integer columns of `task_logs` on PostgreSQL are 32-bit (issue_number, phase_number, tokens_used).
-INT32_MAX: Final = 2**31 - 1
-#: Integers inside `tool_calls` are written by orjson, which takes 64-bit integers only.
-INT64_MIN: Final = -(2**63)
-INT64_MAX: Final = 2**63 - 1
-#: The longest a tool call may take, in ms (about 31.7 years). The rollups add durations up in
-#: 64-bit counters: with this bound, 9 million calls of the longest duration fit in one group, so
-#: one absurd value cannot overflow a counter and block every later write to its group.
-MAX_DURATION_MS: Final = 10**12
-#: Deepest nesting of containers in `parameters` (the dict itself is level 1). Tool inputs are a
-#: few levels deep; the bound keeps far below orjson's 254 and any recursion limit.
-MAX_PARAMETERS_DEPTH: Final = 32
 
 Outcome = Literal["ok", "error", "cancelled", "interrupted", "rejected"]
 DurationSource = Literal["measured", "timestamps", "tool_reported", "hook"]

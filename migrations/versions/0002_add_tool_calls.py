@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from tooltrack.store.dialects import JSONDocument, is_postgresql
+from tooltrack.store import JSONDocument, dialect_of
 
 revision = "0002"
 down_revision = "0001"
@@ -23,7 +23,7 @@ COMMENT = "Array of tool call records with timing, success, parameters, and resu
 
 
 def upgrade() -> None:
-    postgres = is_postgresql(op.get_context().dialect.name)
+    dialect = dialect_of(op.get_context().dialect)
     # A plain ADD COLUMN (no batch copy): both databases fill existing rows from the default.
     op.add_column(
         "task_logs",
@@ -31,15 +31,15 @@ def upgrade() -> None:
             "tool_calls",
             JSONDocument,
             server_default=sa.text("'[]'"),
-            comment=COMMENT if postgres else None,
+            comment=COMMENT if dialect.column_comments else None,
         ),
     )
-    if postgres:
+    if dialect.gin_indexes:
         op.create_index("idx_task_logs_tool_calls", "task_logs", ["tool_calls"], postgresql_using="gin")
 
 
 def downgrade() -> None:
-    if is_postgresql(op.get_context().dialect.name):
+    if dialect_of(op.get_context().dialect).gin_indexes:
         op.drop_index("idx_task_logs_tool_calls", table_name="task_logs")
     with op.batch_alter_table("task_logs") as batch:
         batch.drop_column("tool_calls")

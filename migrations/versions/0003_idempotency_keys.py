@@ -36,8 +36,7 @@ from pydantic import ValidationError
 from sqlalchemy.schema import CreateTable, DropTable
 
 from tooltrack.models import TaskLogCreate
-from tooltrack.store.dialects import JSONDocument, UTCDateTime
-from tooltrack.store.keys import task_log_key
+from tooltrack.store import JSONDocument, UTCDateTime, task_log_key
 
 revision = "0003"
 down_revision = "0002"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from tooltrack.store.dialects import UTCDateTime
+from tooltrack.store import UTCDateTime
 
 revision = "0004"
 down_revision = "0003"

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from tooltrack.store.dialects import is_postgresql
+from tooltrack.store import dialect_of
 
 revision = "0005"
 down_revision = "0004"
@@ -65,7 +65,7 @@ END $$"""
 
 
 def upgrade() -> None:
-    if not is_postgresql(op.get_context().dialect.name):
+    if not dialect_of(op.get_context().dialect).storage_parameters:
         return
     # lz4 needs PostgreSQL 14+ built with it; elsewhere the column keeps the server's default.
     # A DO block rather than a Python check, so `alembic upgrade --sql` prints the same guard.
@@ -84,7 +84,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if not is_postgresql(op.get_context().dialect.name):
+    if not dialect_of(op.get_context().dialect).storage_parameters:
         return
     for table in COUNTER_TABLES:
         op.execute(f"ALTER TABLE {table} RESET (fillfactor)")

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from tests.analytics.known_data import failed, ngrams, select
 from tooltrack.analytics import AnalyticsService, Filters
-from tooltrack.analytics.errors import error_kind
+from tooltrack.core.error_kinds import error_kind
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tooltrack.analytics import Filters
-from tooltrack.analytics.commands import normalise_command
-from tooltrack.analytics.errors import error_kind
-from tooltrack.analytics.histogram import ALPHA, bucket_bounds, bucket_of, bucket_value, exact_percentile, percentiles
+from tooltrack.core.commands import normalise_command
+from tooltrack.core.error_kinds import error_kind
+from tooltrack.core.histogram import ALPHA, bucket_bounds, bucket_of, bucket_value, exact_percentile, percentiles
 
 
 def _sorted_exact(values: list[int], q: float) -> float:

@@ -12,29 +12,29 @@ from sqlalchemy import Engine, select
 
 from tests.analytics.known_data import known_logs
 from tooltrack.analytics import AnalyticsService, Filters
-from tooltrack.analytics.cli import rollups as rollups_command
+from tooltrack.cli.rollups import rollups as rollups_command
 from tooltrack.models import TaskLogCreate
-from tooltrack.store import TaskLogRepository, derived, rollups, write_task_logs
+from tooltrack.store import DERIVED, ROLLUP_TABLES, TaskLogRepository, rollups, write_task_logs
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every rollup table, in a stable order."""
     with engine.connect() as connection:
-        return {table.name: sorted(tuple(row) for row in connection.execute(select(table))) for table in rollups.TABLES}
+        return {table.name: sorted(tuple(row) for row in connection.execute(select(table))) for table in ROLLUP_TABLES}
 
 
 def test_rebuild_gives_what_the_inserts_built(stored: Engine) -> None:
     before = snapshot(stored)
     assert all(before.values()), "every rollup table has rows for the known data"
     with stored.begin() as connection:
-        assert "rollups" in derived.rebuild_all(connection)
+        assert "rollups" in DERIVED.rebuild_all(connection)
     assert snapshot(stored) == before
 
 
 def test_rebuild_repairs_emptied_rollups(stored: Engine) -> None:
     expected = AnalyticsService(stored).summary(Filters(days=3650))
     with stored.begin() as connection:
-        for table in rollups.TABLES:
+        for table in ROLLUP_TABLES:
             connection.execute(table.delete())
     assert AnalyticsService(stored).summary(Filters(days=3650)).total_tool_calls == 0
     result = CliRunner().invoke(rollups_command, ["rebuild", "--database-url", stored.url.render_as_string(False)])
@@ -63,7 +63,7 @@ def test_a_key_twice_in_one_write_counts_the_copy_stored(engine: Engine) -> None
     assert [r.created for r in results] == [True, False]
     counted = snapshot(engine)
     with engine.begin() as connection:
-        derived.rebuild_all(connection)
+        DERIVED.rebuild_all(connection)
     assert snapshot(engine) == counted
 
 
@@ -96,6 +96,6 @@ def test_concurrent_writers_lose_no_count(engine: Engine) -> None:
 
 def test_importing_analytics_or_store_first_both_work() -> None:
     for first, second in (("tooltrack.store", "tooltrack.analytics"), ("tooltrack.analytics", "tooltrack.store")):
-        check = "from tooltrack.store import derived; assert 'rollups' in derived._maintainers"
+        check = "from tooltrack.store import DERIVED; assert 'rollups' in DERIVED.names"
         code = f"import {first}, {second}; {check}"
         subprocess.run([sys.executable, "-c", code], check=True)

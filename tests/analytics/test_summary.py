@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from tests.analytics.known_data import PHASES, TODAY, failed, log_day, per_tool, select
 from tooltrack.analytics import AnalyticsService, Filters
-from tooltrack.analytics.commands import normalise_command
+from tooltrack.core.commands import normalise_command
 from tooltrack.models import TaskLogCreate
 
 WINDOWS = [

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tooltrack.demo import seed_demo_data
+from tooltrack.ingest.demo import seed_demo_data
 from tooltrack.models import TaskLogCreate, ToolCallRecord
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
 

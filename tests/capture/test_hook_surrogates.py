@@ -3,7 +3,7 @@
 Claude Code writes hook events as JSON, where `"\\udc80"` is valid syntax but not valid Unicode.
 The model refuses a lone surrogate (orjson and PostgreSQL cannot take it), so one copied from an
 event into the task log would cost the whole session's log at replay (a 422, then the dead-letter
-file). The hook keeps such text as its visible `\\udc80` escape (`tooltrack.nul.storable_text`),
+file). The hook keeps such text as its visible `\\udc80` escape (`tooltrack.core.storable.storable_text`),
 like the tracker does. The events run through the real entry point (`python -m
 tooltrack.capture.hook`) and are replayed into the real API and database, as in test_hook_nul.py.
 """
@@ -20,8 +20,8 @@ from tests.capture.test_hook import run_hook
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.replay import replay_spool
 from tooltrack.capture.spool import Spool
+from tooltrack.core.storable import storable_text
 from tooltrack.models import TaskLogCreate
-from tooltrack.nul import storable_text
 from tooltrack.store import TaskLogRepository
 
 LONE = "\udc80"  # json.dumps writes it as the escape \udc80, as a producer of odd JSON would

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from tests.capture.conftest import PYTHON, LiveAPI, subprocess_env
 from tests.capture.test_hook import run_hook
-from tooltrack.capture.cli import Duration
 from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS
 from tooltrack.capture.spool import Spool
+from tooltrack.cli.capture import Duration
 from tooltrack.store import TaskLogRepository
 
 

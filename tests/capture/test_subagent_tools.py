@@ -15,9 +15,10 @@ import pytest
 
 from tests.capture.conftest import subprocess_env
 from tooltrack.capture import hook_mapping
-from tooltrack.ingest import tools, transcript
+from tooltrack.core import claude_tools as tools
+from tooltrack.core.subagents import SUBAGENT_TOOLS
+from tooltrack.ingest import transcript
 from tooltrack.models import ToolCallRecord
-from tooltrack.subagent_tools import SUBAGENT_TOOLS
 
 
 def test_ingest_and_hook_share_one_definition() -> None:
@@ -51,6 +52,6 @@ def test_the_hook_loads_no_ingest_pydantic_or_sqlalchemy() -> None:
     assert result.returncode == 0, result.stderr.decode()
     assert json.loads(result.stdout) == []
     # The check can fail: importing the ingest side does load them.
-    code_ingest = code.replace("tooltrack.capture.hook", "tooltrack.ingest.tools")
+    code_ingest = code.replace("tooltrack.capture.hook", "tooltrack.ingest.claude")
     result = subprocess.run([sys.executable, "-c", code_ingest], capture_output=True, env=subprocess_env(), timeout=60)
-    assert "tooltrack.ingest.tools" in json.loads(result.stdout)
+    assert "tooltrack.ingest.claude" in json.loads(result.stdout)

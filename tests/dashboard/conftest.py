@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tooltrack.demo import seed_demo_data
+from tooltrack.ingest.demo import seed_demo_data
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from tests.sample_data import task_log
 from tooltrack.models import TaskLogCreate
-from tooltrack.store import TaskLogRepository, derived
+from tooltrack.store import DERIVED, InsertedLog, TaskLogRepository
 from tooltrack.store import bulk as bulk_module
 from tooltrack.store.bulk import bulk_write_task_logs, json_row
 from tooltrack.store.keys import task_log_key
@@ -36,13 +36,13 @@ def test_json_row_matches_to_row() -> None:
 
 def test_bulk_round_trip_and_duplicates(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[int]] = []
-    original = derived.after_insert
+    original = DERIVED.after_insert
 
-    def spy(connection, inserted: Sequence[derived.InsertedLog]) -> None:  # type: ignore[no-untyped-def]
+    def spy(connection, inserted: Sequence[InsertedLog]) -> None:  # type: ignore[no-untyped-def]
         seen.append([log.id for log in inserted])
         original(connection, inserted)
 
-    monkeypatch.setattr(derived, "after_insert", spy)
+    monkeypatch.setattr(DERIVED, "after_insert", spy)
     repository = TaskLogRepository(engine)
     existing = repository.create(task_log(adw_id="run-1"))
     seen.clear()

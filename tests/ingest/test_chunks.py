@@ -26,8 +26,8 @@ from tests.analytics.test_rollups import snapshot
 from tooltrack.ingest import chunks, ingest_file
 from tooltrack.ingest import pipeline as ingest_pipeline
 from tooltrack.ingest.report import FileReport
-from tooltrack.store import bulk, derived, rollups
-from tooltrack.store.dialects import concurrent_writers
+from tooltrack.store import DERIVED, bulk, rollups
+from tooltrack.store.dialects import dialect_of
 from tooltrack.store.schema import metadata, task_logs
 
 #: task_logs columns compared between the two paths (ids and created_at are the database's).
@@ -78,7 +78,7 @@ def empty(engine: Engine) -> None:
 
 def rebuilt(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.begin() as connection:
-        derived.rebuild_all(connection)
+        DERIVED.rebuild_all(connection)
     return snapshot(engine)
 
 
@@ -144,7 +144,7 @@ def test_a_child_process_stores_what_the_reading_thread_stores(
     inline, inline_rows, inline_rollups = in_process(engine, path)
 
     fast: list[int] = []
-    watch(monkeypatch, derived, "apply_prepared", before=lambda connection, prepared, ids: fast.append(len(ids)))
+    watch(monkeypatch, DERIVED, "apply_prepared", before=lambda connection, prepared, ids: fast.append(len(ids)))
     child = ingest_file(engine, path, processes=1)
     assert child_outcome(child) == []
     # Most logs take the fast path (COPY, upkeep prepared in the child), logs without a start
@@ -232,7 +232,7 @@ def test_a_child_that_cannot_start_costs_nothing(
         "the child process preparing this file failed (could not start: [Errno 2] No such file or directory: "
         "'python'): it was prepared in this process instead, only slower; nothing was lost"
     ]
-    assert len(threads) == concurrent_writers("postgresql") == 2
+    assert len(threads) == dialect_of("postgresql").concurrent_writers == 2
     assert report_figures(report) == report_figures(inline)
     assert stored(engine) == inline_rows
 

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from tests.ingest.conftest import stored_calls, stored_logs
 from tooltrack.capture.hook_mapping import input_fields
+from tooltrack.core.storable import REPLACEMENT, replace_nul, replace_nul_parsed
 from tooltrack.ingest import ingest_file
 from tooltrack.models import ToolCallRecord
-from tooltrack.nul import REPLACEMENT, replace_nul, replace_nul_parsed
 
 NUL_ESCAPE = "\\u0000"  # how a NUL is written inside JSON text
 

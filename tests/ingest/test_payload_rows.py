@@ -28,7 +28,7 @@ from tooltrack.ingest.payload_rows import validate_row
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import bulk
 from tooltrack.store.bulk import keyed_row
-from tooltrack.store.dialects import concurrent_writers
+from tooltrack.store.dialects import dialect_of
 from tooltrack.store.keys import task_log_key
 
 
@@ -115,27 +115,27 @@ def test_a_big_file_is_stored_in_bounded_transactions_two_at_once_on_postgresql(
     if engine.dialect.name != "postgresql":
         assert sizes == [10, 10, 5]
     # PostgreSQL writes two batches at once on two connections; SQLite (one write lock) one.
-    assert len(writers) == concurrent_writers(engine.dialect.name) == (2 if engine.dialect.name == "postgresql" else 1)
+    assert len(writers) == dialect_of(engine).concurrent_writers == (2 if engine.dialect.name == "postgresql" else 1)
 
 
 def test_an_error_in_one_log_costs_only_its_line(
     engine: Engine, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not only database errors: whatever fails while storing one log is that line's rejection."""
-    from tooltrack.store import derived
+    from tooltrack.store import DERIVED
 
     path = tmp_path / "logs.jsonl"
     payloads = [make_payload(i, calls=2, namespace="faulty") for i in range(6)]
     payloads[3]["adw_id"] = "explodes"
     path.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in payloads))
-    original = derived.after_insert
+    original = DERIVED.after_insert
 
     def faulty(connection: Any, inserted: Any) -> None:
         if any(log.adw_id == "explodes" for log in inserted):
             raise TypeError("a maintainer cannot take this log")
         original(connection, inserted)
 
-    monkeypatch.setattr(derived, "after_insert", faulty)
+    monkeypatch.setattr(DERIVED, "after_insert", faulty)
     report = ingest_file(engine, path)
     assert report.task_logs_stored == 5 and report.tool_calls_stored == 10
     assert [(r.line, r.reason) for r in report.rejected] == [

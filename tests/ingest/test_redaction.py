@@ -12,18 +12,18 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from tests.ingest.conftest import stored_logs
-from tooltrack.ingest import ingest_stream
-from tooltrack.ingest.redaction import (
+from tooltrack.core.redaction import (
     ERROR_MESSAGE_LIMIT,
     MARKER,
     NEEDLES,
-    PATTERNS,
+    REDACTION_PATTERNS,
     redact_call,
     redact_row,
     redact_text,
     redact_value,
     secret_name,
 )
+from tooltrack.ingest import ingest_stream
 from tooltrack.models import TaskLogCreate, ToolCallRecord
 from tooltrack.store import TaskLogRepository
 
@@ -68,7 +68,7 @@ CASES: dict[str, tuple[str, str]] = {
 
 
 def test_every_pattern_has_a_case() -> None:
-    assert sorted(CASES) == sorted(name for name, _, _, _ in PATTERNS)
+    assert sorted(CASES) == sorted(name for name, _, _, _ in REDACTION_PATTERNS)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -398,7 +398,7 @@ def test_parameters_by_key_from_a_claude_code_stream(engine: Engine) -> None:
 
 def _all_patterns(text_: str) -> str:
     """`text_` through every pattern, with no needle check: what the needles must never change."""
-    for _, _, pattern, replacement in PATTERNS:
+    for _, _, pattern, replacement in REDACTION_PATTERNS:
         text_ = pattern.sub(replacement, text_)
     return text_
 
@@ -408,7 +408,7 @@ def test_needles_are_safe_to_skip_on() -> None:
         assert needle == needle.lower() and needle
         # A replacement inserts the marker: it must not bring a needle a skipped pattern lacks.
         assert needle not in MARKER.lower() and not set(needle) & set("[]\n")
-    for _, needles, _, _ in PATTERNS:
+    for _, needles, _, _ in REDACTION_PATTERNS:
         assert all(any(minimal in needle for minimal in NEEDLES) for needle in needles)
 
 

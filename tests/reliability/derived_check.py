@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, select
 
-from tooltrack.store import derived
+from tooltrack.store import DERIVED
 from tooltrack.store.schema import metadata, task_logs
 
 
@@ -40,7 +40,7 @@ def differences(engine: Engine, *, limit: int = 5) -> dict[str, str]:
         transaction = connection.begin()
         try:
             before = {table.name: _snapshot(connection, table) for table in derived_tables()}
-            derived.rebuild_all(connection)
+            DERIVED.rebuild_all(connection)
             after = {table.name: _snapshot(connection, table) for table in derived_tables()}
         finally:
             transaction.rollback()

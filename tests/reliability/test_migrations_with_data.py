@@ -15,7 +15,7 @@ from tests.reliability.conftest import stored_count
 from tests.reliability.derived_check import differences
 from tests.reliability.logs import make_log, make_payload
 from tooltrack.models import TaskLogCreate
-from tooltrack.store import TaskLogRepository, derived, make_engine
+from tooltrack.store import DERIVED, TaskLogRepository, make_engine
 from tooltrack.store.keys import task_log_key
 from tooltrack.store.migrate import alembic_config, current_revision, downgrade, head_revisions, upgrade
 from tooltrack.store.repository import to_row
@@ -72,7 +72,7 @@ def test_down_to_each_revision_and_back_keeps_the_rows(blank_database_url: str, 
         # Rollups dropped on the way down come back empty: `tooltrack rollups rebuild` refills
         # them, after which they agree with task_logs again.
         with engine.begin() as connection:
-            derived.rebuild_all(connection)
+            DERIVED.rebuild_all(connection)
         assert differences(engine) == {}
     finally:
         engine.dispose()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, String, cast, select
 
-from tooltrack.ingest.redaction import MARKER, redact_text, redact_value
+from tooltrack.core.redaction import MARKER, redact_text, redact_value
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository
 from tooltrack.store.schema import task_logs

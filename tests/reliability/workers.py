@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, func, select
 
 from tests.reliability.logs import make_log
-from tooltrack.store import TaskLogRepository, derived, make_engine
+from tooltrack.store import DERIVED, InsertedLog, Maintainer, TaskLogRepository, make_engine
 from tooltrack.store.schema import task_logs
 
 
@@ -55,11 +55,11 @@ def write_and_hang(url: str, count: int, *, calls: int) -> None:
     transaction, before commit) announces itself and then waits to be killed.
     """
 
-    def hang(_connection: Connection, inserted: Sequence[derived.InsertedLog]) -> None:
+    def hang(_connection: Connection, inserted: Sequence[InsertedLog]) -> None:
         _emit(state="inserted-not-committed", rows=len(inserted))
         time.sleep(600)
 
-    derived.register("zz_reliability_hang", on_insert=hang, rebuild=lambda _c: None)
+    DERIVED.register(Maintainer("zz_reliability_hang", on_insert=hang, rebuild=lambda _c: None))
     engine = make_engine(url)
     TaskLogRepository(engine).create_many([make_log(i, calls=calls) for i in range(count)])
     _emit(state="committed")  # never reached: the test kills us first

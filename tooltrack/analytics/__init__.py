@@ -1,6 +1,6 @@
 """Analytics: summary, failures, redundancy, sequences and drill-down, over the store's rollups."""
 
-from tooltrack.analytics.filters import DEFAULT_DAYS, MAX_DAYS, Filters
+from tooltrack.analytics.filters import DEFAULT_DAYS, MAX_DAYS, Filters, today_utc
 from tooltrack.analytics.results import (
     CallStats,
     CommandStats,
@@ -26,11 +26,13 @@ from tooltrack.analytics.results import (
     Transition,
     Window,
 )
-from tooltrack.analytics.service import AnalyticsService
+from tooltrack.analytics.service import MAX_LIMIT, MAX_OFFSET, AnalyticsService
 
 __all__ = [
     "DEFAULT_DAYS",
     "MAX_DAYS",
+    "MAX_LIMIT",
+    "MAX_OFFSET",
     "AnalyticsService",
     "CallStats",
     "CommandStats",
@@ -56,4 +58,5 @@ __all__ = [
     "ToolStats",
     "Transition",
     "Window",
+    "today_utc",
 ]

@@ -1,7 +1,7 @@
 """The analytics service: every question the API and the dashboard ask, answered in one place.
 
 Window-wide answers (summary, over-time series, sequences, histograms, failures, alerts) read the
-rollups the store keeps up to date in the insert's own transaction (`tooltrack.store.rollups`);
+rollups the store keeps up to date in the insert's own transaction (`tooltrack.store`'s rollups);
 answers about one workflow run (redundancy, drill-down) read only that run's rows through the
 `adw_id` index. All SQL is built with SQLAlchemy Core: every value is a bound parameter.
 """
@@ -15,17 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import Engine, Select, Table, and_, func, or_, select
 
-from tooltrack.analytics.calls import (
-    activity_time,
-    call_target,
-    call_time,
-    duration_of,
-    is_cancelled,
-    is_failed,
-)
 from tooltrack.analytics.filters import Filters
-from tooltrack.analytics.histogram import bucket_bounds, percentiles
-from tooltrack.analytics.redundancy import PATTERNS, find_in_log
 from tooltrack.analytics.results import (
     CallStats,
     CommandStats,
@@ -51,11 +41,32 @@ from tooltrack.analytics.results import (
     Transition,
     Window,
 )
+from tooltrack.core import (
+    REDUNDANCY_PATTERNS,
+    activity_time,
+    bucket_bounds,
+    call_target,
+    call_time,
+    duration_of,
+    find_in_log,
+    is_cancelled,
+    is_failed,
+    percentiles,
+)
 
 # `tooltrack.store` imports its rollups module, which imports this package's pure modules; taking
 # the rollups as a module (not its names) keeps that import cycle harmless in either order.
-from tooltrack.store import rollups
-from tooltrack.store.schema import task_logs
+from tooltrack.store import (
+    SEQUENCE_LENGTHS,
+    command_daily,
+    failed_calls,
+    latency_daily,
+    log_redundancy,
+    sequence_daily,
+    slow_calls,
+    task_logs,
+    tool_daily,
+)
 
 MAX_LIMIT: Final = 1000
 MAX_OFFSET: Final = 1_000_000
@@ -160,7 +171,7 @@ class AnalyticsService:
     def summary(self, filters: Filters, *, top_commands: int = 20) -> Summary:
         """Per tool count, success rate, mean/p50/p95/max; top Bash commands; per template and phase."""
         _bounded("top_commands", top_commands, 0, MAX_LIMIT)
-        tools, latency = rollups.tool_daily, rollups.latency_daily
+        tools, latency = tool_daily, latency_daily
         per_tool = (
             select(tools.c.tool_name, *self._counter_sums(tools))
             .where(*self._where(tools, filters))
@@ -237,7 +248,7 @@ class AnalyticsService:
         )
 
     def _commands_query(self, filters: Filters, limit: int) -> Select[Any]:
-        commands = rollups.command_daily
+        commands = command_daily
         calls = func.sum(commands.c.calls)
         return (
             select(commands.c.command, *self._counter_sums(commands))
@@ -255,7 +266,7 @@ class AnalyticsService:
 
     def calls_over_time(self, filters: Filters) -> list[DailyToolPoint]:
         """Per UTC day and tool: calls, failures and total duration (days without calls are absent)."""
-        tools = rollups.tool_daily
+        tools = tool_daily
         query = (
             select(tools.c.day, tools.c.tool_name, *self._counter_sums(tools))
             .where(*self._where(tools, filters))
@@ -291,7 +302,7 @@ class AnalyticsService:
         """Failing calls, newest first, and their error kinds with counts."""
         _bounded("limit", limit, 1, MAX_LIMIT)
         _bounded("offset", offset, 0, MAX_OFFSET)
-        failed = rollups.failed_calls
+        failed = failed_calls
         where = self._where(failed, filters)
         page = (
             select(failed)
@@ -353,7 +364,7 @@ class AnalyticsService:
         )
 
     def redundancy(self, adw_id: str) -> RedundancyReport:
-        """Re-reads, re-runs and runs of edits in one workflow run (see tooltrack.analytics.redundancy)."""
+        """Re-reads, re-runs and runs of edits in one workflow run (see tooltrack.core.redundancy)."""
         _adw_id(adw_id)
         query = (
             select(task_logs.c.phase_name, task_logs.c.tool_calls)
@@ -387,7 +398,7 @@ class AnalyticsService:
                     entry["phases"].append(row.phase_name)
         findings = []
         for entry in sorted(merged.values(), key=lambda e: (-e["wasted"], -e["count"], e["kind"], e["target"])):
-            pattern, suggestion = PATTERNS[entry["kind"]]
+            pattern, suggestion = REDUNDANCY_PATTERNS[entry["kind"]]
             findings.append(
                 RedundancyFinding(
                     kind=entry["kind"],
@@ -415,7 +426,7 @@ class AnalyticsService:
     def redundancy_alerts(self, filters: Filters, *, limit: int = 20) -> list[RedundancyAlert]:
         """The workflow runs that wasted most time on repeated work in the window (tool filter ignored)."""
         _bounded("limit", limit, 1, MAX_LIMIT)
-        table = rollups.log_redundancy
+        table = log_redundancy
         wasted = func.sum(table.c.wasted_ms)
         query = (
             select(
@@ -503,11 +514,11 @@ class AnalyticsService:
 
         With a tool filter, only n-grams (and transitions) that contain the tool are counted.
         """
-        if n not in rollups.SEQUENCE_LENGTHS:
-            raise ValueError(f"n must be one of {rollups.SEQUENCE_LENGTHS}, not {n!r}")
+        if n not in SEQUENCE_LENGTHS:
+            raise ValueError(f"n must be one of {SEQUENCE_LENGTHS}, not {n!r}")
         _bounded("min_count", min_count, 1, 1_000_000_000)
         _bounded("limit", limit, 1, MAX_LIMIT)
-        table = rollups.sequence_daily
+        table = sequence_daily
         where = self._where(table, filters, by_tool=False)
         if filters.tool is not None:
             tool = filters.tool
@@ -566,11 +577,11 @@ class AnalyticsService:
     def slowest_calls(self, filters: Filters, *, limit: int = 50) -> list[SlowCall]:
         """The slowest calls in the window, slowest first.
 
-        Calls of at least `rollups.SLOW_CALL_MS` are kept in their own table; when the window holds
+        Calls of at least `SLOW_CALL_MS` are kept in their own table; when the window holds
         fewer than `limit` of them, the answer is computed from `task_logs` instead (exact either way).
         """
         _bounded("limit", limit, 1, MAX_LIMIT)
-        slow = rollups.slow_calls
+        slow = slow_calls
         query = (
             select(slow)
             .where(*self._where(slow, filters))
@@ -654,7 +665,7 @@ class AnalyticsService:
 
     def filter_options(self) -> FilterOptions:
         """The templates, phases and tools present, and the first and last day with data."""
-        tools = rollups.tool_daily
+        tools = tool_daily
         with self.engine.connect() as connection:
             templates = connection.execute(select(tools.c.workflow_template).distinct()).scalars().all()
             phases = connection.execute(select(tools.c.phase_name).distinct()).scalars().all()
@@ -671,7 +682,7 @@ class AnalyticsService:
     def latency_histogram(self, filters: Filters, tool: str | None = None) -> LatencyHistogram:
         """The latency distribution of `tool` (default: the filters' tool, else all tools)."""
         chosen = tool if tool is not None else filters.tool
-        latency = rollups.latency_daily
+        latency = latency_daily
         where = self._where(latency, filters, by_tool=False)
         if chosen is not None:
             where.append(latency.c.tool_name == chosen)

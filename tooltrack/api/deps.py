@@ -12,8 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from tooltrack.analytics import MAX_DAYS, AnalyticsService, Filters
-from tooltrack.analytics.filters import DEFAULT_DAYS
+from tooltrack.analytics import DEFAULT_DAYS, MAX_DAYS, AnalyticsService, Filters
 from tooltrack.api.params import NameQuery
 from tooltrack.api.settings import api_read_token, api_token
 from tooltrack.store import TaskLogRepository, shared_engine

@@ -14,13 +14,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tooltrack.capture.client import PostResult, TaskLogClient
+    from tooltrack.capture.client import API_TOKEN_ENV, API_URL_ENV, DEFAULT_API_URL, PostResult, TaskLogClient
+    from tooltrack.capture.hook import main as run_hook
+    from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS
     from tooltrack.capture.replay import ReplayReport, replay_spool
     from tooltrack.capture.sender import BackgroundSender, TaskLogSender, build_task_log, log_task_completion
     from tooltrack.capture.spool import Spool, default_spool_path
     from tooltrack.capture.tracker import ToolCallTracker, TrackedCall, clean_tool_call
 
-_EXPORTS = {
+#: Public name -> its module, or (module, the name it has there).
+_EXPORTS: dict[str, str | tuple[str, str]] = {
+    "API_TOKEN_ENV": "tooltrack.capture.client",
+    "API_URL_ENV": "tooltrack.capture.client",
+    "DEFAULT_API_URL": "tooltrack.capture.client",
+    "UNFINISHED_GRACE_SECONDS": "tooltrack.capture.hook_sessions",
+    "run_hook": ("tooltrack.capture.hook", "main"),
     "BackgroundSender": "tooltrack.capture.sender",
     "PostResult": "tooltrack.capture.client",
     "ReplayReport": "tooltrack.capture.replay",
@@ -37,6 +45,10 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "API_TOKEN_ENV",
+    "API_URL_ENV",
+    "DEFAULT_API_URL",
+    "UNFINISHED_GRACE_SECONDS",
     "BackgroundSender",
     "PostResult",
     "ReplayReport",
@@ -50,14 +62,16 @@ __all__ = [
     "default_spool_path",
     "log_task_completion",
     "replay_spool",
+    "run_hook",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    where = _EXPORTS.get(name)
+    if where is None:
         raise AttributeError(f"module 'tooltrack.capture' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, attribute = where if isinstance(where, tuple) else (where, name)
+    value = getattr(importlib.import_module(module), attribute)
     globals()[name] = value
     return value
 

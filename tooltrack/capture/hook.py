@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tooltrack.capture.files import append_line
-from tooltrack.capture.hook_mapping import MAX_NAME, MAX_TEXT, exit_code_from_error, input_fields, response_fields
+from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
 from tooltrack.capture.hook_sessions import (
     CLOSING_EVENTS,
     Deliver,
@@ -30,6 +30,7 @@ from tooltrack.capture.hook_sessions import (
     session_file,
 )
 from tooltrack.capture.spool import Spool, dumps_line, hook_log_path, utc_iso
+from tooltrack.core import MAX_NAME, MAX_TEXT
 
 POST_ENV = "TOOLTRACK_HOOK_POST"
 _LOG_LIMIT = 1 << 20  # rotate the error log past 1 MB

@@ -5,8 +5,8 @@ tool's output, as the specification's data model says. Tools without dedicated f
 input in `parameters`, bounded in size.
 
 Standard library only, and `tooltrack.models` is not imported: loading pydantic would cost the
-hook ~100 ms on every tool call. The bounds below equal the model's (a test holds them equal), and
-a test validates what this module produces with `ToolCallRecord`.
+hook ~100 ms on every tool call. Text is cut to the bounds the models hold it to
+(`tooltrack.core.bounds`), and a test validates what this module produces with `ToolCallRecord`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tooltrack.nul import storable_text
-from tooltrack.subagent_tools import SUBAGENT_TOOLS
+from tooltrack.core import MAX_NAME, MAX_TEXT, SUBAGENT_TOOLS, storable_text
 
-MAX_TEXT = 20_000  # tooltrack.models.MAX_TEXT
-MAX_NAME = 200  # tooltrack.models.MAX_NAME
 MAX_PARAMETER_TEXT = 2_000  # one string inside `parameters`
 MAX_PARAMETERS_JSON = 8_000  # all of `parameters`, as JSON
 

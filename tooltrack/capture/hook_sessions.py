@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from tooltrack.capture.files import append_line, locked_fd, read_all, replace_contents, write_all
-from tooltrack.capture.hook_mapping import MAX_NAME, MAX_TEXT
 from tooltrack.capture.spool import Spool, dumps_line, sessions_dir, utc_iso
-from tooltrack.nul import storable_text
+from tooltrack.core import MAX_NAME, MAX_TEXT, storable_text
 
 Deliver = Callable[[dict[str, Any]], None]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tooltrack.capture.files import append_line
-from tooltrack.config import default_data_dir
+from tooltrack.core import default_data_dir
 
 SPOOL_ENV = "TOOLTRACK_SPOOL"
 SPOOL_NAME = "task_logs.jsonl"

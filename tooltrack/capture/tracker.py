@@ -24,8 +24,8 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
+from tooltrack.core import storable_text
 from tooltrack.models import MAX_TEXT, ToolCallRecord, describe_validation_error
-from tooltrack.nul import storable_text
 
 logger = logging.getLogger(__name__)
 

@@ -15,16 +15,18 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from tooltrack.config import database_url
+from tooltrack.core import database_url
 from tooltrack.dashboard.text import md
-from tooltrack.store import TaskLogRepository, make_engine, upgrade
-from tooltrack.store.engine import describe
-from tooltrack.store.migrate import (
+from tooltrack.store import (
     DatabaseBehindHead,
     RevisionMismatch,
+    TaskLogRepository,
     current_revision,
+    describe,
     head_revisions,
+    make_engine,
     refuse_if_ahead,
+    upgrade,
 )
 
 

@@ -14,7 +14,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
-from tooltrack.analytics.filters import MAX_DAYS, Filters
+from tooltrack.analytics import MAX_DAYS, Filters
 
 #: The periods offered in the sidebar, in days; "all" and "custom" are the two others.
 PERIOD_DAYS: Final = (1, 7, 30, 90, 365)

@@ -26,7 +26,7 @@ from tooltrack.analytics import (
     SlowCall,
     Summary,
 )
-from tooltrack.config import database_url
+from tooltrack.core import database_url
 from tooltrack.dashboard.data import data_version, get_engine
 
 #: Cached answers live five minutes at most (a `days=N` window moves with the clock).

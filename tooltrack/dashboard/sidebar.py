@@ -16,8 +16,7 @@ from typing import Final
 
 import streamlit as st
 
-from tooltrack.analytics import MAX_DAYS, FilterOptions
-from tooltrack.analytics.filters import today_utc
+from tooltrack.analytics import MAX_DAYS, FilterOptions, today_utc
 from tooltrack.dashboard.filter_state import PERIOD_DAYS, QUERY_KEYS, FilterState
 from tooltrack.dashboard.text import md
 

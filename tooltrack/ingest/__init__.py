@@ -23,18 +23,16 @@ Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
   listed), `notes` (remarks that lost nothing), `error` (the whole file could not be read:
   unknown format, unreadable) and `ok` (no error and nothing rejected).
 
-Secrets are removed by the store's write path (`tooltrack.ingest.redaction`), whatever the way in.
+Secrets are removed by the store's write path (`tooltrack.core.redaction`), whatever the way in.
+
+`seed_demo_data(repository, workflows=..., seed=...)` fills a database with realistic demo runs
+(`tooltrack demo`, the dashboard on an empty database).
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
+from tooltrack.ingest.demo import seed_demo_data
 from tooltrack.ingest.detect import Format, FormatError, detect_format
+from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
 from tooltrack.ingest.report import FileReport, Note, RejectedLine
-
-if TYPE_CHECKING:
-    from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
 
 __all__ = [
     "FileReport",
@@ -46,16 +44,5 @@ __all__ = [
     "expand_paths",
     "ingest_file",
     "ingest_stream",
+    "seed_demo_data",
 ]
-
-_LAZY = {"ingest_file", "ingest_stream", "expand_paths"}
-
-
-def __getattr__(name: str) -> Any:
-    # The pipeline imports the store, and the store imports `tooltrack.ingest.redaction`:
-    # loading the pipeline only when asked for keeps that import cycle open.
-    if name in _LAZY:
-        from tooltrack.ingest import pipeline
-
-        return getattr(pipeline, name)
-    raise AttributeError(f"module 'tooltrack.ingest' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """The child process of `tooltrack.ingest.chunks`: `python -m tooltrack.ingest.chunk_worker`.
 
-Reads frames from stdin, each an 8-byte little-endian length and a pickle of
+Reads frames from stdin (`tooltrack.ingest.frames`), each a pickle of
 `(lines, options, writers)`, and answers each with a frame holding the pickled `PreparedChunk`,
 in order, until stdin ends. An error ends the process (its traceback on stderr): the parent then
 prepares the chunk itself, which raises the same error there.
@@ -15,25 +15,8 @@ from __future__ import annotations
 import os
 import pickle
 import sys
-from typing import BinaryIO, Final
 
-HEADER: Final = 8
-
-
-def read_frame(stream: BinaryIO) -> bytes | None:
-    """One frame's payload; None at the end of the stream (a frame cut short counts as the end)."""
-    header = stream.read(HEADER)
-    if len(header) < HEADER:
-        return None
-    size = int.from_bytes(header, "little")
-    payload = stream.read(size)
-    return payload if len(payload) == size else None
-
-
-def write_frame(stream: BinaryIO, payload: bytes) -> None:
-    stream.write(len(payload).to_bytes(HEADER, "little"))
-    stream.write(payload)
-    stream.flush()
+from tooltrack.ingest.frames import read_frame, write_frame
 
 
 def main() -> None:
@@ -41,7 +24,7 @@ def main() -> None:
     frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
-
+    # Imported after the swap: anything its imports print goes to stderr, not into the frames.
     from tooltrack.ingest.chunks import prepare_chunk
 
     try:

@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from tooltrack.ingest import tooltrack_jsonl
-from tooltrack.ingest.chunk_worker import read_frame, write_frame
+from tooltrack.ingest.frames import read_frame, write_frame
 from tooltrack.ingest.items import IngestOptions, RowPart
 from tooltrack.ingest.lines import Line
 from tooltrack.ingest.report import Note, RejectedLine
-from tooltrack.store.bulk import CopyBatch, copy_batch, keyed_row
+from tooltrack.store import CopyBatch, copy_batch, keyed_row
 
 #: Lines per chunk (one task log a line), and a cap on their bytes (about 30 K calls). Memory
 #: follows the chunk size, speed hardly: for 1 M calls, 8 MB chunks peaked at 123 MB RSS in the

@@ -26,13 +26,11 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from tooltrack.core import SUBAGENT_TOOLS, ToolResult, bound_error, build_call, replace_nul_parsed, result_text
 from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart, adw_layout
 from tooltrack.ingest.lines import Line, parse_json_line
-from tooltrack.ingest.redaction import bound_error
 from tooltrack.ingest.report import Note, RejectedLine
-from tooltrack.ingest.tools import SUBAGENT_TOOLS, ToolResult, build_call, result_text
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
-from tooltrack.nul import replace_nul_parsed
 
 #: Finished calls of one session handed on together (bounds memory on huge sessions).
 PART_SIZE: Final = 2000

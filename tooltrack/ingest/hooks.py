@@ -17,11 +17,11 @@ from typing import Any, Final
 import orjson
 from pydantic import ValidationError
 
+from tooltrack.core import ToolResult, build_call
 from tooltrack.ingest.claude import KEY_PREFIX
 from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
 from tooltrack.ingest.lines import Line, json_problem, loads_agent_json
 from tooltrack.ingest.report import Note, RejectedLine
-from tooltrack.ingest.tools import ToolResult, build_call
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
 MAX_DOCUMENT_BYTES: Final = 512 * 1024 * 1024

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-from tooltrack.nul import replace_nul_parsed
+from tooltrack.core import replace_nul_parsed
 
 #: Longest line kept: a tool call record is a few hundred bytes, a task log a few megabytes.
 MAX_LINE_BYTES: Final = 64 * 1024 * 1024
@@ -122,7 +122,7 @@ def json_problem(line: Line, exc: Exception | None = None) -> str:
 
 
 def loads_agent_json(raw: bytes | str) -> Any:
-    """JSON text from an agent's own logs, parsed, with any NUL in it replaced (`tooltrack.nul`).
+    """JSON text from an agent's own logs, parsed, with any NUL in it replaced (`tooltrack.core.storable`).
 
     Not for tooltrack JSONL, where a NUL is refused with its line and field like any bad value.
     """

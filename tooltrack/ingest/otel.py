@@ -20,12 +20,11 @@ from typing import Any, Final
 import orjson
 from pydantic import ValidationError
 
+from tooltrack.core import bound_error, shape, tool_fields
 from tooltrack.ingest.claude import KEY_PREFIX
 from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
 from tooltrack.ingest.lines import Line, json_problem, loads_agent_json
-from tooltrack.ingest.redaction import bound_error
 from tooltrack.ingest.report import RejectedLine
-from tooltrack.ingest.tools import shape, tool_fields
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
 #: A single (not line-delimited) OTLP document is parsed whole; larger ones are refused.

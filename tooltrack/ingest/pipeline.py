@@ -38,17 +38,20 @@ from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
 from tooltrack.ingest.lines import Line, LineReader, Progress, read_head
 from tooltrack.ingest.report import FileReport, Note, RejectedLine
-from tooltrack.store.bulk import (
+from tooltrack.store import (
     CopyBatch,
     PreparedBatch,
+    StoreResult,
+    dialect_of,
     json_row,
     keyed_row,
+    stored_call_ids,
+    supports_copy,
+    task_logs,
     write_copy_batch,
     write_prepared,
+    write_task_logs,
 )
-from tooltrack.store.dialects import concurrent_writers, copy_supported
-from tooltrack.store.repository import StoreResult, stored_call_ids, write_task_logs
-from tooltrack.store.schema import task_logs
 
 #: Task logs per batch, and a cap on the tool calls they hold. With two writers each transaction
 #: takes about half a batch (split by key), so a batch is large enough that every transaction
@@ -336,10 +339,10 @@ def ingest_stream(
     # Only plain logs (tooltrack JSONL) may be written in parallel: a session's scoped parts
     # depend on what the previous ones stored.
     plain_only = found is Format.TOOLTRACK
-    writers = concurrent_writers(engine.dialect.name) if plain_only else 1
+    writers = dialect_of(engine).concurrent_writers if plain_only else 1
     if processes is None:
         processes = child_processes(total_bytes)
-    in_children = plain_only and processes > 0 and copy_supported(engine.dialect)
+    in_children = plain_only and processes > 0 and supports_copy(engine)
     with ChunkPreparer(options, processes if in_children else 0) as preparer:
         if preparer.children:
             writers = writers_beside(preparer.children, writers)

@@ -27,11 +27,11 @@ from typing import Any, Final
 
 import orjson
 
+from tooltrack.core import SUBAGENT_TOOLS
 from tooltrack.ingest.claude import ClaudeLog, _Call, _Session, result_agent
 from tooltrack.ingest.items import IngestOptions, Item
 from tooltrack.ingest.lines import Line, LineReader
 from tooltrack.ingest.report import Note
-from tooltrack.subagent_tools import SUBAGENT_TOOLS
 
 SOURCE: Final = "claude-transcript"
 

@@ -1,18 +1,112 @@
-"""Store: task logs in PostgreSQL or SQLite, written idempotently, read as pydantic models."""
+"""Store: task logs in PostgreSQL or SQLite, written idempotently and redacted, read as pydantic models.
 
+The way in for every stage above (ingest, analytics, api, dashboard, cli): what is not in
+`__all__` is the store's own business.
+
+- Engines and databases: `make_engine`, `shared_engine`, `describe`, `dialect_of` (the one class
+  per database that holds every PostgreSQL/SQLite difference).
+- Migrations: `upgrade`, `downgrade`, `current_revision`, `head_revisions`, `alembic_config`, and
+  the errors `DatabaseAheadOfCode` / `DatabaseBehindHead` (both `RevisionMismatch`).
+- Writing: `TaskLogRepository`, `write_task_logs`; the bulk path (`bulk_write_task_logs`,
+  `json_row`, `keyed_row`, `PreparedBatch`, `write_prepared`, `CopyBatch`, `copy_batch`,
+  `write_copy_batch`, `supports_copy`) used by the ingest.
+- Reading: `task_logs` and the rollup tables (`ROLLUP_TABLES`, `tool_daily`, ...), which the
+  analytics query, with the constants that say how the rollups count.
+- Upkeep: `DERIVED` (the derived structures kept on every insert), `InsertedLog`, `select_logs`.
+"""
+
+from tooltrack.store.bulk import (
+    CopyBatch,
+    PreparedBatch,
+    bulk_write_task_logs,
+    copy_batch,
+    json_row,
+    keyed_row,
+    supports_copy,
+    write_copy_batch,
+    write_prepared,
+)
+from tooltrack.store.derived import InsertedLog, Maintainer, Registry, select_logs
+from tooltrack.store.dialects import DatabaseDialect, JSONDocument, UnsupportedDatabase, UTCDateTime, dialect_of
 from tooltrack.store.engine import describe, make_engine, shared_engine
-from tooltrack.store.migrate import upgrade
-from tooltrack.store.repository import StoreResult, TaskLogRepository, write_task_logs
+from tooltrack.store.keys import task_log_key
+from tooltrack.store.migrate import (
+    DatabaseAheadOfCode,
+    DatabaseBehindHead,
+    RevisionMismatch,
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revisions,
+    refuse_if_ahead,
+    upgrade,
+)
+from tooltrack.store.repository import StoreResult, TaskLogRepository, stored_call_ids, write_task_logs
+from tooltrack.store.rollups import MAX_ERROR_MESSAGE, NO_COMMAND, NO_TEMPLATE, SEQUENCE_LENGTHS, SLOW_CALL_MS
+from tooltrack.store.schema import (
+    ROLLUP_TABLES,
+    command_daily,
+    failed_calls,
+    latency_daily,
+    log_redundancy,
+    metadata,
+    sequence_daily,
+    slow_calls,
+    task_logs,
+    tool_daily,
+)
+from tooltrack.store.upkeep import DERIVED
 
 __all__ = [
+    "DERIVED",
+    "MAX_ERROR_MESSAGE",
+    "NO_COMMAND",
+    "NO_TEMPLATE",
+    "ROLLUP_TABLES",
+    "SEQUENCE_LENGTHS",
+    "SLOW_CALL_MS",
+    "CopyBatch",
+    "DatabaseAheadOfCode",
+    "DatabaseBehindHead",
+    "DatabaseDialect",
+    "InsertedLog",
+    "JSONDocument",
+    "Maintainer",
+    "PreparedBatch",
+    "Registry",
+    "RevisionMismatch",
     "StoreResult",
     "TaskLogRepository",
+    "UTCDateTime",
+    "UnsupportedDatabase",
+    "alembic_config",
+    "bulk_write_task_logs",
+    "command_daily",
+    "copy_batch",
+    "current_revision",
     "describe",
+    "dialect_of",
+    "downgrade",
+    "failed_calls",
+    "head_revisions",
+    "json_row",
+    "keyed_row",
+    "latency_daily",
+    "log_redundancy",
     "make_engine",
+    "metadata",
+    "refuse_if_ahead",
+    "select_logs",
+    "sequence_daily",
     "shared_engine",
+    "slow_calls",
+    "stored_call_ids",
+    "supports_copy",
+    "task_log_key",
+    "task_logs",
+    "tool_daily",
     "upgrade",
+    "write_copy_batch",
+    "write_prepared",
     "write_task_logs",
 ]
-
-# Registers the rollups with the derived registry, so every write through the store keeps them.
-from tooltrack.store import rollups as _rollups  # noqa: F401  (imported for its registration)

@@ -8,13 +8,14 @@ updates (a test checks they agree).
 How a batch is stored here, inside the caller's transaction:
 
 1. each log is dumped once to JSON-ready values; its key is the client's `log_key` or the same
-   content hash `write_task_logs` uses; then it is redacted (`tooltrack.ingest.redaction`);
+   content hash `write_task_logs` uses; then it is redacted (`tooltrack.core.redaction`);
 2. keys already stored are looked up through the unique `log_key` index and skipped;
 3. ids are drawn from the table's sequence, and the new rows go in with one `COPY ... FROM STDIN`
    (text format, built here: no per-value adaptation in Python);
 4. the derived maintainers get exactly the rows inserted, in the same transaction: through
-   `derived.after_insert`, or, for a `CopyBatch` whose upkeep was prepared ahead (in a child
-   process), through `derived.apply_prepared` (and `after_insert` for its logs without a start).
+   `DERIVED.after_insert` (`tooltrack.store.upkeep`), or, for a `CopyBatch` whose upkeep was
+   prepared ahead (in a child process), through `DERIVED.apply_prepared` (and `after_insert`
+   for its logs without a start).
 
 A concurrent writer that stores one of the same keys between steps 2 and 3 makes the COPY fail
 on the unique index; the savepoint is rolled back and the batch redone through `write_rows`
@@ -31,13 +32,14 @@ from typing import Any, Final
 import orjson
 from sqlalchemy import Connection, func, select, text
 
-from tooltrack.ingest.redaction import redact_row
+from tooltrack.core import redact_row
 from tooltrack.models import TaskLogCreate
-from tooltrack.store import derived
-from tooltrack.store.dialects import copy_supported
+from tooltrack.store.derived import InsertedLog
+from tooltrack.store.dialects import dialect_of
 from tooltrack.store.keys import KEY_PREFIX, content_hash
-from tooltrack.store.repository import INSERT_COLUMNS, StoreResult, write_rows
+from tooltrack.store.repository import INSERT_COLUMNS, StoreResult, results_in_order, write_rows
 from tooltrack.store.schema import task_logs
+from tooltrack.store.upkeep import DERIVED
 
 #: Columns written by COPY, in order (captured_at / created_at take their server default).
 COPY_COLUMNS: Final = ("id", *INSERT_COLUMNS)
@@ -129,6 +131,11 @@ def prepare(logs: Sequence[TaskLogCreate]) -> PreparedBatch:
     return PreparedBatch([json_row(log) for log in logs])
 
 
+def supports_copy(connection: Connection) -> bool:
+    """Whether this connection's database and driver take the COPY path."""
+    return dialect_of(connection).supports_copy(connection.dialect.driver)
+
+
 def _copy_in(connection: Connection, data: bytes) -> bool:
     """COPY `data` (text format, `COPY_COLUMNS`) in a savepoint; False if a key is already stored."""
     import psycopg.errors  # the driver's own errors: this path runs on psycopg only
@@ -183,21 +190,13 @@ def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[Store
             return write_rows(connection, [python_row(row) for row in rows])
         now = connection.execute(select(func.now())).scalar_one()
         created = dict(zip(fresh_keys, ids, strict=True))
-        derived.after_insert(connection, [_inserted_log(created[key], row, now) for key, row in fresh.items()])
-    results: list[StoreResult] = []
-    seen: set[str] = set()
-    for key in keys:
-        if key in created and key not in seen:
-            results.append(StoreResult(created[key], key, True))
-        else:
-            results.append(StoreResult(created.get(key) or existing[key], key, False))
-        seen.add(key)
-    return results
+        DERIVED.after_insert(connection, [_inserted_log(created[key], row, now) for key, row in fresh.items()])
+    return results_in_order(keys, created, existing)
 
 
 def write_prepared(connection: Connection, batch: PreparedBatch) -> list[StoreResult]:
     """Store a prepared batch the fastest way the database allows (COPY on PostgreSQL), skipping duplicates."""
-    if copy_supported(connection.dialect):
+    if supports_copy(connection):
         return _copy_rows(connection, batch.rows)
     return write_rows(connection, [python_row(row) for row in batch.rows])
 
@@ -222,7 +221,7 @@ class CopyBatch:
     tails: list[bytes]
     """`copy_tail` of each stored row (aligned with `firsts`), UTF-8 encoded."""
     prepared_upkeep: dict[str, Any] | None
-    """`derived.prepare_all` of the stored rows that have `started_at` (placeholder id: the
+    """`DERIVED.prepare_all` of the stored rows that have `started_at` (placeholder id: the
     position in `firsts`); None when a maintainer could not prepare them."""
     untimed: dict[int, dict[str, Any]]
     """Stored rows without `started_at`, by position in `firsts`: their upkeep needs `created_at`,
@@ -238,7 +237,7 @@ def copy_batch(rows: list[dict[str, Any]]) -> CopyBatch:
     firsts = list(first_of.values())  # in order: dicts keep insertion order
     stored = [rows[index] for index in firsts]
     try:
-        prepared = derived.prepare_all(
+        prepared = DERIVED.prepare_all(
             [_inserted_log(place, row, started) for place, row in enumerate(stored) if (started := _start(row))]
         )
     except Exception:
@@ -259,9 +258,9 @@ def _start(row: dict[str, Any]) -> datetime | None:
     return _parse_time(row.get("started_at"))
 
 
-def _inserted_log(id_: int, row: dict[str, Any], created_at: datetime) -> derived.InsertedLog:
+def _inserted_log(id_: int, row: dict[str, Any], created_at: datetime) -> InsertedLog:
     """A `json_row` row as the derived maintainers take it."""
-    return derived.InsertedLog(
+    return InsertedLog(
         id=id_,
         adw_id=row["adw_id"],
         workflow_template=row.get("workflow_template"),
@@ -283,29 +282,22 @@ def write_copy_batch(
     if not keys:
         return []
     prepared = batch.prepared_upkeep
-    if not copy_supported(connection.dialect) or prepared is None or not derived.can_apply(prepared):
+    if not supports_copy(connection) or prepared is None or not DERIVED.can_apply(prepared):
         return write_prepared(connection, PreparedBatch(rows()))
     stored_keys = [keys[index] for index in batch.firsts]
     existing = _existing(connection, stored_keys)
     if len(existing) == len(stored_keys):  # all stored already (a file ingested again): nothing to remake
-        return [StoreResult(existing[key], key, False) for key in keys]
+        return results_in_order(keys, {}, existing)
     if existing:
         return write_prepared(connection, PreparedBatch(rows()))
     ids = _copy_rendered(connection, stored_keys, batch.tails)
     if ids is None:  # someone stored one of these keys since we looked
         return write_rows(connection, [python_row(row) for row in rows()])
-    derived.apply_prepared(connection, prepared, ids)
+    DERIVED.apply_prepared(connection, prepared, ids)
     if batch.untimed:
         now = connection.execute(select(func.now())).scalar_one()
-        derived.after_insert(connection, [_inserted_log(ids[place], row, now) for place, row in batch.untimed.items()])
-    id_of = dict(zip(stored_keys, ids, strict=True))
-    first = set(batch.firsts)
-    return [StoreResult(id_of[key], key, index in first) for index, key in enumerate(keys)]
-
-
-def copy_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:
-    """`write_task_logs` through COPY (PostgreSQL with psycopg only)."""
-    return _copy_rows(connection, prepare(logs).rows)
+        DERIVED.after_insert(connection, [_inserted_log(ids[place], row, now) for place, row in batch.untimed.items()])
+    return results_in_order(keys, dict(zip(stored_keys, ids, strict=True)), {})
 
 
 def bulk_write_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:

@@ -1,21 +1,28 @@
-"""Every difference between PostgreSQL and SQLite lives here.
+"""Every difference between PostgreSQL and SQLite lives here: one class per database.
 
-The rest of the code asks this module for a column type or a statement and never checks the
-dialect itself. When a third database arrives, this is the file that grows.
+`dialect_of(bind)` gives the `DatabaseDialect` of an engine, a connection, a SQLAlchemy dialect or
+a URL; `make_engine` asks for it first, so a database tooltrack does not support is refused when
+the engine is made, not half-way through a write. The rest of the code asks the chosen class for a
+column's storage, a statement or a limit, each difference a named method or attribute, and never
+checks the dialect's name itself. A third database is one more subclass here.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar, Final
 
 import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     DateTime,
     Dialect,
+    Engine,
     Float,
     Integer,
     Table,
@@ -30,152 +37,133 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.types import TypeEngine
 
-#: JSON on SQLite, JSONB on PostgreSQL (indexable with GIN, compact, parsed once on write).
-JSONDocument: TypeEngine[Any] = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware.
-
-    PostgreSQL keeps `timestamptz`; SQLite has no timezone type, so values are stored as naive
-    UTC text, which also keeps string comparison equal to time comparison there.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+class UnsupportedDatabase(ValueError):
+    """A database URL names a database tooltrack has no dialect class for."""
 
 
 def dumps_json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def engine_options(url: str) -> dict[str, Any]:
-    """Keyword arguments for `create_engine` that suit the URL's dialect."""
-    options: dict[str, Any] = {"json_serializer": dumps_json, "json_deserializer": orjson.loads}
-    if url.startswith("sqlite"):
-        # A web page, an API worker and an ingest may share one file: wait for the lock
-        # instead of failing at once with "database is locked".
-        options["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    else:
-        options["pool_pre_ping"] = True
-    return options
+class DatabaseDialect(ABC):
+    """What tooltrack does differently on one database."""
 
+    #: SQLAlchemy's name for the database (`Dialect.name`, a URL's backend name).
+    name: ClassVar[str]
+    #: How many bound parameters one statement may carry.
+    max_bind_params: ClassVar[int]
+    #: How many write transactions of one bulk ingest are worth running at once.
+    concurrent_writers: ClassVar[int]
+    #: Migrations: GIN indexes on JSON documents, column comments, per-table storage parameters
+    #: (fillfactor, TOAST compression), and whether ALTER TABLE needs Alembic's batch mode (a copy).
+    gin_indexes: ClassVar[bool] = False
+    column_comments: ClassVar[bool] = False
+    storage_parameters: ClassVar[bool] = False
+    batch_migrations: ClassVar[bool] = False
 
-def configure_engine(engine: Engine) -> None:
-    """Per-connection settings that the dialect needs."""
-    if engine.dialect.name != "sqlite":
-        return
+    # -- engines ---------------------------------------------------------------------------------
 
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        # Write to a write-ahead log: readers (the dashboard) keep reading while an ingest writes.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+    def engine_options(self) -> dict[str, Any]:
+        """Keyword arguments for `create_engine`."""
+        return {"json_serializer": dumps_json, "json_deserializer": orjson.loads}
 
+    def configure(self, engine: Engine) -> None:  # noqa: B027  (most databases need nothing)
+        """Per-connection settings, installed once on a new engine."""
 
-def upsert_insert(dialect_name: str, table: Table) -> Any:
-    """The dialect's Insert construct that supports ON CONFLICT (PostgreSQL and SQLite both do)."""
-    if dialect_name == "postgresql":
-        return postgresql.insert(table)
-    if dialect_name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"tooltrack supports PostgreSQL and SQLite, not {dialect_name}")
+    def folder_to_create(self, url: URL) -> Path | None:
+        """A folder the database's files need before the first connection (None: nothing to make)."""
+        return None
 
+    # -- values ----------------------------------------------------------------------------------
 
-def bulk_insert(dialect_name: str, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
-    """An INSERT of `rows` (dicts with the same keys) into `table`, and the parameters to run it with.
+    @abstractmethod
+    def stored_timestamp(self, value: datetime) -> datetime:
+        """A UTC-aware timestamp as this database's timestamp column takes it."""
 
-    The statement supports `on_conflict_do_*` and `.excluded` on both databases. On PostgreSQL it
-    is one `INSERT ... SELECT FROM json_populate_recordset(NULL::<table>, <rows as one JSON text>)`:
-    a batch of 10 K rollup rows is one statement, one parameter encoded by orjson in C, one round
-    trip. (psycopg's executemany runs the statement once per row, about 30 µs each; one array per
-    column through unnest() spends a few µs per value in psycopg's Python list dumper.) The rows keep
-    their order, so callers that sort by key still take row locks in key order. On SQLite,
-    executemany over the same rows (its loop is in C).
-    """
-    if dialect_name != "postgresql":
-        return upsert_insert(dialect_name, table), list(rows)
-    names = list(rows[0])
-    # The table's own row type converts every field (dates, timestamps with zone, booleans, NULLs).
-    source = func.json_populate_recordset(
-        literal_column(f"NULL::{table.name}"), cast(bindparam("rows", type_=Text), postgresql.JSON)
-    ).table_valued(*names)
-    statement = postgresql.insert(table).from_select(names, select(*(source.c[name] for name in names)))
-    return statement, {"rows": orjson.dumps(list(rows)).decode()}
+    # -- statements ------------------------------------------------------------------------------
 
+    @abstractmethod
+    def insert(self, table: Table) -> Any:
+        """The INSERT construct that supports `on_conflict_do_nothing` / `_do_update` and `.excluded`."""
 
-def concurrent_writers(dialect_name: str) -> int:
-    """How many write transactions of one bulk ingest are worth running at once.
+    def bulk_insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
+        """An INSERT of `rows` (dicts with the same keys) into `table`, and the parameters to run it with.
 
-    PostgreSQL runs each in its own backend process, so two overlap one's COPY with the other's
-    Python work (measured: 1 M calls with rollups in 21 s with one, 17-18 s with two, no gain
-    from three on 2 cores). SQLite has one write lock per database: a second writer only waits.
-    """
-    return 2 if dialect_name == "postgresql" else 1
+        The statement supports `on_conflict_do_*` and `.excluded`. By default: executemany over
+        the rows (SQLite's loop is in C).
+        """
+        return self.insert(table), list(rows)
 
+    def supports_copy(self, driver: str) -> bool:
+        """Whether the bulk COPY path (`store/bulk.py`) can run through the driver `driver`."""
+        return False
 
-def copy_supported(dialect: Dialect) -> bool:
-    """Whether `dialect` takes the bulk COPY path (`store/bulk.py`): PostgreSQL through psycopg,
-    whose COPY protocol is the driver's own, not SQLAlchemy's."""
-    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+    # -- reading JSON arrays in SQL --------------------------------------------------------------
 
-
-def is_postgresql(dialect_name: str) -> bool:
-    """For migrations: GIN indexes and column comments exist only on PostgreSQL."""
-    return dialect_name == "postgresql"
-
-
-def max_bind_params(dialect_name: str) -> int:
-    """How many bound parameters one statement may carry."""
-    # SQLite's default limit is 32766 since 3.32; PostgreSQL's protocol allows 65535.
-    return 32_000 if dialect_name == "sqlite" else 65_000
-
-
-class QueryComponents:
-    """Dialect-specific pieces of analytic queries, one named method per difference."""
-
-    def tool_call_elements(self, column: Any) -> Any:
+    @abstractmethod
+    def json_elements(self, column: Any) -> Any:
         """A table-valued function yielding one row (column `value`) per element of a JSON array."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_text(self, element: Any, key: str) -> Any:
         """The element's field `key` as text (NULL when missing)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_number(self, element: Any, key: str) -> Any:
         """The element's field `key` as a number."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_bool(self, element: Any, key: str) -> Any:
         """The element's field `key` as 1 (true) / 0 (false) / NULL."""
-        raise NotImplementedError
 
 
-class PostgresQueryComponents(QueryComponents):
-    def tool_call_elements(self, column: Any) -> Any:
+class PostgreSQLDialect(DatabaseDialect):
+    name = "postgresql"
+    # The protocol allows 65535 parameters a statement.
+    max_bind_params = 65_000
+    # Each transaction runs in its own backend process, so two overlap one's COPY with the other's
+    # Python work (measured: 1 M calls with rollups in 21 s with one, 17-18 s with two, no gain
+    # from three on 2 cores).
+    concurrent_writers = 2
+    gin_indexes = True
+    column_comments = True
+    storage_parameters = True
+
+    def engine_options(self) -> dict[str, Any]:
+        return {**super().engine_options(), "pool_pre_ping": True}
+
+    def stored_timestamp(self, value: datetime) -> datetime:
+        return value  # timestamptz keeps the zone
+
+    def insert(self, table: Table) -> Any:
+        return postgresql.insert(table)
+
+    def bulk_insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
+        """One `INSERT ... SELECT FROM json_populate_recordset(NULL::<table>, <rows as one JSON text>)`.
+
+        A batch of 10 K rollup rows is one statement, one parameter encoded by orjson in C, one
+        round trip. (psycopg's executemany runs the statement once per row, about 30 µs each; one
+        array per column through unnest() spends a few µs per value in psycopg's Python list
+        dumper.) The rows keep their order, so callers that sort by key still take row locks in
+        key order.
+        """
+        names = list(rows[0])
+        # The table's own row type converts every field (dates, timestamps with zone, booleans, NULLs).
+        source = func.json_populate_recordset(
+            literal_column(f"NULL::{table.name}"), cast(bindparam("rows", type_=Text), postgresql.JSON)
+        ).table_valued(*names)
+        statement = postgresql.insert(table).from_select(names, select(*(source.c[name] for name in names)))
+        return statement, {"rows": orjson.dumps(list(rows)).decode()}
+
+    def supports_copy(self, driver: str) -> bool:
+        # COPY goes through psycopg's own protocol support, not SQLAlchemy's.
+        return driver == "psycopg"
+
+    def json_elements(self, column: Any) -> Any:
         return func.jsonb_array_elements(column).table_valued("value")
 
     def json_text(self, element: Any, key: str) -> Any:
@@ -188,8 +176,50 @@ class PostgresQueryComponents(QueryComponents):
         return cast(cast(self.json_text(element, key), Boolean), Integer)
 
 
-class SqliteQueryComponents(QueryComponents):
-    def tool_call_elements(self, column: Any) -> Any:
+class SQLiteDialect(DatabaseDialect):
+    name = "sqlite"
+    # The default limit is 32766 since SQLite 3.32.
+    max_bind_params = 32_000
+    # One write lock per database: a second writer only waits.
+    concurrent_writers = 1
+    # SQLite cannot ALTER most things in place; Alembic's batch mode copies the table when it must.
+    batch_migrations = True
+
+    def engine_options(self) -> dict[str, Any]:
+        # A web page, an API worker and an ingest may share one file: wait for the lock instead of
+        # failing at once with "database is locked".
+        return {**super().engine_options(), "connect_args": {"timeout": 30, "check_same_thread": False}}
+
+    def configure(self, engine: Engine) -> None:
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # Write to a write-ahead log: readers (the dashboard) keep reading while an ingest writes.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    def folder_to_create(self, url: URL) -> Path | None:
+        """The folder of the file a plain path names.
+
+        Not `:memory:`, and not a URI (`sqlite:///file:/path/db?mode=ro&uri=true`): there the
+        database is `file:/path/db`, which taken as a path would create a stray `file:` folder in
+        the current directory; a URI names an existing file (read-only mode, shared cache).
+        """
+        database = url.database
+        if not database or database == ":memory:" or database.startswith("file:") or url.query.get("uri") == "true":
+            return None
+        return Path(database).expanduser().parent
+
+    def stored_timestamp(self, value: datetime) -> datetime:
+        # No timezone type: naive UTC text, which also keeps string order equal to time order.
+        return value.replace(tzinfo=None)
+
+    def insert(self, table: Table) -> Any:
+        return sqlite.insert(table)
+
+    def json_elements(self, column: Any) -> Any:
         return func.json_each(column).table_valued("value")
 
     def json_text(self, element: Any, key: str) -> Any:
@@ -203,9 +233,52 @@ class SqliteQueryComponents(QueryComponents):
         return func.json_extract(element.c.value, f"$.{key}")
 
 
-def query_components(dialect_name: str) -> QueryComponents:
-    if dialect_name == "postgresql":
-        return PostgresQueryComponents()
-    if dialect_name == "sqlite":
-        return SqliteQueryComponents()
-    raise NotImplementedError(f"tooltrack supports PostgreSQL and SQLite, not {dialect_name}")
+DIALECTS: Final[Mapping[str, DatabaseDialect]] = {d.name: d for d in (PostgreSQLDialect(), SQLiteDialect())}
+
+Bind = Engine | Connection | Dialect | URL | str
+
+
+def dialect_of(bind: Bind) -> DatabaseDialect:
+    """The `DatabaseDialect` of an engine, connection, SQLAlchemy dialect, URL or dialect name.
+
+    Raises `UnsupportedDatabase` for a database tooltrack has no class for.
+    """
+    if isinstance(bind, Engine | Connection):
+        name = bind.dialect.name
+    elif isinstance(bind, Dialect):
+        name = bind.name
+    elif isinstance(bind, URL):
+        name = bind.get_backend_name()
+    elif "://" in bind:
+        name = make_url(bind).get_backend_name()
+    else:
+        name = bind
+    try:
+        return DIALECTS[name]
+    except KeyError:
+        raise UnsupportedDatabase(f"tooltrack supports PostgreSQL and SQLite, not {name}") from None
+
+
+#: JSON on SQLite, JSONB on PostgreSQL (indexable with GIN, compact, parsed once on write).
+JSONDocument: TypeEngine[Any] = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (see `stored_timestamp`)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return dialect_of(dialect).stored_timestamp(value.astimezone(UTC))
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, func, or_, select, true
 
-from tooltrack.ingest.redaction import redact_row
+from tooltrack.core import redact_row
 from tooltrack.models import TaskLogCreate, TaskLogWithToolCalls
-from tooltrack.store import derived
-from tooltrack.store.dialects import max_bind_params, query_components, upsert_insert
+from tooltrack.store.derived import InsertedLog
+from tooltrack.store.dialects import dialect_of
 from tooltrack.store.keys import task_log_key
 from tooltrack.store.schema import task_logs
+from tooltrack.store.upkeep import DERIVED
 
 #: The columns a write sets, in order (id, captured_at and created_at come from the database).
 INSERT_COLUMNS = (
@@ -49,7 +50,7 @@ def to_row(log: TaskLogCreate) -> dict[str, Any]:
     """The column values for `log`, redacted; tool calls are stored without their empty fields.
 
     Every way into the database passes here (or through the bulk path, which does the same), so
-    this is where secrets are removed (see `tooltrack.ingest.redaction`). The key is taken from
+    this is where secrets are removed (see `tooltrack.core.redaction`). The key is taken from
     the content as sent, so the same payload keeps its key whatever the redaction patterns do.
     """
     row = log.model_dump(exclude={"tool_calls", "log_key"})
@@ -73,17 +74,17 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
     """`write_task_logs` for rows already in column form (see `to_row`)."""
     if not rows:
         return []
-    dialect = connection.dialect.name
-    per_statement = max(1, max_bind_params(dialect) // len(INSERT_COLUMNS))
+    dialect = dialect_of(connection)
+    per_statement = max(1, dialect.max_bind_params // len(INSERT_COLUMNS))
     created: dict[str, int] = {}
-    inserted: list[derived.InsertedLog] = []
+    inserted: list[InsertedLog] = []
     # Insert in key order: two writers with overlapping logs then take the unique-index locks in the
     # same order and cannot deadlock each other. Results still come back in the caller's order.
     ordered = sorted(rows, key=lambda row: row["log_key"])
     for start in range(0, len(ordered), per_statement):
         chunk = [{c: row.get(c) for c in INSERT_COLUMNS} for row in ordered[start : start + per_statement]]
         statement = (
-            upsert_insert(dialect, task_logs)
+            dialect.insert(task_logs)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["log_key"])
             .returning(task_logs.c.id, task_logs.c.log_key, task_logs.c.created_at)
@@ -97,7 +98,7 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
             created[new.log_key] = new.id
             source = by_key[new.log_key]
             inserted.append(
-                derived.InsertedLog(
+                InsertedLog(
                     id=new.id,
                     adw_id=source["adw_id"],
                     workflow_template=source["workflow_template"],
@@ -107,18 +108,19 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
                     tool_calls=source["tool_calls"],
                 )
             )
-    derived.after_insert(connection, inserted)
+    DERIVED.after_insert(connection, inserted)
 
     missing = {row["log_key"] for row in rows} - created.keys()
-    existing = _ids_for_keys(connection, missing)
+    return results_in_order([row["log_key"] for row in rows], created, _ids_for_keys(connection, missing))
+
+
+def results_in_order(keys: Sequence[str], created: dict[str, int], existing: dict[str, int]) -> list[StoreResult]:
+    """One `StoreResult` per key, in order: the first copy of a key in `created` was stored by this
+    write; later copies, and keys in `existing` (stored before), were not."""
     results: list[StoreResult] = []
     seen: set[str] = set()
-    for row in rows:
-        key = row["log_key"]
-        if key in created and key not in seen:
-            results.append(StoreResult(created[key], key, True))
-        else:
-            results.append(StoreResult(created.get(key) or existing[key], key, False))
+    for key in keys:
+        results.append(StoreResult(created.get(key) or existing[key], key, key in created and key not in seen))
         seen.add(key)
     return results
 
@@ -126,7 +128,7 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
 def _ids_for_keys(connection: Connection, keys: Iterable[str]) -> dict[str, int]:
     keys = list(keys)
     found: dict[str, int] = {}
-    step = max_bind_params(connection.dialect.name)
+    step = dialect_of(connection).max_bind_params
     for start in range(0, len(keys), step):
         query = select(task_logs.c.log_key, task_logs.c.id).where(task_logs.c.log_key.in_(keys[start : start + step]))
         found.update({key: id_ for key, id_ in connection.execute(query)})
@@ -140,9 +142,9 @@ def stored_call_ids(connection: Connection, *, adw_id: str, key_prefix: str | No
     session) stores no call twice. It reads only the rows of one run (the `adw_id` index) and of
     one session (log keys of a session share a prefix).
     """
-    q = query_components(connection.dialect.name)
-    element = q.tool_call_elements(task_logs.c.tool_calls).alias("tc")
-    call_id = q.json_text(element, "call_id")
+    dialect = dialect_of(connection)
+    element = dialect.json_elements(task_logs.c.tool_calls).alias("tc")
+    call_id = dialect.json_text(element, "call_id")
     condition = task_logs.c.adw_id == adw_id
     if key_prefix:
         escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,17 +1,13 @@
 """Rollups: what the analytics read instead of expanding `task_logs.tool_calls` on every query.
 
 All of it is derived from `task_logs.tool_calls` (the single source of truth), written in the
-same transaction as every insert through the `derived` registry, and recomputed from scratch by
-`rebuild` (`tooltrack rollups rebuild`). The grain is one UTC day (of the task log's activity
-time, `started_at` else `created_at`) x workflow template ("" for none) x phase:
+same transaction as every insert (this module's `MAINTAINER`, listed in `tooltrack.store.upkeep`),
+and recomputed from scratch by `rebuild` (`tooltrack rollups rebuild`). The tables and their grain
+are in `tooltrack.store.schema` (`ROLLUP_TABLES`); the day is the UTC day of the task log's
+activity time (`started_at` else `created_at`).
 
-- `rollup_tool_daily`      per tool: calls, failures, cancelled, timed calls, total and max duration
-- `rollup_latency_daily`   per tool and log-scale latency bucket: calls (a mergeable histogram)
-- `rollup_command_daily`   per normalised Bash command: the same figures as per tool
-- `rollup_sequence_daily`  per 2-gram and 3-gram of tool names: occurrences, successes, durations
-- `derived_failed_calls`   one row per failing call (for the failure list and error kinds)
-- `derived_slow_calls`     one row per call of at least SLOW_CALL_MS (for the slowest calls)
-- `derived_log_redundancy` per task log: redundant calls and wasted time (for redundancy alerts)
+What a call's outcome, error kind, command name, latency bucket and redundancy are comes from
+`tooltrack.core`, the same definitions the analytics' direct reads use, so the two never disagree.
 
 Counters are added with `INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`, so concurrent
 writers never lose a count; each batch aggregates first (one row per key) and writes its keys
@@ -26,31 +22,34 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
     Connection,
-    Date,
-    Index,
-    Integer,
-    SmallInteger,
     Table,
-    Text,
     case,
-    select,
 )
 
-# The analytics package holds the pure definitions (what a failure is, how a command is named,
-# what is redundant) so the rollups and the service's direct reads can never disagree. Only its
-# dependency-free modules are imported here: see tooltrack/analytics/service.py for the cycle.
-from tooltrack.analytics.calls import activity_time, call_target, call_time, outcome_of
-from tooltrack.analytics.commands import normalise_command
-from tooltrack.analytics.errors import error_kind
-from tooltrack.analytics.histogram import bucket_of
-from tooltrack.analytics.redundancy import find_in_log
+from tooltrack.core import (
+    activity_time,
+    bucket_of,
+    call_target,
+    call_time,
+    error_kind,
+    find_in_log,
+    normalise_command,
+    outcome_of,
+)
 from tooltrack.store import derived
-from tooltrack.store.dialects import UTCDateTime, bulk_insert
-from tooltrack.store.schema import metadata, task_logs
+from tooltrack.store.dialects import DatabaseDialect, dialect_of
+from tooltrack.store.schema import (
+    ROLLUP_TABLES,
+    command_daily,
+    failed_calls,
+    latency_daily,
+    log_redundancy,
+    sequence_daily,
+    slow_calls,
+    task_logs,
+    tool_daily,
+)
 
 NO_TEMPLATE: Final = ""
 NO_COMMAND: Final = "(no command)"
@@ -65,118 +64,8 @@ REBUILD_BATCH: Final = 2_000
 REBUILD_MAX_KEYS: Final = 2_000_000
 
 
-def _group_columns() -> list[Column[Any]]:
-    return [
-        Column("day", Date, primary_key=True),
-        Column("workflow_template", Text, primary_key=True),
-        Column("phase_name", Text, primary_key=True),
-    ]
-
-
-def _call_counters() -> list[Column[Any]]:
-    return [
-        Column("calls", BigInteger, nullable=False),
-        Column("failures", BigInteger, nullable=False),
-        Column("cancelled", BigInteger, nullable=False),
-        Column("timed_calls", BigInteger, nullable=False),
-        Column("total_duration_ms", BigInteger, nullable=False),
-        Column("max_duration_ms", BigInteger),
-    ]
-
-
-tool_daily = Table(
-    "rollup_tool_daily",
-    metadata,
-    *_group_columns(),
-    Column("tool_name", Text, primary_key=True),
-    *_call_counters(),
-)
-
-latency_daily = Table(
-    "rollup_latency_daily",
-    metadata,
-    *_group_columns(),
-    Column("tool_name", Text, primary_key=True),
-    Column("bucket", Integer, primary_key=True, autoincrement=False),
-    Column("calls", BigInteger, nullable=False),
-)
-
-command_daily = Table(
-    "rollup_command_daily",
-    metadata,
-    *_group_columns(),
-    Column("command", Text, primary_key=True),
-    *_call_counters(),
-)
-
-sequence_daily = Table(
-    "rollup_sequence_daily",
-    metadata,
-    *_group_columns(),
-    Column("n", SmallInteger, primary_key=True, autoincrement=False),
-    Column("tool_1", Text, primary_key=True),
-    Column("tool_2", Text, primary_key=True),
-    Column("tool_3", Text, primary_key=True),  # "" for 2-grams
-    Column("occurrences", BigInteger, nullable=False),
-    Column("successes", BigInteger, nullable=False),
-    Column("timed", BigInteger, nullable=False),
-    Column("total_duration_ms", BigInteger, nullable=False),
-)
-
-
-def _call_row_columns() -> list[Column[Any]]:
-    return [
-        Column("task_log_id", Integer, primary_key=True, autoincrement=False),
-        Column("call_index", Integer, primary_key=True, autoincrement=False),
-        Column("adw_id", Text, nullable=False),
-        Column("day", Date, nullable=False),
-        Column("occurred_at", UTCDateTime, nullable=False),
-        Column("workflow_template", Text, nullable=False),
-        Column("phase_name", Text, nullable=False),
-        Column("tool_name", Text, nullable=False),
-        Column("duration_ms", BigInteger),
-    ]
-
-
-failed_calls = Table(
-    "derived_failed_calls",
-    metadata,
-    *_call_row_columns(),
-    Column("error_kind", Text, nullable=False),
-    Column("error_message", Text),
-)
-Index("idx_failed_calls_occurred_at", failed_calls.c.occurred_at)
-Index("idx_failed_calls_day", failed_calls.c.day)
-
-slow_calls = Table(
-    "derived_slow_calls",
-    metadata,
-    *_call_row_columns(),
-    Column("target", Text),
-    Column("success", Boolean, nullable=False),
-)
-Index("idx_slow_calls_duration", slow_calls.c.duration_ms)
-Index("idx_slow_calls_day", slow_calls.c.day)
-
-log_redundancy = Table(
-    "derived_log_redundancy",
-    metadata,
-    Column("task_log_id", Integer, primary_key=True, autoincrement=False),
-    Column("adw_id", Text, nullable=False),
-    Column("day", Date, nullable=False),
-    Column("workflow_template", Text, nullable=False),
-    Column("phase_name", Text, nullable=False),
-    Column("redundant_calls", BigInteger, nullable=False),
-    Column("wasted_ms", BigInteger, nullable=False),
-)
-Index("idx_log_redundancy_day", log_redundancy.c.day)
-Index("idx_log_redundancy_adw_id", log_redundancy.c.adw_id)
-
-#: Every table this module maintains, in the order they are written.
-TABLES: Final = (tool_daily, latency_daily, command_daily, sequence_daily, failed_calls, slow_calls, log_redundancy)
-
 # Plain str (not quoted_name): the names become JSON keys of the bulk insert, which orjson checks.
-_KEY_NAMES: Final = {t.name: tuple(str(c.name) for c in t.primary_key.columns) for t in TABLES}
+_KEY_NAMES: Final = {t.name: tuple(str(c.name) for c in t.primary_key.columns) for t in ROLLUP_TABLES}
 _COUNTER_NAMES: Final = ("calls", "failures", "cancelled", "timed_calls", "total_duration_ms", "max_duration_ms")
 _SEQUENCE_NAMES: Final = ("occurrences", "successes", "timed", "total_duration_ms")
 
@@ -311,7 +200,7 @@ class RollupBatch:
 
     def write_counters(self, connection: Connection) -> None:
         """Add the counters to their tables, then forget them."""
-        dialect = connection.dialect.name
+        dialect = dialect_of(connection)
         _upsert_counters(connection, dialect, tool_daily, self.tools)
         _upsert(
             connection,
@@ -336,10 +225,10 @@ class RollupBatch:
     def write_rows(self, connection: Connection) -> None:
         """Insert the per-call and per-log rows, then forget them."""
         # Rows keyed by a task log that was just inserted: nobody else can hold them.
-        dialect = connection.dialect.name
+        dialect = dialect_of(connection)
         for table, rows in ((failed_calls, self.failed), (slow_calls, self.slow), (log_redundancy, self.redundancy)):
             if rows:
-                statement, parameters = bulk_insert(dialect, table, rows)
+                statement, parameters = dialect.bulk_insert(table, rows)
                 connection.execute(statement, parameters)
         self.failed, self.slow, self.redundancy = [], [], []
 
@@ -368,7 +257,7 @@ def _key_row(table: Table, key: tuple[Any, ...]) -> dict[str, Any]:
 
 def _upsert_counters(
     connection: Connection,
-    dialect: str,
+    dialect: DatabaseDialect,
     table: Table,
     aggregates: dict[tuple[Any, ...], list[int]],
 ) -> None:
@@ -383,7 +272,7 @@ def _upsert_counters(
 
 def _upsert(
     connection: Connection,
-    dialect: str,
+    dialect: DatabaseDialect,
     table: Table,
     rows: list[dict[str, Any]],
     *,
@@ -393,7 +282,7 @@ def _upsert(
     """Insert `rows` (sorted by key), adding to the counters of keys already present."""
     if not rows:
         return
-    statement, parameters = bulk_insert(dialect, table, rows)
+    statement, parameters = dialect.bulk_insert(table, rows)
     excluded = statement.excluded
     updates: dict[str, Any] = {name: table.c[name] + excluded[name] for name in added}
     if maximum is not None:
@@ -432,17 +321,9 @@ def on_insert(connection: Connection, inserted: Sequence[derived.InsertedLog]) -
 
 def rebuild(connection: Connection) -> None:
     """Empty the rollups and recompute them from `task_logs`, batch by batch, in id order."""
-    for table in reversed(TABLES):
+    for table in reversed(ROLLUP_TABLES):
         connection.execute(table.delete())
-    query = select(
-        task_logs.c.id,
-        task_logs.c.adw_id,
-        task_logs.c.workflow_template,
-        task_logs.c.phase_name,
-        task_logs.c.started_at,
-        task_logs.c.created_at,
-        task_logs.c.tool_calls,
-    ).order_by(task_logs.c.id)
+    query = derived.select_logs().order_by(task_logs.c.id)
     last_id = 0
     # One batch across rounds: counters of the same day and group add up in memory, so far fewer
     # rows are upserted than when every round writes its own (task logs come in id order, not by day).
@@ -452,23 +333,12 @@ def rebuild(connection: Connection) -> None:
         if not rows:
             batch.write(connection)
             return
-        for log in (
-            derived.InsertedLog(
-                id=row.id,
-                adw_id=row.adw_id,
-                workflow_template=row.workflow_template,
-                phase_name=row.phase_name,
-                started_at=row.started_at,
-                created_at=row.created_at,
-                tool_calls=row.tool_calls or [],
-            )
-            for row in rows
-        ):
-            batch.add(log)
+        for row in rows:
+            batch.add(derived.InsertedLog.from_row(row))
         batch.write_rows(connection)
         if batch.keys > REBUILD_MAX_KEYS:
             batch.write_counters(connection)
         last_id = rows[-1].id
 
 
-derived.register("rollups", on_insert=on_insert, rebuild=rebuild, prepare=prepare, apply=apply)
+MAINTAINER: Final = derived.Maintainer("rollups", on_insert=on_insert, rebuild=rebuild, prepare=prepare, apply=apply)

@@ -1,17 +1,37 @@
-"""The tables, as SQLAlchemy Core sees them at the newest migration.
+"""Every table, as SQLAlchemy Core sees it at the newest migration.
 
-Migrations in `migrations/versions/` are the history; this module is the present. A test
-checks that the two agree.
+Migrations in `migrations/versions/` are the history; this module is the present:
+`tests/store/test_schema_matches_migrations.py` compares a database migrated to head with
+`metadata`, on both databases.
+
+- `task_logs`: the canonical record (`tool_calls` is the specification's JSON column).
+- The rollups (`ROLLUP_TABLES`): derived from `task_logs.tool_calls` and rebuildable from it,
+  kept by `tooltrack.store.rollups`. The grain is one UTC day x workflow template ("" for none)
+  x phase:
+
+  - `rollup_tool_daily`      per tool: calls, failures, cancelled, timed calls, total and max duration
+  - `rollup_latency_daily`   per tool and log-scale latency bucket: calls (a mergeable histogram)
+  - `rollup_command_daily`   per normalised Bash command: the same figures as per tool
+  - `rollup_sequence_daily`  per 2-gram and 3-gram of tool names: occurrences, successes, durations
+  - `derived_failed_calls`   one row per failing call (for the failure list and error kinds)
+  - `derived_slow_calls`     one row per call of at least SLOW_CALL_MS (for the slowest calls)
+  - `derived_log_redundancy` per task log: redundant calls and wasted time (for redundancy alerts)
 """
 
 from __future__ import annotations
 
+from typing import Any, Final
+
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
+    Date,
     Float,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     Table,
     Text,
     func,
@@ -66,3 +86,123 @@ Index("idx_task_logs_created_at", task_logs.c.created_at)
 Index("uq_task_logs_log_key", task_logs.c.log_key, unique=True)
 # The GIN index on tool_calls (PostgreSQL only) is created by migration 0002 and is not
 # declared here: no query names it, and SQLite has no such index.
+
+
+def _group_columns() -> list[Column[Any]]:
+    return [
+        Column("day", Date, primary_key=True),
+        Column("workflow_template", Text, primary_key=True),
+        Column("phase_name", Text, primary_key=True),
+    ]
+
+
+def _call_counters() -> list[Column[Any]]:
+    return [
+        Column("calls", BigInteger, nullable=False),
+        Column("failures", BigInteger, nullable=False),
+        Column("cancelled", BigInteger, nullable=False),
+        Column("timed_calls", BigInteger, nullable=False),
+        Column("total_duration_ms", BigInteger, nullable=False),
+        Column("max_duration_ms", BigInteger),
+    ]
+
+
+tool_daily = Table(
+    "rollup_tool_daily",
+    metadata,
+    *_group_columns(),
+    Column("tool_name", Text, primary_key=True),
+    *_call_counters(),
+)
+
+latency_daily = Table(
+    "rollup_latency_daily",
+    metadata,
+    *_group_columns(),
+    Column("tool_name", Text, primary_key=True),
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("calls", BigInteger, nullable=False),
+)
+
+command_daily = Table(
+    "rollup_command_daily",
+    metadata,
+    *_group_columns(),
+    Column("command", Text, primary_key=True),
+    *_call_counters(),
+)
+
+sequence_daily = Table(
+    "rollup_sequence_daily",
+    metadata,
+    *_group_columns(),
+    Column("n", SmallInteger, primary_key=True, autoincrement=False),
+    Column("tool_1", Text, primary_key=True),
+    Column("tool_2", Text, primary_key=True),
+    Column("tool_3", Text, primary_key=True),  # "" for 2-grams
+    Column("occurrences", BigInteger, nullable=False),
+    Column("successes", BigInteger, nullable=False),
+    Column("timed", BigInteger, nullable=False),
+    Column("total_duration_ms", BigInteger, nullable=False),
+)
+
+
+def _call_row_columns() -> list[Column[Any]]:
+    return [
+        Column("task_log_id", Integer, primary_key=True, autoincrement=False),
+        Column("call_index", Integer, primary_key=True, autoincrement=False),
+        Column("adw_id", Text, nullable=False),
+        Column("day", Date, nullable=False),
+        Column("occurred_at", UTCDateTime, nullable=False),
+        Column("workflow_template", Text, nullable=False),
+        Column("phase_name", Text, nullable=False),
+        Column("tool_name", Text, nullable=False),
+        Column("duration_ms", BigInteger),
+    ]
+
+
+failed_calls = Table(
+    "derived_failed_calls",
+    metadata,
+    *_call_row_columns(),
+    Column("error_kind", Text, nullable=False),
+    Column("error_message", Text),
+)
+Index("idx_failed_calls_occurred_at", failed_calls.c.occurred_at)
+Index("idx_failed_calls_day", failed_calls.c.day)
+
+slow_calls = Table(
+    "derived_slow_calls",
+    metadata,
+    *_call_row_columns(),
+    Column("target", Text),
+    Column("success", Boolean, nullable=False),
+)
+Index("idx_slow_calls_duration", slow_calls.c.duration_ms)
+Index("idx_slow_calls_day", slow_calls.c.day)
+
+log_redundancy = Table(
+    "derived_log_redundancy",
+    metadata,
+    Column("task_log_id", Integer, primary_key=True, autoincrement=False),
+    Column("adw_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("workflow_template", Text, nullable=False),
+    Column("phase_name", Text, nullable=False),
+    Column("redundant_calls", BigInteger, nullable=False),
+    Column("wasted_ms", BigInteger, nullable=False),
+)
+Index("idx_log_redundancy_day", log_redundancy.c.day)
+Index("idx_log_redundancy_adw_id", log_redundancy.c.adw_id)
+
+
+#: The derived tables `tooltrack.store.rollups` keeps, in the order it writes them.
+ROLLUP_TABLES: Final = (
+    tool_daily,
+    latency_daily,
+    command_daily,
+    sequence_daily,
+    failed_calls,
+    slow_calls,
+    log_redundancy,
+)

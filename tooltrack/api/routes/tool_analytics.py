@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from tooltrack.analytics import (
+    MAX_LIMIT,
+    MAX_OFFSET,
     DailyToolPoint,
     DrillDown,
     FailureReport,
@@ -18,7 +20,6 @@ from tooltrack.analytics import (
     SlowCall,
     Summary,
 )
-from tooltrack.analytics.service import MAX_LIMIT, MAX_OFFSET
 from tooltrack.api.deps import FiltersDep, ReadAuth, ServiceDep
 from tooltrack.api.params import AdwIdPath
 

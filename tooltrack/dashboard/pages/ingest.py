@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tooltrack.config import database_url
+from tooltrack.core import database_url
 from tooltrack.dashboard.data import get_engine
 from tooltrack.dashboard.formatting import plural
 from tooltrack.dashboard.ingest_run import IngestOutcome, ingest_uploads

@@ -7,7 +7,7 @@ import streamlit as st
 
 from tooltrack.dashboard import charts
 from tooltrack.dashboard.page import analysis_page, stop_with_info
-from tooltrack.store.rollups import SEQUENCE_LENGTHS
+from tooltrack.store import SEQUENCE_LENGTHS
 
 LIMIT = 100
 

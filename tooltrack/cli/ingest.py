@@ -9,10 +9,8 @@ from typing import Any
 
 import click
 
-from tooltrack.ingest.detect import Format
-from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
-from tooltrack.ingest.report import FileReport
-from tooltrack.migrate_command import upgrade_database
+from tooltrack.cli.migrate import upgrade_database
+from tooltrack.ingest import FileReport, Format, expand_paths, ingest_file, ingest_stream
 from tooltrack.store import describe, make_engine
 
 #: Files smaller than this get no progress bar.

@@ -159,7 +159,7 @@ def _if_secret_name(match: re.Match[str]) -> str:
 
 #: (name, needles, expression, replacement), applied in this order. Needles are lower case, and
 #: every text an expression can match contains one of its needles (case-insensitively).
-PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Replacement], ...]] = (
+REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Replacement], ...]] = (
     (
         "private_key",
         ("private key",),
@@ -274,7 +274,7 @@ def _minimal(needles: Iterable[str]) -> tuple[str, ...]:
 
 
 #: Every text one of the patterns can match contains one of these (lower case).
-NEEDLES: Final = _minimal(needle for _, needles, _, _ in PATTERNS for needle in needles)
+NEEDLES: Final = _minimal(needle for _, needles, _, _ in REDACTION_PATTERNS for needle in needles)
 
 
 def _trie(needles: Iterable[str]) -> str:
@@ -313,7 +313,7 @@ def _holds_needle(lowered: str, needles: tuple[str, ...]) -> bool:
 def _apply_patterns(text: str) -> str:
     """`text` through every pattern whose needles it holds (case-insensitively)."""
     lowered = text.lower()
-    for _, needles, pattern, replacement in PATTERNS:
+    for _, needles, pattern, replacement in REDACTION_PATTERNS:
         if _holds_needle(lowered, needles):
             text = pattern.sub(replacement, text)
     return text

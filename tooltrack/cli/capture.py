@@ -8,8 +8,7 @@ from typing import Any, Final
 
 import click
 
-from tooltrack.capture.client import API_TOKEN_ENV, API_URL_ENV, DEFAULT_API_URL
-from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS
+from tooltrack.capture import API_TOKEN_ENV, API_URL_ENV, DEFAULT_API_URL, UNFINISHED_GRACE_SECONDS
 
 
 class Duration(click.ParamType):
@@ -62,11 +61,10 @@ def replay(
     Only payloads the API accepted leave the spool; payloads it refuses as invalid go to the
     dead-letter file with the reason. Replaying twice stores nothing twice.
     """
-    from tooltrack.capture.replay import replay_spool
-    from tooltrack.capture.spool import Spool
+    from tooltrack.capture import Spool, replay_spool
 
     target = Spool(spool, dead_letter=dead_letter)
-    from tooltrack.capture.client import TaskLogClient
+    from tooltrack.capture import TaskLogClient
 
     with TaskLogClient(api_url, token=token, timeout=timeout) as client:
         report = replay_spool(target, client, quiet_seconds=quiet_after, unfinished_after=unfinished_after)
@@ -89,6 +87,6 @@ def hook() -> None:
 
     For the fastest start, configure `python -m tooltrack.capture.hook` instead (same behaviour).
     """
-    from tooltrack.capture.hook import main
+    from tooltrack.capture import run_hook
 
-    raise SystemExit(main())
+    raise SystemExit(run_hook())

@@ -11,9 +11,8 @@ from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from tooltrack.store import describe
+from tooltrack.store import DatabaseAheadOfCode, describe
 from tooltrack.store import upgrade as upgrade_store
-from tooltrack.store.migrate import DatabaseAheadOfCode
 
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:

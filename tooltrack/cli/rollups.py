@@ -7,17 +7,16 @@ import time
 import click
 from sqlalchemy import func, select
 
-from tooltrack.migrate_command import upgrade_database
-from tooltrack.store import derived, describe, make_engine
-from tooltrack.store import rollups as rollup_tables
+from tooltrack.cli.migrate import upgrade_database
+from tooltrack.store import DERIVED, ROLLUP_TABLES, describe, make_engine
 
 
 @click.group("rollups")
-def rollups_group() -> None:
+def rollups() -> None:
     """The rollups: derived from task_logs.tool_calls, kept up to date on every insert."""
 
 
-@rollups_group.command("rebuild")
+@rollups.command("rebuild")
 @click.option("--database-url", default=None, help="Database URL (default: TOOLTRACK_DATABASE_URL, else SQLite).")
 def rebuild(database_url: str | None) -> None:
     """Recompute every rollup from task_logs, in one transaction (readers see the old ones until it commits)."""
@@ -26,14 +25,10 @@ def rebuild(database_url: str | None) -> None:
     upgrade_database(engine)
     started = time.perf_counter()
     with engine.begin() as connection:
-        names = derived.rebuild_all(connection)
+        names = DERIVED.rebuild_all(connection)
         count = select(func.count())
-        counts = {t.name: connection.execute(count.select_from(t)).scalar_one() for t in rollup_tables.TABLES}
+        counts = {t.name: connection.execute(count.select_from(t)).scalar_one() for t in ROLLUP_TABLES}
     click.echo(f"rebuilt {', '.join(names)} in {time.perf_counter() - started:.1f} s")
     for name, count in counts.items():
         click.echo(f"  {name}: {count} rows")
     engine.dispose()
-
-
-# The name tooltrack.cli looks for (STAGE_COMMANDS).
-rollups = rollups_group

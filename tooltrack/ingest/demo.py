@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tooltrack.models import TaskLogCreate, ToolCallRecord
-from tooltrack.store.repository import TaskLogRepository
+from tooltrack.store import TaskLogRepository
 
 TEMPLATES: dict[str, list[str]] = {
     "adw_plan_build": ["Plan", "Build"],

@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from tooltrack.analytics.calls import EDITORS, FILE_MODIFIERS, duration_of, is_cancelled, is_failed
+from tooltrack.core.calls import EDITORS, FILE_MODIFIERS, duration_of, is_cancelled, is_failed
 
 Kind = Literal["repeated_read", "repeated_command", "consecutive_edits"]
 
-PATTERNS: Final[dict[str, tuple[str, str]]] = {
+REDUNDANCY_PATTERNS: Final[dict[str, tuple[str, str]]] = {
     "repeated_read": (
         "Multiple reads of same file",
         "Keep the file's content in context instead of reading it again, or read only the lines needed.",

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from tooltrack.ingest.redaction import ERROR_MESSAGE_LIMIT, bound_error
+from tooltrack.core.redaction import ERROR_MESSAGE_LIMIT, bound_error
 
 # The tools that start a sub-agent (Task, Agent): their calls map alike, and a sidechain's calls are
 # linked to them (`tooltrack.ingest.claude`). Defined outside ingest so the hook imports it cheaply.
-from tooltrack.subagent_tools import SUBAGENT_TOOLS
+from tooltrack.core.subagents import SUBAGENT_TOOLS
 
 #: Longest string kept in `parameters` (their shape matters, not their bulk).
 PARAMETER_TEXT_LIMIT: Final = 200
@@ -77,7 +77,7 @@ def shape(value: Any, depth: int = 0) -> Any:
     return type(value).__name__
 
 
-def outcome_of(result: ToolResult | None) -> str:
+def result_outcome(result: ToolResult | None) -> str:
     """ok / error / cancelled (a parallel sibling failed) / rejected (by the user) / interrupted."""
     if result is None:
         return "interrupted"
@@ -165,7 +165,7 @@ def tool_fields(name: str, tool_input: Any, result: ToolResult | None) -> dict[s
     detail = result.detail if result is not None else None
     info: dict[str, Any] = detail if isinstance(detail, dict) else {}
     text = result.text if result is not None else None
-    outcome = outcome_of(result)
+    outcome = result_outcome(result)
     fields: dict[str, Any] = {}
     used: set[str] = set()
 
@@ -284,7 +284,7 @@ def build_call(
     Timestamps on both the call and its result win (they include any permission wait: marked
     "timestamps"); else the tool's own timing ("tool_reported"); else the duration is unknown.
     """
-    outcome = outcome_of(result)
+    outcome = result_outcome(result)
     record: dict[str, Any] = {"tool_name": name or "unknown", "success": outcome == "ok", "outcome": outcome}
     record.update(tool_fields(name, tool_input, result))
     if duration_ms is None and started is not None and finished is not None and result is not None:

@@ -1,8 +1,7 @@
-"""The `tooltrack` command line. Each stage adds its own commands from its own module."""
+"""The `tooltrack` command: its group, and the database commands (`db upgrade`, `demo`, `dashboard`)."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
@@ -10,19 +9,15 @@ from pathlib import Path
 
 import click
 
-from tooltrack.migrate_command import upgrade_database
+from tooltrack.cli.capture import hook, replay
+from tooltrack.cli.ingest import ingest
+from tooltrack.cli.migrate import upgrade_database
+from tooltrack.cli.rollups import rollups
+from tooltrack.cli.serve import serve
 from tooltrack.store import TaskLogRepository, describe, make_engine
-from tooltrack.store.migrate import PROJECT_ROOT
 
-#: Commands that live beside the stage they belong to: (module, attribute). A stage that has
-#: not been built yet simply has no command.
-STAGE_COMMANDS = (
-    ("tooltrack.ingest.cli", "ingest"),
-    ("tooltrack.analytics.cli", "rollups"),
-    ("tooltrack.api.cli", "serve"),
-    ("tooltrack.capture.cli", "replay"),
-    ("tooltrack.capture.cli", "hook"),
-)
+#: The checkout this package runs from (the dashboard's app.py is at its top).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @click.group()
@@ -52,7 +47,7 @@ def db_upgrade(revision: str) -> None:
 @click.option("--force", is_flag=True, help="Add demo data even when the database is not empty.")
 def demo(workflows: int, seed: int, force: bool) -> None:
     """Fill an empty database with realistic demo data."""
-    from tooltrack.demo import seed_demo_data
+    from tooltrack.ingest import seed_demo_data
 
     engine = make_engine()
     click.echo(f"database: {describe(engine)}")
@@ -71,7 +66,7 @@ def demo(workflows: int, seed: int, force: bool) -> None:
 @click.option("--no-demo", is_flag=True, help="Do not add demo data to an empty database.")
 def dashboard(port: int, host: str, no_demo: bool) -> None:
     """Upgrade the database, add demo data if it is empty, and serve the dashboard."""
-    from tooltrack.demo import seed_demo_data
+    from tooltrack.ingest import seed_demo_data
 
     engine = make_engine()
     click.echo(f"database: {describe(engine)}")
@@ -93,19 +88,8 @@ def dashboard(port: int, host: str, no_demo: bool) -> None:
     raise SystemExit(subprocess.call(command, env=env, cwd=Path(app).parent))
 
 
-def _add_stage_commands() -> None:
-    for module_name, attribute in STAGE_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # Only a stage that is not there at all is skipped; a broken import inside one is an error.
-            if exc.name is None or not module_name.startswith(exc.name):
-                raise
-            continue
-        main.add_command(getattr(module, attribute))
-
-
-_add_stage_commands()
-
-if __name__ == "__main__":
-    main()
+main.add_command(ingest)
+main.add_command(rollups)
+main.add_command(serve)
+main.add_command(replay)
+main.add_command(hook)

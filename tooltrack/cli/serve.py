@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tooltrack.migrate_command import upgrade_database
+from tooltrack.cli.migrate import upgrade_database
 from tooltrack.store import describe, make_engine
 
 
@@ -15,7 +15,7 @@ def serve(host: str, port: int) -> None:
     """Upgrade the database (TOOLTRACK_DATABASE_URL, else SQLite) and serve the REST API."""
     import uvicorn
 
-    from tooltrack.api.app import create_app
+    from tooltrack.api import create_app
 
     engine = make_engine()
     click.echo(f"database: {describe(engine)}")

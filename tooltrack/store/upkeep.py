@@ -1,0 +1,15 @@
+"""The derived structures the store keeps beside `task_logs`, in one list.
+
+Every write path (`repository.write_rows`, the COPY path of `bulk`) calls `DERIVED` in the insert's
+own transaction, and `tooltrack rollups rebuild` recomputes each from `task_logs`. A new derived
+structure is a `Maintainer` added here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from tooltrack.store import rollups
+from tooltrack.store.derived import Registry
+
+DERIVED: Final = Registry([rollups.MAINTAINER])
