@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         describe_validation_error,
     )
 
-__version__ = "0.1.0"
+from tooltrack.core import VERSION as __version__
 
 _EXPORTS = {
     "KNOWN_TOOLS": "tooltrack.models",

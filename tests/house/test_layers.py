@@ -149,6 +149,12 @@ def test_other_stages_are_reached_through_their_front() -> None:
     assert not deep, "imports past another stage's front:\n" + "\n".join(deep)
 
 
+def test_no_stage_imports_the_package_root() -> None:
+    """The root `tooltrack/__init__.py` is the outside world's front; inside, every stage names its floor."""
+    rooted = [f"{f.module}:{f.line}" for f in all_imports() if f.target == "tooltrack" and f.module != "tooltrack"]
+    assert not rooted, "imports of the package root from inside it:\n" + "\n".join(rooted)
+
+
 def test_no_import_cycle() -> None:
     graph: dict[str, set[str]] = {}
     for found in all_imports():

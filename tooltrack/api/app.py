@@ -6,11 +6,11 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 
-from tooltrack import __version__
 from tooltrack.api.errors import validation_error_handler
 from tooltrack.api.limits import BodySizeLimit
 from tooltrack.api.routes import observability_router, tool_analytics_router
 from tooltrack.api.settings import max_body_bytes
+from tooltrack.core import VERSION
 
 
 def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> FastAPI:
@@ -21,7 +21,7 @@ def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> 
     """
     app = FastAPI(
         title="tooltrack",
-        version=__version__,
+        version=VERSION,
         summary="Tool-call analytics for AI coding agents.",
     )
     app.state.engine = engine

@@ -7,7 +7,7 @@
   command name, latency bucket and repeated work are; the store's rollups and the analytics' direct
   reads count by these same definitions, so they can never disagree;
 - `claude_tools`, `subagents`: how Claude Code's tool inputs and results map to record fields;
-- `config`: settings read from the environment.
+- `config`: settings read from the environment; `version`: tooltrack's version.
 
 No module here imports pydantic, SQLAlchemy or httpx (a test holds it), and names load on first
 use (PEP 562): the Claude Code hook imports this package on every tool call and pays only for the
@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from tooltrack.core.redundancy import REDUNDANCY_PATTERNS, Tally, find_in_log, read_target
     from tooltrack.core.storable import NUL, REPLACEMENT, replace_nul, replace_nul_parsed, storable_text
     from tooltrack.core.subagents import SUBAGENT_TOOLS
+    from tooltrack.core.version import VERSION
 
 _EXPORTS = {
     "CALL_TEXT_FIELDS": "tooltrack.core.redaction",
@@ -100,6 +101,7 @@ _EXPORTS = {
     "REDUNDANCY_PATTERNS": "tooltrack.core.redundancy",
     "REPLACEMENT": "tooltrack.core.storable",
     "SUBAGENT_TOOLS": "tooltrack.core.subagents",
+    "VERSION": "tooltrack.core.version",
     "TRUNCATION_MARK": "tooltrack.core.redaction",
     "Tally": "tooltrack.core.redundancy",
     "ToolResult": "tooltrack.core.claude_tools",
@@ -167,6 +169,7 @@ __all__ = [
     "REPLACEMENT",
     "SUBAGENT_TOOLS",
     "TRUNCATION_MARK",
+    "VERSION",
     "Tally",
     "ToolResult",
     "activity_day",
