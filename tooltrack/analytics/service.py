@@ -58,10 +58,12 @@ from tooltrack.core import (
 # the rollups as a module (not its names) keeps that import cycle harmless in either order.
 from tooltrack.store import (
     SEQUENCE_LENGTHS,
+    InsertedLog,
     command_daily,
     failed_calls,
     latency_daily,
     log_redundancy,
+    select_logs,
     sequence_daily,
     slow_calls,
     task_logs,
@@ -621,34 +623,26 @@ class AnalyticsService:
         return select(func.count(task_logs.c.adw_id.distinct()), func.count()).where(*self._log_conditions(filters))
 
     def _slowest_from_task_logs(self, filters: Filters, limit: int) -> list[SlowCall]:
-        conditions = self._log_conditions(filters)
-        query = select(
-            task_logs.c.id,
-            task_logs.c.adw_id,
-            task_logs.c.workflow_template,
-            task_logs.c.phase_name,
-            task_logs.c.started_at,
-            task_logs.c.created_at,
-            task_logs.c.tool_calls,
-        ).where(and_(*conditions))
+        query = select_logs().where(and_(*self._log_conditions(filters)))
         best: list[tuple[int, int, int, SlowCall]] = []
         with self.engine.connect() as connection:
             for row in connection.execution_options(yield_per=500).execute(query):
-                when = activity_time(row.started_at, row.created_at)
-                for index, call in enumerate(row.tool_calls or []):
+                log = InsertedLog.from_row(row)
+                when = activity_time(log.started_at, log.created_at)
+                for index, call in enumerate(log.tool_calls):
                     duration = duration_of(call)
                     if duration is None or (filters.tool is not None and call.get("tool_name") != filters.tool):
                         continue
                     # Keep the `limit` slowest; ties go to the earlier log and call, as in SQL above.
-                    entry = (duration, -row.id, -index)
+                    entry = (duration, -log.id, -index)
                     if len(best) == limit and entry <= best[0][:3]:
                         continue
                     item = SlowCall(
-                        task_log_id=row.id,
+                        task_log_id=log.id,
                         call_index=index,
-                        adw_id=row.adw_id,
-                        workflow_template=row.workflow_template,
-                        phase_name=row.phase_name,
+                        adw_id=log.adw_id,
+                        workflow_template=log.workflow_template,
+                        phase_name=log.phase_name,
                         tool_name=str(call.get("tool_name")),
                         target=call_target(call),
                         duration_ms=duration,

@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from tooltrack.core import redact_row
 from tooltrack.models import TaskLogCreate
@@ -131,9 +131,9 @@ def prepare(logs: Sequence[TaskLogCreate]) -> PreparedBatch:
     return PreparedBatch([json_row(log) for log in logs])
 
 
-def supports_copy(connection: Connection) -> bool:
-    """Whether this connection's database and driver take the COPY path."""
-    return dialect_of(connection).supports_copy(connection.dialect.driver)
+def supports_copy(bind: Engine | Connection) -> bool:
+    """Whether this engine's or connection's database and driver take the COPY path."""
+    return dialect_of(bind).supports_copy(bind.dialect.driver)
 
 
 def _copy_in(connection: Connection, data: bytes) -> bool:
