@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tooltrack.core.bounds import (
+        ERROR_MESSAGE_LIMIT,
         INT32_MAX,
         INT64_MAX,
         INT64_MIN,
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
         MAX_NAME,
         MAX_PARAMETERS_DEPTH,
         MAX_TEXT,
+        TRUNCATION_MARK,
+        bound_error,
     )
     from tooltrack.core.calls import (
         EDITORS,
@@ -59,12 +62,9 @@ if TYPE_CHECKING:
     from tooltrack.core.histogram import bucket_bounds, bucket_of, bucket_value, exact_percentile, percentiles
     from tooltrack.core.redaction import (
         CALL_TEXT_FIELDS,
-        ERROR_MESSAGE_LIMIT,
         LOG_TEXT_FIELDS,
         MARKER,
         REDACTION_PATTERNS,
-        TRUNCATION_MARK,
-        bound_error,
         redact_call,
         redact_row,
         redact_text,
@@ -80,7 +80,7 @@ _EXPORTS = {
     "CALL_TEXT_FIELDS": "tooltrack.core.redaction",
     "DATABASE_URL_ENV": "tooltrack.core.config",
     "EDITORS": "tooltrack.core.calls",
-    "ERROR_MESSAGE_LIMIT": "tooltrack.core.redaction",
+    "ERROR_MESSAGE_LIMIT": "tooltrack.core.bounds",
     "FILE_MODIFIERS": "tooltrack.core.calls",
     "INT32_MAX": "tooltrack.core.bounds",
     "INT64_MAX": "tooltrack.core.bounds",
@@ -102,12 +102,12 @@ _EXPORTS = {
     "REPLACEMENT": "tooltrack.core.storable",
     "SUBAGENT_TOOLS": "tooltrack.core.subagents",
     "VERSION": "tooltrack.core.version",
-    "TRUNCATION_MARK": "tooltrack.core.redaction",
+    "TRUNCATION_MARK": "tooltrack.core.bounds",
     "Tally": "tooltrack.core.redundancy",
     "ToolResult": "tooltrack.core.claude_tools",
     "activity_day": "tooltrack.core.calls",
     "activity_time": "tooltrack.core.calls",
-    "bound_error": "tooltrack.core.redaction",
+    "bound_error": "tooltrack.core.bounds",
     "bucket_bounds": "tooltrack.core.histogram",
     "bucket_of": "tooltrack.core.histogram",
     "bucket_value": "tooltrack.core.histogram",

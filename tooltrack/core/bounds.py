@@ -25,3 +25,13 @@ MAX_DURATION_MS: Final = 10**12
 #: Deepest nesting of containers in `parameters` (the dict itself is level 1). Tool inputs are a
 #: few levels deep; the bound keeps far below orjson's 254 and any recursion limit.
 MAX_PARAMETERS_DEPTH: Final = 32
+#: Error messages are kept for diagnosis but never whole: a failing tool can print anything.
+ERROR_MESSAGE_LIMIT: Final = 2000
+TRUNCATION_MARK: Final = "…[truncated]"
+
+
+def bound_error(text: str, limit: int = ERROR_MESSAGE_LIMIT) -> str:
+    """An error message cut to `limit` characters (marked when cut)."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATION_MARK)] + TRUNCATION_MARK

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from tooltrack.core.redaction import ERROR_MESSAGE_LIMIT, bound_error
+from tooltrack.core.bounds import ERROR_MESSAGE_LIMIT, bound_error
 
 # The tools that start a sub-agent (Task, Agent): their calls map alike, and a sidechain's calls are
 # linked to them (`tooltrack.ingest.claude`). Defined outside ingest so the hook imports it cheaply.

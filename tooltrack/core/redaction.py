@@ -70,10 +70,9 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Final
 
+from tooltrack.core.bounds import ERROR_MESSAGE_LIMIT, bound_error
+
 MARKER: Final = "[REDACTED]"
-#: Error messages are kept for diagnosis but never whole: a failing tool can print anything.
-ERROR_MESSAGE_LIMIT: Final = 2000
-TRUNCATION_MARK: Final = "…[truncated]"
 
 #: Fields of a stored tool call that may carry a secret.
 CALL_TEXT_FIELDS: Final = ("command", "file_path", "url", "pattern", "error_message")
@@ -366,13 +365,6 @@ def _redactions(texts: list[str]) -> dict[str, str]:
 def redact_text(text: str) -> str:
     """`text` with every secret the patterns know replaced by `MARKER`."""
     return _redactions([text]).get(text, text)
-
-
-def bound_error(text: str, limit: int = ERROR_MESSAGE_LIMIT) -> str:
-    """An error message cut to `limit` characters (marked when cut)."""
-    if len(text) <= limit:
-        return text
-    return text[: limit - len(TRUNCATION_MARK)] + TRUNCATION_MARK
 
 
 # --- Values (`parameters`) ------------------------------------------------------------------------
