@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from tooltrack.models import TaskLogCreate, ToolCallRecord
@@ -124,4 +125,18 @@ def task_log(**overrides: object) -> TaskLogCreate:
         "source": "api",
     }
     values.update(overrides)
+    if overrides and "tool_calls" not in overrides:
+        values["tool_calls"] = _with_own_call_ids(values)
     return TaskLogCreate.model_validate(values)
+
+
+def _with_own_call_ids(values: dict[str, object]) -> list[ToolCallRecord]:
+    """The sample calls with ids of this log's own: call ids are unique across a database (the
+    store keeps each once), so a sample log made with overrides must not share the default one's
+    ids (`toolu_01`); the same sample log made twice gets the same ids (it is the same log)."""
+    seed = hashlib.sha256(repr(sorted((k, repr(v)) for k, v in values.items() if k != "tool_calls")).encode())
+    calls: list[ToolCallRecord] = values["tool_calls"]  # type: ignore[assignment]
+    return [
+        call.model_copy(update={"call_id": f"toolu_{seed.hexdigest()[:12]}_{index:02d}"}) if call.call_id else call
+        for index, call in enumerate(calls)
+    ]

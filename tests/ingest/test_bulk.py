@@ -67,7 +67,7 @@ def test_concurrent_writer_falls_back_to_upsert(engine: Engine, monkeypatch: pyt
     repository = TaskLogRepository(engine)
     first = repository.create(task_log(adw_id="run-0"))
     # As if another writer stored run-0 between the key lookup and the COPY.
-    monkeypatch.setattr(bulk_module, "_existing", lambda connection, keys: {})
+    monkeypatch.setattr(bulk_module, "ids_for_keys", lambda connection, keys: {})
     with engine.begin() as connection:
         results = bulk_write_task_logs(connection, [task_log(adw_id="run-0"), task_log(adw_id="run-9")])
     assert [r.created for r in results] == [False, True]

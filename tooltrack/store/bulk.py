@@ -36,9 +36,17 @@ from tooltrack.core import redact_row
 from tooltrack.models import TaskLogCreate
 from tooltrack.store.derived import InsertedLog
 from tooltrack.store.dialects import dialect_of
+from tooltrack.store.identity import has_call_ids, ids_for_keys, plan_rows, release_lost
 from tooltrack.store.keys import KEY_PREFIX, content_hash
-from tooltrack.store.repository import INSERT_COLUMNS, StoreResult, results_in_order, write_rows
-from tooltrack.store.schema import task_logs
+from tooltrack.store.repository import (
+    INSERT_COLUMNS,
+    StoreResult,
+    insert_rows,
+    planned_results,
+    results_in_order,
+    row_results,
+    write_rows,
+)
 from tooltrack.store.upkeep import DERIVED
 
 #: Columns written by COPY, in order (captured_at / created_at take their server default).
@@ -97,11 +105,6 @@ def copy_tail(row: dict[str, Any]) -> str:
             _field(get("source")),
         )
     )
-
-
-def _existing(connection: Connection, keys: Sequence[str]) -> dict[str, int]:
-    query = select(task_logs.c.log_key, task_logs.c.id).where(task_logs.c.log_key.in_(keys))
-    return {key: id_ for key, id_ in connection.execute(query)}
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -175,23 +178,36 @@ def _copy_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[Store
     """`write_rows` through COPY (PostgreSQL with psycopg only): same results, in the order of `rows`."""
     if not rows:
         return []
-    keys = [row["log_key"] for row in rows]
-    existing = _existing(connection, list(set(keys)))
+    if any(has_call_ids(row) for row in rows):
+        plan = plan_rows(connection, rows)
+        created = _copy_fresh(connection, plan.rows)
+        release_lost(connection, plan, created)
+        return planned_results(connection, rows, plan, created)
+    keys = list(dict.fromkeys(row["log_key"] for row in rows))
+    existing = ids_for_keys(connection, keys)
     fresh: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if row["log_key"] not in existing and row["log_key"] not in fresh:
-            fresh[row["log_key"]] = row
-    created: dict[str, int] = {}
-    if fresh:
-        fresh_keys = list(fresh)
-        ids = _copy_rendered(connection, fresh_keys, [copy_tail(row).encode() for row in fresh.values()])
-        if ids is None:
-            # Someone stored one of these keys since we looked: the safe (slower) way for this batch.
-            return write_rows(connection, [python_row(row) for row in rows])
-        now = connection.execute(select(func.now())).scalar_one()
-        created = dict(zip(fresh_keys, ids, strict=True))
-        DERIVED.after_insert(connection, [_inserted_log(created[key], row, now) for key, row in fresh.items()])
-    return results_in_order(keys, created, existing)
+        if row["log_key"] not in existing:
+            fresh.setdefault(row["log_key"], row)
+    created = _copy_fresh(connection, list(fresh.values()))
+    if missing := [key for key in fresh if key not in created]:  # stored by a concurrent writer meanwhile
+        existing |= ids_for_keys(connection, missing)
+    return row_results(rows, created, existing)
+
+
+def _copy_fresh(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """COPY `rows` (distinct keys, none stored when looked up) and keep the derived structures; the
+    keys stored -> ids. When a concurrent writer stored one of the keys since, the COPY stores
+    nothing and the rows go through `insert_rows` (ON CONFLICT DO NOTHING) instead."""
+    if not rows:
+        return {}
+    keys = [row["log_key"] for row in rows]
+    ids = _copy_rendered(connection, keys, [copy_tail(row).encode() for row in rows])
+    if ids is None:
+        return insert_rows(connection, [python_row(row) for row in rows])
+    now = connection.execute(select(func.now())).scalar_one()
+    DERIVED.after_insert(connection, [_inserted_log(id_, row, now) for id_, row in zip(ids, rows, strict=True)])
+    return dict(zip(keys, ids, strict=True))
 
 
 def write_prepared(connection: Connection, batch: PreparedBatch) -> list[StoreResult]:
@@ -226,6 +242,8 @@ class CopyBatch:
     untimed: dict[int, dict[str, Any]]
     """Stored rows without `started_at`, by position in `firsts`: their upkeep needs `created_at`,
     known only once they are inserted."""
+    has_call_ids: bool = False
+    """Some stored row has calls with a call_id: the batch goes the generic way (call identity)."""
 
 
 def copy_batch(rows: list[dict[str, Any]]) -> CopyBatch:
@@ -251,6 +269,7 @@ def copy_batch(rows: list[dict[str, Any]]) -> CopyBatch:
         tails=[copy_tail(row).encode() for row in stored],
         prepared_upkeep=prepared,
         untimed={place: row for place, row in enumerate(stored) if not row.get("started_at")},
+        has_call_ids=any(has_call_ids(row) for row in stored),
     )
 
 
@@ -282,12 +301,14 @@ def write_copy_batch(
     if not keys:
         return []
     prepared = batch.prepared_upkeep
-    if not supports_copy(connection) or prepared is None or not DERIVED.can_apply(prepared):
+    if not supports_copy(connection) or prepared is None or not DERIVED.can_apply(prepared) or batch.has_call_ids:
+        # Calls with ids are claimed first and may be filtered (tooltrack.store.identity): the
+        # rendered rows would no longer be the rows stored.
         return write_prepared(connection, PreparedBatch(rows()))
     stored_keys = [keys[index] for index in batch.firsts]
-    existing = _existing(connection, stored_keys)
+    existing = ids_for_keys(connection, stored_keys)
     if len(existing) == len(stored_keys):  # all stored already (a file ingested again): nothing to remake
-        return results_in_order(keys, {}, existing)
+        return results_in_order(keys, batch.calls, {}, existing)
     if existing:
         return write_prepared(connection, PreparedBatch(rows()))
     ids = _copy_rendered(connection, stored_keys, batch.tails)
@@ -297,7 +318,7 @@ def write_copy_batch(
     if batch.untimed:
         now = connection.execute(select(func.now())).scalar_one()
         DERIVED.after_insert(connection, [_inserted_log(ids[place], row, now) for place, row in batch.untimed.items()])
-    return results_in_order(keys, dict(zip(stored_keys, ids, strict=True)), {})
+    return results_in_order(keys, batch.calls, dict(zip(stored_keys, ids, strict=True)), {})
 
 
 def bulk_write_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> list[StoreResult]:

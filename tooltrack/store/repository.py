@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from tooltrack.core import redact_row
 from tooltrack.models import TaskLogCreate, TaskLogWithToolCalls
 from tooltrack.store.derived import InsertedLog
 from tooltrack.store.dialects import dialect_of
+from tooltrack.store.identity import Plan, Planned, has_call_ids, ids_for_keys, plan_rows, release_lost
 from tooltrack.store.keys import task_log_key
 from tooltrack.store.schema import task_logs
 from tooltrack.store.upkeep import DERIVED
@@ -39,11 +40,21 @@ INSERT_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
-    """The outcome of storing one task log: its id, and whether this call created it."""
+    """The outcome of storing one task log: its id, whether this write created it, and its calls.
+
+    A log whose key is stored is a duplicate (`id` is the stored log's). A log whose calls were
+    all stored before under other logs (a repeat, see `tooltrack.store.identity`) is not stored:
+    `id` and `owner_key` name the log that owns its first call.
+    """
 
     id: int
     log_key: str
     created: bool
+    calls_stored: int = 0
+    """Tool calls this write stored for the log."""
+    calls_repeated: int = 0
+    """Tool calls of the log not stored because they were stored before (or earlier in this write)."""
+    owner_key: str | None = None
 
 
 def to_row(log: TaskLogCreate) -> dict[str, Any]:
@@ -64,7 +75,8 @@ def write_task_logs(connection: Connection, logs: Sequence[TaskLogCreate]) -> li
 
     New rows and the derived structures that depend on them are written in the same
     transaction. Results come back in the order of `logs`; a log whose key is already stored
-    (or repeated earlier in `logs`) comes back with the existing id and `created=False`.
+    (or repeated earlier in `logs`) comes back with the existing id and `created=False`; calls
+    already stored are never stored again (`tooltrack.store.identity`).
     """
     rows = [to_row(log) for log in logs]
     return write_rows(connection, rows)
@@ -74,6 +86,21 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
     """`write_task_logs` for rows already in column form (see `to_row`)."""
     if not rows:
         return []
+    if any(has_call_ids(row) for row in rows):
+        plan = plan_rows(connection, rows)
+        created = insert_rows(connection, plan.rows)
+        release_lost(connection, plan, created)
+        return planned_results(connection, rows, plan, created)
+    created = insert_rows(connection, rows)
+    missing = [key for key in dict.fromkeys(row["log_key"] for row in rows) if key not in created]
+    return row_results(rows, created, ids_for_keys(connection, missing))
+
+
+def insert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """INSERT `rows` (keyed) with ON CONFLICT (log_key) DO NOTHING, and keep the derived structures;
+    the keys inserted -> their ids. A key twice in `rows` is inserted once: its first row."""
+    if not rows:
+        return {}
     dialect = dialect_of(connection)
     per_statement = max(1, dialect.max_bind_params // len(INSERT_COLUMNS))
     created: dict[str, int] = {}
@@ -109,30 +136,75 @@ def write_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[S
                 )
             )
     DERIVED.after_insert(connection, inserted)
-
-    missing = {row["log_key"] for row in rows} - created.keys()
-    return results_in_order([row["log_key"] for row in rows], created, _ids_for_keys(connection, missing))
+    return created
 
 
-def results_in_order(keys: Sequence[str], created: dict[str, int], existing: dict[str, int]) -> list[StoreResult]:
-    """One `StoreResult` per key, in order: the first copy of a key in `created` was stored by this
-    write; later copies, and keys in `existing` (stored before), were not."""
+def _calls(row: dict[str, Any]) -> int:
+    return len(row.get("tool_calls") or ())
+
+
+def results_in_order(
+    keys: Sequence[str], calls: Sequence[int], created: dict[str, int], existing: dict[str, int]
+) -> list[StoreResult]:
+    """One `StoreResult` per row (its key and how many calls it holds), in order, for a write
+    without call identity: the first row of a key in `created` was stored by this write; later
+    copies, and keys in `existing` (stored before), were not."""
     results: list[StoreResult] = []
     seen: set[str] = set()
-    for key in keys:
-        results.append(StoreResult(created.get(key) or existing[key], key, key in created and key not in seen))
+    for key, count in zip(keys, calls, strict=True):
+        if key in created and key not in seen:
+            results.append(StoreResult(created[key], key, True, calls_stored=count))
+        else:
+            results.append(StoreResult(created.get(key) or existing[key], key, False, calls_repeated=count))
         seen.add(key)
     return results
 
 
-def _ids_for_keys(connection: Connection, keys: Iterable[str]) -> dict[str, int]:
-    keys = list(keys)
-    found: dict[str, int] = {}
-    step = dialect_of(connection).max_bind_params
-    for start in range(0, len(keys), step):
-        query = select(task_logs.c.log_key, task_logs.c.id).where(task_logs.c.log_key.in_(keys[start : start + step]))
-        found.update({key: id_ for key, id_ in connection.execute(query)})
-    return found
+def row_results(rows: Sequence[dict[str, Any]], created: dict[str, int], existing: dict[str, int]) -> list[StoreResult]:
+    """`results_in_order` for rows."""
+    return results_in_order([row["log_key"] for row in rows], [_calls(row) for row in rows], created, existing)
+
+
+def planned_results(
+    connection: Connection, rows: Sequence[dict[str, Any]], plan: Plan, created: dict[str, int]
+) -> list[StoreResult]:
+    """One `StoreResult` per row of a write planned by `plan_rows`, in order (see StoreResult)."""
+    # Keys whose id is neither just created nor known: a planned row a concurrent writer stored
+    # first (its key), and the owners of repeats.
+    unknown = {p.row["log_key"] for p in plan.planned.values() if p.row is not None} - created.keys()
+    unknown |= {p.owner_key for p in plan.planned.values() if p.owner_key} - created.keys()
+    found = {**ids_for_keys(connection, sorted(unknown)), **created} if unknown else created
+    results: list[StoreResult] = []
+    seen: set[str] = set()
+    for row in rows:
+        key = row["log_key"]
+        planned = plan.planned[key]
+        if key in seen:
+            results.append(StoreResult(_id_of(planned, plan, found), key, False, calls_repeated=_calls(row)))
+            continue
+        seen.add(key)
+        stored_key = planned.row["log_key"] if planned.row is not None else None
+        if stored_key is not None and stored_key in created:
+            calls = _calls(planned.row)  # type: ignore[arg-type]
+            results.append(StoreResult(created[stored_key], key, True, calls, planned.repeated))
+        else:
+            repeated = planned.calls_in if stored_key is not None else planned.repeated
+            results.append(
+                StoreResult(
+                    _id_of(planned, plan, found), key, False, calls_repeated=repeated, owner_key=planned.owner_key
+                )
+            )
+    return results
+
+
+def _id_of(planned: Planned, plan: Plan, found: dict[str, int]) -> int:
+    """The id a result names for a key that this write did not create."""
+    if planned.key in plan.existing:
+        return plan.existing[planned.key]
+    for key in (planned.row["log_key"] if planned.row is not None else None, planned.owner_key):
+        if key is not None and key in found:
+            return found[key]
+    raise LookupError(f"log {planned.key!r}: no stored log holds it or its calls")
 
 
 def stored_call_ids(connection: Connection, *, adw_id: str, key_prefix: str | None = None) -> set[str]:

@@ -5,6 +5,7 @@ Migrations in `migrations/versions/` are the history; this module is the present
 `metadata`, on both databases.
 
 - `task_logs`: the canonical record (`tool_calls` is the specification's JSON column).
+- `tool_call_ids`: each stored call id once, with the log that stored it (call identity).
 - The rollups (`ROLLUP_TABLES`): derived from `task_logs.tool_calls` and rebuildable from it,
   kept by `tooltrack.store.rollups`. The grain is one UTC day x workflow template ("" for none)
   x phase:
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Column,
     Date,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -86,6 +88,22 @@ Index("idx_task_logs_created_at", task_logs.c.created_at)
 Index("uq_task_logs_log_key", task_logs.c.log_key, unique=True)
 # The GIN index on tool_calls (PostgreSQL only) is created by migration 0002 and is not
 # declared here: no query names it, and SQLite has no such index.
+
+# Call identity (tooltrack.store.identity): every stored call that has a call_id, once, with the
+# key of the task log that stored it. Not derived: it is how a write knows a call is stored. A
+# write claims ids before it inserts their log (the check waits for the commit), and deleting a
+# task log frees its calls' ids.
+tool_call_ids = Table(
+    "tool_call_ids",
+    metadata,
+    Column("call_id", Text, primary_key=True),
+    Column(
+        "log_key",
+        Text,
+        ForeignKey("task_logs.log_key", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        nullable=False,
+    ),
+)
 
 
 def _group_columns() -> list[Column[Any]]:
