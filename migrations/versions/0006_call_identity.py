@@ -26,7 +26,6 @@ branch_labels = None
 depends_on = None
 
 
-
 def upgrade() -> None:
     ids = op.create_table(
         "tool_call_ids",
