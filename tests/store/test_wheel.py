@@ -14,9 +14,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
+import tomllib
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from tooltrack.cli.main import STREAMLIT_SETTINGS
 from tooltrack.store import TaskLogRepository, make_engine
 from tooltrack.store.migrate import current_revision, head_revisions
 from tooltrack.store.schema import metadata
@@ -180,3 +185,38 @@ def test_the_installed_dashboard_renders_a_deep_link(wheel_venv: WheelVenv, tmp_
     shown = json.loads(result.stdout.strip().splitlines()[-1])
     assert Path(shown["app"]).is_relative_to(wheel_venv.site_packages)
     assert shown == {**shown, "first": ["Overview"], "then": ["Failures"], "errors": []}
+
+
+def test_the_dashboard_command_serves_the_installed_script(wheel_venv: WheelVenv, tmp_path: Path) -> None:
+    """`tooltrack dashboard` from the wheel finds its main script and Streamlit comes up healthy."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log = tmp_path / "dashboard.log"
+    command = [str(wheel_venv.tooltrack), "dashboard", "--host", "127.0.0.1", "--port", str(port), "--no-demo"]
+    env = wheel_venv.env(TOOLTRACK_DATABASE_URL=f"sqlite:///{tmp_path / 'dashboard.db'}")
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=wheel_venv.home, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            healthy, deadline = False, time.monotonic() + 90
+            while not healthy and process.poll() is None and time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                        healthy = answer.status == 200
+                except OSError:
+                    time.sleep(0.3)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert healthy, log.read_text()
+
+
+def test_the_dashboard_command_carries_the_repository_streamlit_settings() -> None:
+    """An installed tooltrack has no .streamlit/config.toml: the CLI passes the same settings as flags."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    flat = {
+        f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
+        for section, options in config.items()
+        for key, value in options.items()
+    }
+    assert flat == STREAMLIT_SETTINGS
