@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Final
 
 import click
 
@@ -16,8 +18,15 @@ from tooltrack.cli.rollups import rollups
 from tooltrack.cli.serve import serve
 from tooltrack.store import TaskLogRepository, describe, make_engine
 
-#: The checkout this package runs from (the dashboard's app.py is at its top).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: The repository's .streamlit/config.toml, as flags for `streamlit run`: Streamlit reads that file
+#: from the working folder only, and an installed tooltrack runs from anywhere (flags win over any
+#: config file). tests/store/test_wheel.py holds the two equal.
+STREAMLIT_SETTINGS: Final = {
+    "server.headless": "true",
+    "server.maxUploadSize": "200",
+    "browser.gatherUsageStats": "false",
+    "theme.base": "light",
+}
 
 
 @click.group()
@@ -75,17 +84,28 @@ def dashboard(port: int, host: str, no_demo: bool) -> None:
     if not no_demo and repository.count() == 0:
         stored = seed_demo_data(repository)
         click.echo(f"empty database: added demo data ({stored.task_logs} task logs, {stored.tool_calls} tool calls)")
-    app = PROJECT_ROOT / "app.py"
-    if not app.exists():
-        raise click.ClickException(f"the dashboard's app.py was not found at {app}")
+    app = dashboard_script()
     env = dict(os.environ, TOOLTRACK_DATABASE_URL=engine.url.render_as_string(hide_password=False))
+    settings = [part for name, value in STREAMLIT_SETTINGS.items() for part in (f"--{name}", value)]
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.port", str(port), "--server.address", host, "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        "--server.port", str(port), "--server.address", host, *settings,
     ]  # fmt: skip
     click.echo(f"dashboard: http://{host}:{port}")
-    raise SystemExit(subprocess.call(command, env=env, cwd=Path(app).parent))
+    # The user's working folder stays: a relative SQLite path in the URL means the same file.
+    raise SystemExit(subprocess.call(command, env=env))
+
+
+def dashboard_script() -> Path:
+    """The dashboard's main script inside the installed package (a wheel has no top-level app.py)."""
+    # find_spec locates the dashboard package without importing it (Streamlit and pandas load in
+    # the Streamlit process, not in this one).
+    spec = importlib.util.find_spec("tooltrack.dashboard")
+    origin = spec.origin if spec is not None else None
+    app = Path(origin).parent / "entry" / "app.py" if origin else None
+    if app is None or not app.is_file():
+        raise click.ClickException(f"the dashboard's main script was not found (looked for {app})")
+    return app
 
 
 main.add_command(ingest)

@@ -10,12 +10,14 @@ import streamlit as st
 from tooltrack.analytics import FilterOptions, Filters
 from tooltrack.dashboard.filter_state import FilterState
 from tooltrack.dashboard.loaders import DashboardData, current_data
+from tooltrack.dashboard.navigation import PAGES
 from tooltrack.dashboard.sidebar import sidebar_filters
 from tooltrack.dashboard.text import md
 
-#: The drill-down page, for links that carry `?adw_id=` (relative to app.py, as st.navigation has it).
-WORKFLOW_PAGE: Final = "tooltrack/dashboard/pages/workflow.py"
-INGEST_PAGE: Final = "tooltrack/dashboard/pages/ingest.py"
+#: The drill-down page, for links that carry `?adw_id=`. Absolute: a path relative to the main
+#: script would name no page when the packaged main script (entry/app.py) runs instead of app.py.
+WORKFLOW_PAGE: Final = str(PAGES / "workflow.py")
+INGEST_PAGE: Final = str(PAGES / "ingest.py")
 
 EMPTY_DATABASE: Final = (
     "No tool calls stored yet. Run `tooltrack demo` for demo data, or upload your agents' logs on the Ingest page."

@@ -1,4 +1,9 @@
-"""Running the Alembic migrations in `migrations/` from code (the CLI, tests, the dashboard).
+"""Running the Alembic migrations from code (the CLI, tests, the dashboard).
+
+The scripts are the top-level `migrations/` folder of the repository, installed as the package
+`tooltrack.store.migrations` (pyproject.toml maps it), so they are found the same way in the
+source tree (editable install) and in an installed wheel. The Alembic configuration is built here:
+`alembic.ini` is only for running `alembic` by hand from the source tree.
 
 A database migrated by a newer tooltrack is at a revision these migrations do not know; Alembic
 would fail on it with "Can't locate revision" deep in a traceback. `upgrade` and `downgrade` refuse
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -20,18 +26,29 @@ from sqlalchemy import Connection, Engine
 
 from tooltrack.store.engine import describe
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = PROJECT_ROOT / "migrations"
+#: The installed package that holds env.py, script.py.mako and versions/ (the top-level migrations/).
+MIGRATIONS_PACKAGE = "tooltrack.store.migrations"
+_NOT_INSTALLED = (
+    f"tooltrack's migrations ({MIGRATIONS_PACKAGE}) are not installed as files; install tooltrack "
+    "with pip (pip install tooltrack, or pip install -e . in its source tree)"
+)
+
+
+def migrations_folder() -> Path:
+    """The folder of this code's migration scripts, wherever tooltrack is installed."""
+    try:
+        folder = Path(str(resources.files(MIGRATIONS_PACKAGE)))
+    except ModuleNotFoundError as exc:  # a bare checkout on PYTHONPATH, never installed
+        raise FileNotFoundError(_NOT_INSTALLED) from exc
+    if not (folder / "env.py").is_file():  # Alembic reads the scripts as files: not from a zip
+        raise FileNotFoundError(_NOT_INSTALLED)
+    return folder
 
 
 def alembic_config() -> Config:
-    if not (MIGRATIONS / "env.py").exists():
-        raise FileNotFoundError(
-            f"tooltrack's migrations were not found at {MIGRATIONS}; install tooltrack from its "
-            "source tree (pip install -e .)"
-        )
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(MIGRATIONS))
+    """Alembic's configuration for this code's scripts, with no ini file (the caller passes the connection)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_folder()))
     return config
 
 
