@@ -1,8 +1,9 @@
 """`tooltrack hook`: the command Claude Code runs for PreToolUse / PostToolUse / Stop hooks.
 
 It reads one hook event (JSON) from stdin and, in a few milliseconds, appends what it learnt to the
-session's state file (`hook_sessions.py`); a Stop / SubagentStop / SessionEnd closes the session's
-finished calls into one task log in the spool (or posts it when `TOOLTRACK_HOOK_POST=1`).
+session's state file (`hook_sessions.py`; the line's format is `session_format.py`); a Stop /
+SubagentStop / SessionEnd closes the session's finished calls into one task log in the spool (or
+posts it when `TOOLTRACK_HOOK_POST=1`).
 
 Whatever happens it exits 0 and writes nothing to stdout, which Claude Code may read as a
 decision; its own errors go to `<spool dir>/hook-errors.log`. It imports only the standard library
@@ -19,34 +20,36 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from tooltrack.capture.files import append_line
 from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
 from tooltrack.capture.hook_sessions import (
     CLOSING_EVENTS,
     Deliver,
     close_session,
+    log_hook_problem,
     meta_from_env,
     record_event,
     session_file,
 )
-from tooltrack.capture.spool import Spool, dumps_line, hook_log_path, utc_iso
+from tooltrack.capture.session_format import post_line, pre_line
+from tooltrack.capture.spool import Spool
 from tooltrack.core import MAX_NAME, MAX_TEXT
 
 POST_ENV = "TOOLTRACK_HOOK_POST"
-_LOG_LIMIT = 1 << 20  # rotate the error log past 1 MB
 
 
-def _pre_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> dict[str, Any]:
+def _pre_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> bytes:
     tool = str(event.get("tool_name") or "unknown")[:MAX_NAME]
-    line: dict[str, Any] = {"ev": "pre", "sid": event.get("session_id"), "id": event.get("tool_use_id"), "tool": tool}
-    line["at"] = received
-    line["f"] = input_fields(tool, event.get("tool_input"))
-    if meta:
-        line["m"] = meta
-    return line
+    return pre_line(
+        session_id=event.get("session_id"),
+        call_id=event.get("tool_use_id"),
+        tool=tool,
+        at=received,
+        fields=input_fields(tool, event.get("tool_input")),
+        meta=meta,
+    )
 
 
-def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> dict[str, Any]:
+def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> bytes:
     tool = str(event.get("tool_name") or "unknown")[:MAX_NAME]
     tool_input = event.get("tool_input")
     fields = input_fields(tool, tool_input)
@@ -57,24 +60,31 @@ def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any])
             fields[key] = value
     failed = event.get("hook_event_name") == "PostToolUseFailure"
     response = event.get("tool_response")
-    line: dict[str, Any] = {"ev": "post", "sid": event.get("session_id"), "id": event.get("tool_use_id"), "tool": tool}
-    line["at"] = received
-    line["ok"] = not failed and not (isinstance(response, Mapping) and response.get("success") is False)
+    error_text = outcome = None
     if failed:
         error = event.get("error")
-        line["err"] = str(error)[:MAX_TEXT] if error is not None else "the tool call failed"
-        line["out"] = "interrupted" if event.get("is_interrupt") is True else "error"
+        error_text = str(error)[:MAX_TEXT] if error is not None else "the tool call failed"
+        outcome = "interrupted" if event.get("is_interrupt") is True else "error"
         if tool == "Bash":
             code = exit_code_from_error(error)
             if code is not None:
                 fields["exit_code"] = code
     duration = event.get("duration_ms")
+    duration_ms = None
     if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
-        line["dur"] = round(duration)
-    line["f"] = fields
-    if meta:
-        line["m"] = meta
-    return line
+        duration_ms = round(duration)
+    return post_line(
+        session_id=event.get("session_id"),
+        call_id=event.get("tool_use_id"),
+        tool=tool,
+        at=received,
+        ok=not failed and not (isinstance(response, Mapping) and response.get("success") is False),
+        error=error_text,
+        outcome=outcome,
+        duration_ms=duration_ms,
+        fields=fields,
+        meta=meta,
+    )
 
 
 def _post_or_spool(spool: Spool, env: Mapping[str, str]) -> Deliver:
@@ -120,12 +130,8 @@ def _log_error(spool: Spool | None, raw: bytes) -> None:
     try:
         import traceback
 
-        path = hook_log_path(spool.path if spool else Spool().path)
-        if path.exists() and path.stat().st_size > _LOG_LIMIT:
-            os.replace(path, path.with_suffix(".log.1"))
-        entry = {"at": utc_iso(), "pid": os.getpid(), "input": raw[:300].decode("utf-8", "replace")}
-        entry["error"] = traceback.format_exc()
-        append_line(path, dumps_line(entry))
+        entry = {"input": raw[:300].decode("utf-8", "replace"), "error": traceback.format_exc()}
+        log_hook_problem(spool if spool is not None else Spool(), entry)
     except BaseException:  # the hook must exit 0 even when it cannot log
         pass
 
