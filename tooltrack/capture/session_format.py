@@ -116,20 +116,20 @@ class CallEvent:
         "tool",
     )
 
+    # Positional: `read_line` makes one for every line at a close, and keywords cost a little each.
     def __init__(
         self,
         kind: str,
-        *,
         session_id: str | None,
         call_id: str | None,
         tool: str,
         at: float,
         fields: dict[str, Any],
-        meta: dict[str, Any] | None = None,
-        ok: bool = False,
-        error: str | None = None,
-        outcome: str | None = None,
-        duration_ms: int | None = None,
+        meta: dict[str, Any] | None,
+        ok: bool,
+        error: str | None,
+        outcome: str | None,
+        duration_ms: int | None,
     ) -> None:
         self.kind = kind  # PRE or POST
         self.session_id = session_id
@@ -138,6 +138,7 @@ class CallEvent:
         self.at = at  # as written (a float from time.time()): synthetic call ids are made from its repr
         self.fields = fields
         self.meta = meta
+        # Of a `post` line only (a `pre` line has False and Nones):
         self.ok = ok
         self.error = error
         self.outcome = outcome
@@ -250,7 +251,7 @@ def read_line(line: bytes) -> CallEvent | CloseMarker | DoneIds:
 
 def _number(obj: dict[str, Any], key: str) -> float:
     value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if type(value) is not float and type(value) is not int:  # `type`: a bool is not a time
         raise UnreadableLine(f"not a session event: {key!r} is {value!r}, not a number")
     return value
 
@@ -266,26 +267,23 @@ def _read_v1(obj: dict[str, Any]) -> CallEvent | CloseMarker | DoneIds:
     """A line of format 1 (with or without its `v` key)."""
     kind = obj.get(KIND)
     if kind in (PRE, POST):
-        fields = obj.get(FIELDS)
-        meta = obj.get(META)
-        session_id = obj.get(SESSION_ID)
-        call_id = obj.get(CALL_ID)
-        event = CallEvent(
-            kind,
-            session_id=str(session_id) if session_id else None,
-            call_id=str(call_id) if call_id else None,
-            tool=str(obj.get(TOOL) or "unknown"),
-            at=_number(obj, AT),
-            fields=fields if isinstance(fields, dict) else {},
-            meta=meta if isinstance(meta, dict) and meta else None,
-        )
+        session_id, call_id, fields, meta = obj.get(SESSION_ID), obj.get(CALL_ID), obj.get(FIELDS), obj.get(META)
+        ok, error, outcome, duration = False, None, None, None
         if kind == POST:
-            error, outcome, duration = obj.get(ERROR), obj.get(OUTCOME), obj.get(DURATION_MS)
-            event.ok = bool(obj.get(OK))
-            event.error = str(error) if error else None
-            event.outcome = outcome if isinstance(outcome, str) and outcome else None
-            event.duration_ms = duration if type(duration) is int and duration >= 0 else None
-        return event
+            ok, error, outcome, duration = bool(obj.get(OK)), obj.get(ERROR), obj.get(OUTCOME), obj.get(DURATION_MS)
+        return CallEvent(
+            kind,
+            str(session_id) if session_id else None,
+            str(call_id) if call_id else None,
+            str(obj.get(TOOL) or "unknown"),
+            _number(obj, AT),
+            fields if type(fields) is dict else {},
+            meta if type(meta) is dict and meta else None,
+            ok,
+            str(error) if error else None,
+            outcome if type(outcome) is str and outcome else None,
+            duration if type(duration) is int and duration >= 0 else None,
+        )
     if kind == CLOSE:
         key, meta = obj.get(LOG_KEY), obj.get(CLOSE_META)
         if not isinstance(key, str) or not key:
