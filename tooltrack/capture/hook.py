@@ -18,23 +18,46 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tooltrack.capture.files import append_line
 from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
-from tooltrack.capture.hook_sessions import (
-    CLOSING_EVENTS,
-    Deliver,
-    close_session,
-    log_hook_problem,
-    meta_from_env,
-    record_event,
-    session_file,
-)
-from tooltrack.capture.session_format import post_line, pre_line
+from tooltrack.capture.session_format import CLOSING_EVENTS, post_line, pre_line, session_file
 from tooltrack.capture.spool import Spool
 from tooltrack.core import MAX_NAME, MAX_TEXT
 
+if TYPE_CHECKING:
+    from tooltrack.capture.hook_sessions import Deliver
+
+# `hook_sessions` (closing a session) is imported where a close needs it: a PreToolUse or
+# PostToolUse, most of the hook's runs, does without it.
+
 POST_ENV = "TOOLTRACK_HOOK_POST"
+#: Environment variables that say which workflow run and phase the session's calls belong to.
+META_ENV = {
+    "adw_id": "TOOLTRACK_ADW_ID",
+    "phase_name": "TOOLTRACK_PHASE",
+    "phase_number": "TOOLTRACK_PHASE_NUMBER",
+    "issue_number": "TOOLTRACK_ISSUE_NUMBER",
+    "workflow_template": "TOOLTRACK_WORKFLOW_TEMPLATE",
+}
+
+
+def meta_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """The TOOLTRACK_* workflow meta set in `env` (integers parsed; bad ones ignored)."""
+    meta: dict[str, Any] = {}
+    for key, variable in META_ENV.items():
+        value = env.get(variable)
+        if not value:
+            continue
+        if key in ("phase_number", "issue_number"):
+            try:
+                meta[key] = int(value)
+            except ValueError:
+                continue
+        else:
+            meta[key] = value[:MAX_NAME]
+    return meta
 
 
 def _pre_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> bytes:
@@ -108,10 +131,12 @@ def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env
     name = event.get("hook_event_name")
     session_id = str(event.get("session_id") or "unknown")
     if name == "PreToolUse":
-        record_event(spool, session_id, _pre_event(event, received, meta_from_env(env)))
+        append_line(session_file(spool, session_id), _pre_event(event, received, meta_from_env(env)))
     elif name in ("PostToolUse", "PostToolUseFailure"):
-        record_event(spool, session_id, _post_event(event, received, meta_from_env(env)))
+        append_line(session_file(spool, session_id), _post_event(event, received, meta_from_env(env)))
     elif name in CLOSING_EVENTS:
+        from tooltrack.capture.hook_sessions import close_session
+
         deliver = _post_or_spool(spool, env) if env.get(POST_ENV) == "1" else None
         close_session(
             spool,
@@ -129,6 +154,8 @@ def _log_error(spool: Spool | None, raw: bytes) -> None:
     """Write the current exception to the hook's error log; never raise from here."""
     try:
         import traceback
+
+        from tooltrack.capture.hook_sessions import log_hook_problem
 
         entry = {"input": raw[:300].decode("utf-8", "replace"), "error": traceback.format_exc()}
         log_hook_problem(spool if spool is not None else Spool(), entry)

@@ -29,7 +29,9 @@ A line this code cannot read goes to the dead-letter file; a line of a newer for
 tooltrack wrote it, then an older one was installed) is skipped with an entry in the hook's error
 log holding the whole line, and the rest of the session is closed as usual.
 
-Standard library only (the hook imports this on every tool call).
+Standard library only. The hook imports this only to close a session: a PreToolUse or PostToolUse
+needs `session_format` alone, and with no bytecode cached (PYTHONDONTWRITEBYTECODE) compiling this
+module would cost every tool call about a millisecond.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from typing import Any
 
 from tooltrack.capture.files import append_line, locked_fd, read_all, replace_contents, write_all
 from tooltrack.capture.session_format import (
+    CLOSING_EVENTS,
     PRE,
     CallEvent,
     CloseMarker,
@@ -53,61 +56,18 @@ from tooltrack.capture.session_format import (
     done_line,
     read_line,
 )
+from tooltrack.capture.session_format import session_file as session_file  # where callers have found it
 from tooltrack.capture.spool import Spool, dumps_line, hook_log_path, sessions_dir, utc_iso
 from tooltrack.core import MAX_NAME, MAX_TEXT, storable_text
 
 Deliver = Callable[[dict[str, Any]], None]
 
-#: Environment variables that say which workflow run and phase the session's calls belong to.
-META_ENV = {
-    "adw_id": "TOOLTRACK_ADW_ID",
-    "phase_name": "TOOLTRACK_PHASE",
-    "phase_number": "TOOLTRACK_PHASE_NUMBER",
-    "issue_number": "TOOLTRACK_ISSUE_NUMBER",
-    "workflow_template": "TOOLTRACK_WORKFLOW_TEMPLATE",
-}
-CLOSING_EVENTS = frozenset({"Stop", "SubagentStop", "SessionEnd"})
 #: A stale close leaves a call without PostToolUse alone until its PreToolUse is this old.
 UNFINISHED_GRACE_SECONDS = 24 * 3600.0
 #: How long the ids of closed calls are remembered to drop late events of those calls.
 KEEP_CLOSED_IDS_SECONDS = 7 * 24 * 3600.0
-# A set, not a regular expression: compiling one costs each hook run a few ms.
-_SAFE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _SYNTHETIC = "noid:"
 _LOG_LIMIT = 1 << 20  # rotate the hook's error log past 1 MB
-
-
-def meta_from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """The TOOLTRACK_* workflow meta set in `env` (integers parsed; bad ones ignored)."""
-    meta: dict[str, Any] = {}
-    for key, variable in META_ENV.items():
-        value = env.get(variable)
-        if not value:
-            continue
-        if key in ("phase_number", "issue_number"):
-            try:
-                meta[key] = int(value)
-            except ValueError:
-                continue
-        else:
-            meta[key] = value[:MAX_NAME]
-    return meta
-
-
-def session_file(spool: Spool, session_id: str) -> Path:
-    """The state file of one session; odd session ids are hashed into a safe file name."""
-    if 0 < len(session_id) <= 100 and session_id[0] != "." and _SAFE_CHARS.issuperset(session_id):
-        name = session_id
-    else:
-        import hashlib  # here, not at the top: loading OpenSSL costs every hook run several ms
-
-        name = hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return sessions_dir(spool.path) / f"{name}.jsonl"
-
-
-def record_event(spool: Spool, session_id: str, line: bytes) -> None:
-    """Append one pre/post line (`session_format.pre_line` / `post_line`) to the session's file."""
-    append_line(session_file(spool, session_id), line)
 
 
 def log_hook_problem(spool: Spool, entry: dict[str, Any]) -> None:

@@ -1,11 +1,11 @@
-"""The lines of the hook's session state files: every key, the format version, writing and reading.
+"""The hook's session state files: where each one is, and its lines' keys, version, writing and reading.
 
-A session file (`<spool dir>/hook-sessions/<session>.jsonl`, see `hook_sessions.py`) lives from a
-session's first tool call until a week after its last close, across upgrades of tooltrack, and
-parallel hook processes append to it. This module is the only place that knows how its lines are
-spelled: the hook writes them with `pre_line` / `post_line`, a close with `close_line` /
-`done_line`, and everything that reads them goes through `read_line`, which gives one shape
-(`CallEvent`, `CloseMarker`, `DoneIds`) whatever version wrote the line.
+A session file (`session_file`: `<spool dir>/hook-sessions/<session>.jsonl`, see `hook_sessions.py`)
+lives from a session's first tool call until a week after its last close, across upgrades of
+tooltrack, and parallel hook processes append to it. This module is the only place that knows how
+its lines are spelled: the hook writes them with `pre_line` / `post_line`, a close with
+`close_line` / `done_line`, and everything that reads them goes through `read_line`, which gives
+one shape (`CallEvent`, `CloseMarker`, `DoneIds`) whatever version wrote the line.
 
 One JSON object a line, its kind in `ev`; the keys are short because a busy session writes
 thousands of lines:
@@ -40,15 +40,17 @@ an older reader would misread (a key renamed, a meaning changed). Its reader the
 `_read_v1` and maps onto the same shapes.
 
 Standard library only, and cheap to import: the hook loads this on every tool call (plain
-classes with `__slots__`, no dataclasses; no regular expression).
+classes with `__slots__`, no dataclasses; no regular expression), and on a PreToolUse or
+PostToolUse nothing of the closing side (`hook_sessions`).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from tooltrack.capture.spool import dumps_line
+from tooltrack.capture.spool import Spool, dumps_line, sessions_dir
 
 #: The version this code writes; `read_line` reads every version up to it.
 FORMAT_VERSION = 1
@@ -82,6 +84,24 @@ PRE = "pre"
 POST = "post"
 CLOSE = "close"
 DONE = "done"
+
+#: The hook events that close a session, and so the `reason` of their `close` lines (a session
+#: that went quiet is closed by `tooltrack replay` with the reason "stale").
+CLOSING_EVENTS = frozenset({"Stop", "SubagentStop", "SessionEnd"})
+
+# A set, not a regular expression: compiling one costs each hook run a few ms.
+_SAFE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def session_file(spool: Spool, session_id: str) -> Path:
+    """The state file of one session; odd session ids are hashed into a safe file name."""
+    if 0 < len(session_id) <= 100 and session_id[0] != "." and _SAFE_CHARS.issuperset(session_id):
+        name = session_id
+    else:
+        import hashlib  # here, not at the top: loading OpenSSL costs every hook run several ms
+
+        name = hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return sessions_dir(spool.path) / f"{name}.jsonl"
 
 
 class UnreadableLine(ValueError):
