@@ -1,8 +1,9 @@
 """`tooltrack hook`: the command Claude Code runs for PreToolUse / PostToolUse / Stop hooks.
 
 It reads one hook event (JSON) from stdin and, in a few milliseconds, appends what it learnt to the
-session's state file (`hook_sessions.py`); a Stop / SubagentStop / SessionEnd closes the session's
-finished calls into one task log in the spool (or posts it when `TOOLTRACK_HOOK_POST=1`).
+session's state file (`hook_sessions.py`; the line's format is `session_format.py`); a Stop /
+SubagentStop / SessionEnd closes the session's finished calls into one task log in the spool (or
+posts it when `TOOLTRACK_HOOK_POST=1`).
 
 Whatever happens it exits 0 and writes nothing to stdout, which Claude Code may read as a
 decision; its own errors go to `<spool dir>/hook-errors.log`. It imports only the standard library
@@ -17,36 +18,61 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tooltrack.capture.files import append_line
 from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
-from tooltrack.capture.hook_sessions import (
-    CLOSING_EVENTS,
-    Deliver,
-    close_session,
-    meta_from_env,
-    record_event,
-    session_file,
-)
-from tooltrack.capture.spool import Spool, dumps_line, hook_log_path, utc_iso
+from tooltrack.capture.session_format import CLOSING_EVENTS, post_line, pre_line, session_file
+from tooltrack.capture.spool import Spool
 from tooltrack.core import MAX_NAME, MAX_TEXT
 
+if TYPE_CHECKING:
+    from tooltrack.capture.hook_sessions import Deliver
+
+# `hook_sessions` (closing a session) is imported where a close needs it: a PreToolUse or
+# PostToolUse, most of the hook's runs, does without it.
+
 POST_ENV = "TOOLTRACK_HOOK_POST"
-_LOG_LIMIT = 1 << 20  # rotate the error log past 1 MB
+#: Environment variables that say which workflow run and phase the session's calls belong to.
+META_ENV = {
+    "adw_id": "TOOLTRACK_ADW_ID",
+    "phase_name": "TOOLTRACK_PHASE",
+    "phase_number": "TOOLTRACK_PHASE_NUMBER",
+    "issue_number": "TOOLTRACK_ISSUE_NUMBER",
+    "workflow_template": "TOOLTRACK_WORKFLOW_TEMPLATE",
+}
 
 
-def _pre_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> dict[str, Any]:
+def meta_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """The TOOLTRACK_* workflow meta set in `env` (integers parsed; bad ones ignored)."""
+    meta: dict[str, Any] = {}
+    for key, variable in META_ENV.items():
+        value = env.get(variable)
+        if not value:
+            continue
+        if key in ("phase_number", "issue_number"):
+            try:
+                meta[key] = int(value)
+            except ValueError:
+                continue
+        else:
+            meta[key] = value[:MAX_NAME]
+    return meta
+
+
+def _pre_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> bytes:
     tool = str(event.get("tool_name") or "unknown")[:MAX_NAME]
-    line: dict[str, Any] = {"ev": "pre", "sid": event.get("session_id"), "id": event.get("tool_use_id"), "tool": tool}
-    line["at"] = received
-    line["f"] = input_fields(tool, event.get("tool_input"))
-    if meta:
-        line["m"] = meta
-    return line
+    return pre_line(
+        session_id=event.get("session_id"),
+        call_id=event.get("tool_use_id"),
+        tool=tool,
+        at=received,
+        fields=input_fields(tool, event.get("tool_input")),
+        meta=meta,
+    )
 
 
-def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> dict[str, Any]:
+def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any]) -> bytes:
     tool = str(event.get("tool_name") or "unknown")[:MAX_NAME]
     tool_input = event.get("tool_input")
     fields = input_fields(tool, tool_input)
@@ -57,24 +83,31 @@ def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any])
             fields[key] = value
     failed = event.get("hook_event_name") == "PostToolUseFailure"
     response = event.get("tool_response")
-    line: dict[str, Any] = {"ev": "post", "sid": event.get("session_id"), "id": event.get("tool_use_id"), "tool": tool}
-    line["at"] = received
-    line["ok"] = not failed and not (isinstance(response, Mapping) and response.get("success") is False)
+    error_text = outcome = None
     if failed:
         error = event.get("error")
-        line["err"] = str(error)[:MAX_TEXT] if error is not None else "the tool call failed"
-        line["out"] = "interrupted" if event.get("is_interrupt") is True else "error"
+        error_text = str(error)[:MAX_TEXT] if error is not None else "the tool call failed"
+        outcome = "interrupted" if event.get("is_interrupt") is True else "error"
         if tool == "Bash":
             code = exit_code_from_error(error)
             if code is not None:
                 fields["exit_code"] = code
     duration = event.get("duration_ms")
+    duration_ms = None
     if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
-        line["dur"] = round(duration)
-    line["f"] = fields
-    if meta:
-        line["m"] = meta
-    return line
+        duration_ms = round(duration)
+    return post_line(
+        session_id=event.get("session_id"),
+        call_id=event.get("tool_use_id"),
+        tool=tool,
+        at=received,
+        ok=not failed and not (isinstance(response, Mapping) and response.get("success") is False),
+        error=error_text,
+        outcome=outcome,
+        duration_ms=duration_ms,
+        fields=fields,
+        meta=meta,
+    )
 
 
 def _post_or_spool(spool: Spool, env: Mapping[str, str]) -> Deliver:
@@ -98,10 +131,12 @@ def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env
     name = event.get("hook_event_name")
     session_id = str(event.get("session_id") or "unknown")
     if name == "PreToolUse":
-        record_event(spool, session_id, _pre_event(event, received, meta_from_env(env)))
+        append_line(session_file(spool, session_id), _pre_event(event, received, meta_from_env(env)))
     elif name in ("PostToolUse", "PostToolUseFailure"):
-        record_event(spool, session_id, _post_event(event, received, meta_from_env(env)))
+        append_line(session_file(spool, session_id), _post_event(event, received, meta_from_env(env)))
     elif name in CLOSING_EVENTS:
+        from tooltrack.capture.hook_sessions import close_session
+
         deliver = _post_or_spool(spool, env) if env.get(POST_ENV) == "1" else None
         close_session(
             spool,
@@ -120,12 +155,10 @@ def _log_error(spool: Spool | None, raw: bytes) -> None:
     try:
         import traceback
 
-        path = hook_log_path(spool.path if spool else Spool().path)
-        if path.exists() and path.stat().st_size > _LOG_LIMIT:
-            os.replace(path, path.with_suffix(".log.1"))
-        entry = {"at": utc_iso(), "pid": os.getpid(), "input": raw[:300].decode("utf-8", "replace")}
-        entry["error"] = traceback.format_exc()
-        append_line(path, dumps_line(entry))
+        from tooltrack.capture.hook_sessions import log_hook_problem
+
+        entry = {"input": raw[:300].decode("utf-8", "replace"), "error": traceback.format_exc()}
+        log_hook_problem(spool if spool is not None else Spool(), entry)
     except BaseException:  # the hook must exit 0 even when it cannot log
         pass
 

@@ -2,7 +2,8 @@
 
 Each hook run is a new process, and Claude Code runs hooks of parallel tool calls at the same time,
 so the state is an append-only JSONL file per session (`<spool dir>/hook-sessions/<session>.jsonl`)
-that hook processes append whole lines to (see `files.py`). Lines:
+that hook processes append whole lines to (see `files.py`). Lines (spelled, versioned, written and
+read back only by `session_format.py`):
 
 - `pre`:  a PreToolUse event (call id, tool, time, the fields its input gives);
 - `post`: a PostToolUse / PostToolUseFailure event (fields, outcome, the hook's own `duration_ms`);
@@ -24,12 +25,17 @@ as interrupted cannot be completed later; that is why a stale close keeps unfini
 and only then closes them as interrupted. The `done` ids are forgotten `KEEP_CLOSED_IDS_SECONDS`
 after the session's last close, and the file with them.
 
-Standard library only (the hook imports this on every tool call).
+A line this code cannot read goes to the dead-letter file; a line of a newer format (a newer
+tooltrack wrote it, then an older one was installed) is skipped with an entry in the hook's error
+log holding the whole line, and the rest of the session is closed as usual.
+
+Standard library only. The hook imports this only to close a session: a PreToolUse or PostToolUse
+needs `session_format` alone, and with no bytecode cached (PYTHONDONTWRITEBYTECODE) compiling this
+module would cost every tool call about a millisecond.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import defaultdict
@@ -38,60 +44,38 @@ from pathlib import Path
 from typing import Any
 
 from tooltrack.capture.files import append_line, locked_fd, read_all, replace_contents, write_all
-from tooltrack.capture.spool import Spool, dumps_line, sessions_dir, utc_iso
+from tooltrack.capture.session_format import (
+    CLOSING_EVENTS,
+    PRE,
+    CallEvent,
+    CloseMarker,
+    DoneIds,
+    NewerFormat,
+    UnreadableLine,
+    close_line,
+    done_line,
+    read_line,
+)
+from tooltrack.capture.session_format import session_file as session_file  # where callers have found it
+from tooltrack.capture.spool import Spool, dumps_line, hook_log_path, sessions_dir, utc_iso
 from tooltrack.core import MAX_NAME, MAX_TEXT, storable_text
 
 Deliver = Callable[[dict[str, Any]], None]
 
-#: Environment variables that say which workflow run and phase the session's calls belong to.
-META_ENV = {
-    "adw_id": "TOOLTRACK_ADW_ID",
-    "phase_name": "TOOLTRACK_PHASE",
-    "phase_number": "TOOLTRACK_PHASE_NUMBER",
-    "issue_number": "TOOLTRACK_ISSUE_NUMBER",
-    "workflow_template": "TOOLTRACK_WORKFLOW_TEMPLATE",
-}
-CLOSING_EVENTS = frozenset({"Stop", "SubagentStop", "SessionEnd"})
 #: A stale close leaves a call without PostToolUse alone until its PreToolUse is this old.
 UNFINISHED_GRACE_SECONDS = 24 * 3600.0
 #: How long the ids of closed calls are remembered to drop late events of those calls.
 KEEP_CLOSED_IDS_SECONDS = 7 * 24 * 3600.0
-# A set, not a regular expression: compiling one costs each hook run a few ms.
-_SAFE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _SYNTHETIC = "noid:"
+_LOG_LIMIT = 1 << 20  # rotate the hook's error log past 1 MB
 
 
-def meta_from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """The TOOLTRACK_* workflow meta set in `env` (integers parsed; bad ones ignored)."""
-    meta: dict[str, Any] = {}
-    for key, variable in META_ENV.items():
-        value = env.get(variable)
-        if not value:
-            continue
-        if key in ("phase_number", "issue_number"):
-            try:
-                meta[key] = int(value)
-            except ValueError:
-                continue
-        else:
-            meta[key] = value[:MAX_NAME]
-    return meta
-
-
-def session_file(spool: Spool, session_id: str) -> Path:
-    """The state file of one session; odd session ids are hashed into a safe file name."""
-    if 0 < len(session_id) <= 100 and session_id[0] != "." and _SAFE_CHARS.issuperset(session_id):
-        name = session_id
-    else:
-        import hashlib  # here, not at the top: loading OpenSSL costs every hook run several ms
-
-        name = hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return sessions_dir(spool.path) / f"{name}.jsonl"
-
-
-def record_event(spool: Spool, session_id: str, event: dict[str, Any]) -> None:
-    """Append one pre/post event line to the session's file."""
-    append_line(session_file(spool, session_id), dumps_line(event))
+def log_hook_problem(spool: Spool, entry: dict[str, Any]) -> None:
+    """Add one entry to the hook's error log (`hook-errors.log` beside the spool), rotating it past 1 MB."""
+    path = hook_log_path(spool.path)
+    if path.exists() and path.stat().st_size > _LOG_LIMIT:
+        os.replace(path, path.with_suffix(".log.1"))
+    append_line(path, dumps_line({"at": utc_iso(), "pid": os.getpid(), **entry}))
 
 
 class PendingCall:
@@ -103,29 +87,30 @@ class PendingCall:
     def __init__(self, call_id: str, tool: str) -> None:
         self.id = call_id
         self.tool = tool
-        self.pre: dict[str, Any] | None = None
-        self.post: dict[str, Any] | None = None
+        self.pre: CallEvent | None = None
+        self.post: CallEvent | None = None
 
     @property
     def start(self) -> float | None:
         if self.pre is not None:
-            return float(self.pre["at"])
+            return float(self.pre.at)
         if self.post is not None:
-            duration = self.post.get("dur")
-            return float(self.post["at"]) - (duration / 1000 if isinstance(duration, int) else 0)
+            duration = self.post.duration_ms
+            return float(self.post.at) - (duration / 1000 if duration is not None else 0)
         return None
 
 
 class SessionState:
     """A session file read back: calls in order of first sight, close markers, lines per call."""
 
-    __slots__ = ("bad_lines", "calls", "done", "done_at", "event_ids", "markers", "session_id")
+    __slots__ = ("bad_lines", "calls", "done", "done_at", "event_ids", "markers", "newer_lines", "session_id")
 
     def __init__(self) -> None:
         self.calls: dict[str, PendingCall] = {}
-        self.markers: list[dict[str, Any]] = []
+        self.markers: list[CloseMarker] = []
         self.event_ids: list[tuple[bytes, str]] = []
         self.bad_lines: list[tuple[int, bytes, str]] = []
+        self.newer_lines: list[tuple[int, bytes, str]] = []  # of a format newer than this code reads
         self.session_id: str | None = None
         self.done: dict[str, None] = {}  # ids of calls closed before, in closing order
         self.done_at: float | None = None
@@ -139,35 +124,38 @@ def fold(data: bytes) -> SessionState:
         if not line.strip():
             continue
         try:
-            event = json.loads(line)
-            kind = event["ev"]
-        except (ValueError, KeyError, TypeError) as exc:
-            state.bad_lines.append((number, line, f"not a session event: {exc}"))
+            event = read_line(line)
+        except NewerFormat as exc:
+            state.newer_lines.append((number, line, str(exc)))
             continue
-        if kind == "close":
+        except UnreadableLine as exc:
+            state.bad_lines.append((number, line, str(exc)))
+            continue
+        if isinstance(event, CloseMarker):
             state.markers.append(event)
             continue
-        if kind == "done":
-            state.done.update(dict.fromkeys(str(i) for i in event.get("ids") or ()))
-            when = event.get("at")
-            if isinstance(when, int | float) and (state.done_at is None or when > state.done_at):
+        if isinstance(event, DoneIds):
+            state.done.update(dict.fromkeys(event.ids))
+            when = event.at
+            if when is not None and (state.done_at is None or when > state.done_at):
                 state.done_at = float(when)
             continue
-        state.session_id = state.session_id or event.get("sid")
-        tool = str(event.get("tool") or "unknown")
-        call_id = event.get("id")
+        state.session_id = state.session_id or event.session_id
+        tool = event.tool
+        call_id = event.call_id
         if not call_id:
-            if kind == "pre":
-                call_id = f"{_SYNTHETIC}{event['at']!r}:{tool}"
+            if event.kind == PRE:
+                call_id = f"{_SYNTHETIC}{event.at!r}:{tool}"
                 waiting_by_tool[tool].append(call_id)
             elif waiting_by_tool[tool]:
                 call_id = waiting_by_tool[tool].pop(0)
             else:
-                call_id = f"{_SYNTHETIC}{event['at']!r}:{tool}"
+                call_id = f"{_SYNTHETIC}{event.at!r}:{tool}"
         call = state.calls.setdefault(call_id, PendingCall(call_id, tool))
-        if kind == "pre" and call.pre is None:
-            call.pre = event
-        elif kind == "post" and call.post is None:
+        if event.kind == PRE:
+            if call.pre is None:
+                call.pre = event
+        elif call.post is None:
             call.post = event
         state.event_ids.append((line, call_id))
     return state
@@ -180,10 +168,10 @@ def build_record(call: PendingCall) -> dict[str, Any]:
     like the fields `hook_mapping` takes from the tool's input: one NUL or lone surrogate would make
     the model refuse the whole session's task log. The session file keeps the events as they came.
     """
-    fields: dict[str, Any] = dict(call.pre.get("f") or {}) if call.pre else {}
+    fields: dict[str, Any] = dict(call.pre.fields) if call.pre else {}
     post = call.post
     if post is not None:
-        for key, value in (post.get("f") or {}).items():
+        for key, value in post.fields.items():
             if key == "parameters" and isinstance(fields.get("parameters"), dict):
                 fields["parameters"] = {**fields["parameters"], **value}
             else:
@@ -193,18 +181,17 @@ def build_record(call: PendingCall) -> dict[str, Any]:
         record["call_id"] = storable_text(call.id, MAX_NAME)
     start = call.start
     if post is not None:
-        success = bool(post.get("ok")) and fields.get("success", True) is not False
+        success = post.ok and fields.get("success", True) is not False
         record["success"] = success
-        record["outcome"] = fields.get("outcome") or post.get("out") or ("ok" if success else "error")
-        if post.get("err"):
-            record["error_message"] = storable_text(str(post["err"]), MAX_TEXT)
-        duration = post.get("dur")
-        if isinstance(duration, int) and duration >= 0:
-            record["duration_ms"] = duration
+        record["outcome"] = fields.get("outcome") or post.outcome or ("ok" if success else "error")
+        if post.error:
+            record["error_message"] = storable_text(post.error, MAX_TEXT)
+        if post.duration_ms is not None:
+            record["duration_ms"] = post.duration_ms
             record["duration_source"] = "hook"
         elif call.pre is not None:
             # From the two hook runs' clocks: includes any permission prompt in between.
-            record["duration_ms"] = max(0, round((float(post["at"]) - float(call.pre["at"])) * 1000))
+            record["duration_ms"] = max(0, round((float(post.at) - float(call.pre.at)) * 1000))
             record["duration_source"] = "timestamps"
     else:
         record["success"] = False
@@ -218,9 +205,7 @@ def build_record(call: PendingCall) -> dict[str, Any]:
 def _assign_turns(calls: list[PendingCall], records: list[dict[str, Any]]) -> None:
     """Calls whose Pre..Post spans overlap ran in parallel: give each such group one turn id."""
     spans = [
-        (float(c.pre["at"]), float(c.post["at"]), i)
-        for i, c in enumerate(calls)
-        if c.pre is not None and c.post is not None
+        (float(c.pre.at), float(c.post.at), i) for i, c in enumerate(calls) if c.pre is not None and c.post is not None
     ]
     spans.sort()
     group: list[int] = []
@@ -245,18 +230,18 @@ def batch_key(session_id: str, call_ids: list[str]) -> str:
     return f"hook:{digest.hexdigest()[:48]}"
 
 
-def build_payload(session_id: str, calls: list[PendingCall], marker: Mapping[str, Any]) -> dict[str, Any]:
+def build_payload(session_id: str, calls: list[PendingCall], marker: CloseMarker) -> dict[str, Any]:
     """The tooltrack JSONL payload (a TaskLogCreate) of one closed batch."""
     shown_id = storable_text(session_id)
     calls = sorted(calls, key=lambda c: (c.start if c.start is not None else float("inf"), c.id))
     records = [build_record(c) for c in calls]
     _assign_turns(calls, records)
     # The workflow meta comes from the environment, where a non-UTF-8 byte is a lone surrogate.
-    meta = {k: storable_text(v, MAX_NAME) if isinstance(v, str) else v for k, v in (marker.get("meta") or {}).items()}
-    closed_at = float(marker["at"])
+    meta = {k: storable_text(v, MAX_NAME) if isinstance(v, str) else v for k, v in marker.meta.items()}
+    closed_at = float(marker.at)
     starts = [c.start for c in calls if c.start is not None]
     started_at = min(starts) if starts else closed_at
-    reason = str(marker.get("reason") or "close")
+    reason = marker.reason
     payload: dict[str, Any] = {
         "adw_id": str(meta.pop("adw_id", None) or shown_id)[:MAX_NAME],
         "phase_name": str(meta.pop("phase_name", None) or "session")[:MAX_NAME],
@@ -267,7 +252,7 @@ def build_payload(session_id: str, calls: list[PendingCall], marker: Mapping[str
         "completed_at": utc_iso(max(closed_at, started_at)),
         "duration_seconds": round(max(0.0, closed_at - started_at), 3),
         "tool_calls": records,
-        "log_key": marker["key"],
+        "log_key": marker.key,
         "source": "hook",
     }
     return payload
@@ -276,8 +261,8 @@ def build_payload(session_id: str, calls: list[PendingCall], marker: Mapping[str
 def _latest_meta(calls: list[PendingCall]) -> dict[str, Any]:
     for call in reversed(calls):
         for event in (call.post, call.pre):
-            if event and event.get("m"):
-                return dict(event["m"])
+            if event is not None and event.meta:
+                return dict(event.meta)
     return {}
 
 
@@ -312,16 +297,22 @@ def close_session(
         sid = session_id or state.session_id or path.stem
         for number, line, problem in state.bad_lines:
             spool.dead_letter(problem, raw_line=line.decode("utf-8", "replace"), origin=f"{path}:{number}")
+        for number, line, problem in state.newer_lines:
+            # Skipped, not guessed at; the whole line is kept here, since the file drops it below.
+            log_hook_problem(
+                spool,
+                {"error": f"skipped: {problem}", "origin": f"{path}:{number}", "line": line.decode("utf-8", "replace")},
+            )
         closed: set[str] = set(state.done)  # delivered before: a late event of theirs is dropped
         newly_closed: list[str] = []
         for marker in state.markers:
-            ids = [i for i in marker.get("ids", []) if i in state.calls and i not in state.done]
+            ids = [i for i in marker.ids if i in state.calls and i not in state.done]
             if ids:
                 payload = build_payload(sid, [state.calls[i] for i in ids], marker)
                 deliver(payload)
                 delivered.append(payload)
-            newly_closed += [i for i in marker.get("ids", []) if i not in closed]
-            closed.update(marker.get("ids", []))
+            newly_closed += [i for i in marker.ids if i not in closed]
+            closed.update(marker.ids)
         started_before = at - unfinished_grace
         batch = [
             c
@@ -332,10 +323,9 @@ def close_session(
         if batch:
             ids = [c.id for c in batch]
             chosen_meta = dict(meta) if meta else _latest_meta(batch)
-            marker = {"ev": "close", "key": batch_key(sid, ids), "ids": ids, "reason": reason, "at": at}
-            marker["meta"] = chosen_meta
+            marker = CloseMarker(key=batch_key(sid, ids), ids=ids, reason=reason, at=at, meta=chosen_meta)
             os.lseek(fd, 0, os.SEEK_END)
-            write_all(fd, dumps_line(marker))  # we hold the lock: this line lands whole
+            write_all(fd, close_line(marker))  # we hold the lock: this line lands whole
             payload = build_payload(sid, batch, marker)
             deliver(payload)
             delivered.append(payload)
@@ -364,7 +354,7 @@ def _compact(
     done = [i for i in (*state.done, *newly_closed) if not i.startswith(_SYNTHETIC)]
     if last_close is None or at - last_close >= keep_closed_ids:
         done = []
-    lines = [dumps_line({"ev": "done", "ids": list(dict.fromkeys(done)), "at": last_close})] if done else []
+    lines = [done_line(list(dict.fromkeys(done)), last_close)] if done and last_close is not None else []
     lines += [line + b"\n" for line, call_id in state.event_ids if call_id not in closed]
     content = b"".join(lines)
     if not content:
