@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 
 from tests.ingest.conftest import stored_calls, stored_logs
 from tooltrack.core.storable import REPLACEMENT
-from tooltrack.ingest import FileReport, ingest_stream
-from tooltrack.ingest import hooks as hooks_format
-from tooltrack.ingest import otel as otel_format
+from tooltrack.ingest import FileReport, Note, documents, ingest_stream
+from tooltrack.ingest.documents import read_json_values
+from tooltrack.ingest.lines import Line
 from tooltrack.store.schema import task_logs
 
 
@@ -93,7 +93,7 @@ def test_hook_json_lines_report_each_bad_line_and_keep_the_good(engine: Engine) 
     assert reasons[5].startswith("not valid UTF-8 (byte ")
     assert reasons[6] == "not a Claude Code hook payload (no hook_event_name)"
     assert reasons[7].startswith("truncated last line (no line break at the end of the file): ")
-    calls = {call.call_id: call for call in stored_calls(engine)}
+    calls = {call.call_id or "": call for call in stored_calls(engine)}
     assert sorted(calls) == ["toolu_1", "toolu_2"]
     assert calls["toolu_2"].command == f"a{REPLACEMENT}b"
     assert (report.task_logs_stored, report.tool_calls_stored) == (1, 2)
@@ -116,7 +116,7 @@ def test_otel_json_lines_report_each_bad_line_and_keep_the_good(engine: Engine) 
     assert reasons[3].startswith("malformed JSON: ")
     assert reasons[4] == "not an OTLP logs document (no resourceLogs list)"
     assert reasons[6].startswith("truncated last line (no line break at the end of the file): ")
-    calls = {call.call_id: call for call in stored_calls(engine)}
+    calls = {call.call_id or "": call for call in stored_calls(engine)}
     assert sorted(calls) == ["toolu_1", "toolu_2"]
     assert calls["toolu_2"].command == f"a{REPLACEMENT}b"
 
@@ -128,7 +128,7 @@ def test_pretty_printed_hook_array_is_reported_at_its_first_line(engine: Engine)
     array = [hook_payload("toolu_1"), 42, hook_payload("toolu_2", command="x\x00y")]
     report = ingest(engine, b"\n\n" + pretty(array) + b"\n", "claude-hooks")
     assert rejected(report) == [(3, "not a Claude Code hook payload (no hook_event_name)")]
-    calls = {call.call_id: call for call in stored_calls(engine)}
+    calls = {call.call_id or "": call for call in stored_calls(engine)}
     assert sorted(calls) == ["toolu_1", "toolu_2"]
     assert calls["toolu_2"].command == f"x{REPLACEMENT}y"
 
@@ -190,28 +190,27 @@ def _buffered_size(data: bytes) -> int:
 
 
 @pytest.mark.parametrize(
-    ("format", "module", "document", "message"),
+    ("format", "document", "message"),
     [
-        ("claude-hooks", hooks_format, hook_payload("toolu_1"), "a hook log over {mb} MB as one document"),
+        ("claude-hooks", hook_payload("toolu_1"), "a hook log over {mb} MB as one document"),
         (
             "claude-otel",
-            otel_format,
             otel_document("toolu_1"),
             "an OTLP document over {mb} MB on many lines: export it as JSON lines",
         ),
     ],
 )
 def test_a_document_over_the_limit_is_refused_whole(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, format: str, module: Any, document: Any, message: str
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, format: str, document: Any, message: str
 ) -> None:
     data = b"\n" + pretty(document) + b"\n"
     size = _buffered_size(data)
 
-    monkeypatch.setattr(module, "MAX_DOCUMENT_BYTES", size)  # at the limit: read
+    monkeypatch.setattr(documents, "MAX_DOCUMENT_BYTES", size)  # at the limit: read
     report = ingest(engine, data, format)
     assert (report.rejected, report.tool_calls_stored) == ([], 1)
 
-    monkeypatch.setattr(module, "MAX_DOCUMENT_BYTES", size - 1)  # one byte over: refused
+    monkeypatch.setattr(documents, "MAX_DOCUMENT_BYTES", size - 1)  # one byte over: refused
     with engine.begin() as connection:
         connection.execute(task_logs.delete())
     report = ingest(engine, data, format)
@@ -220,15 +219,46 @@ def test_a_document_over_the_limit_is_refused_whole(
 
 
 @pytest.mark.parametrize(
-    ("format", "module", "values"),
+    ("format", "values"),
     [
-        ("claude-hooks", hooks_format, [hook_payload("toolu_1"), hook_payload("toolu_2")]),
-        ("claude-otel", otel_format, [otel_document("toolu_1"), otel_document("toolu_2")]),
+        ("claude-hooks", [hook_payload("toolu_1"), hook_payload("toolu_2")]),
+        ("claude-otel", [otel_document("toolu_1"), otel_document("toolu_2")]),
     ],
 )
 def test_json_lines_are_not_bound_by_the_document_limit(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, format: str, module: Any, values: list[Any]
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, format: str, values: list[Any]
 ) -> None:
-    monkeypatch.setattr(module, "MAX_DOCUMENT_BYTES", 10)
+    monkeypatch.setattr(documents, "MAX_DOCUMENT_BYTES", 10)
     report = ingest(engine, b"\n".join(line(value) for value in values) + b"\n", format)
     assert (report.rejected, report.tool_calls_stored) == ([], 2)
+
+
+# -- The reader on its own -----------------------------------------------------------------------
+
+
+def _lines(*raw: bytes) -> list[Line]:
+    return [Line(number, data, complete=True) for number, data in enumerate(raw, start=1)]
+
+
+def test_the_reader_hands_each_value_to_the_feed_with_the_line_it_is_reported_at() -> None:
+    fed: list[tuple[int, Any]] = []
+
+    def feed(number: int, value: Any) -> list[Note]:
+        fed.append((number, value))
+        return [Note(number, "fed")]
+
+    def read(lines: list[Line], **options: Any) -> list[Any]:
+        fed.clear()
+        return list(read_json_values(lines, feed, too_large="over {mb} MB", malformed="bad", **options))
+
+    items = read(_lines(b"", b'{"a": 1}', b"[2]", b"{"))
+    assert fed == [(2, {"a": 1}), (3, [2])]
+    assert items[:2] == [Note(2, "fed"), Note(3, "fed")]
+    assert [(r.line, r.reason.split(":")[0]) for r in items[2:]] == [(4, "malformed JSON")]
+
+    items = read(_lines(b"", b"{", b'  "a": "x\\u0000"', b"}"))
+    assert (fed, items) == ([(2, {"a": f"x{REPLACEMENT}"})], [Note(2, "fed")])
+
+    assert read(_lines(b"[1]", b"[2]"))[0] == Note(1, "fed")  # JSON lines of arrays...
+    [refused] = read(_lines(b"[1]", b"[2]"), arrays_whole=True)  # ...or, so told, one document
+    assert fed == [] and refused.line == 1 and refused.reason.startswith("bad: ")
