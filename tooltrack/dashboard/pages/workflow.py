@@ -7,7 +7,7 @@ import streamlit as st
 from pydantic import TypeAdapter, ValidationError
 
 from tooltrack.analytics import DrillDown, Filters
-from tooltrack.dashboard import charts
+from tooltrack.dashboard import charts, tables
 from tooltrack.dashboard.formatting import duration
 from tooltrack.dashboard.loaders import DRILLDOWN_MAX_CALLS, current_data
 from tooltrack.dashboard.page import require_data, stop_with_info
@@ -160,23 +160,7 @@ if not report.redundancies:
     st.success("No repeated reads, re-runs or runs of edits in this run.")
 else:
     st.caption(f"{report.redundant_calls:,} redundant calls, {duration(report.wasted_duration_ms)} wasted.")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "Pattern": f.pattern,
-                    "Target": f.target,
-                    "Redundant calls": f.count,
-                    "Wasted (ms)": f.wasted_duration_ms,
-                    "Phases": ", ".join(f.phases),
-                    "Suggestion": f.suggestion,
-                }
-                for f in report.redundancies
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(tables.redundancy_findings(report.redundancies, occurrences=False), hide_index=True, width="stretch")
 
 with st.expander(f"All {len(calls):,} calls in order"):
     st.dataframe(
