@@ -71,6 +71,20 @@ def rejected(report: FileReport) -> list[tuple[int, str]]:
     return [(r.line, r.reason) for r in report.rejected]
 
 
+def assert_rejected(report: FileReport, expected: dict[int, str]) -> None:
+    """Exactly the lines of `expected` were rejected, each for a reason that starts as given there."""
+    assert [number for number, _ in rejected(report)] == sorted(expected)
+    for number, reason in rejected(report):
+        assert reason.startswith(expected[number]), (number, reason)
+
+
+def assert_nul_replaced_in_second_call(engine: Engine) -> None:
+    """toolu_1 and toolu_2 (whose command `a<NUL>b` was made storable) are the calls stored."""
+    calls = {call.call_id or "": call for call in stored_calls(engine)}
+    assert sorted(calls) == ["toolu_1", "toolu_2"]
+    assert calls["toolu_2"].command == f"a{REPLACEMENT}b"
+
+
 # -- JSON lines: each line on its own, reported by its number ------------------------------------
 
 
@@ -87,15 +101,16 @@ def test_hook_json_lines_report_each_bad_line_and_keep_the_good(engine: Engine) 
         ]
     )
     report = ingest(engine, data, "claude-hooks")
-    assert [number for number, _ in rejected(report)] == [2, 5, 6, 7]
-    reasons = dict(rejected(report))
-    assert reasons[2].startswith("malformed JSON: ")
-    assert reasons[5].startswith("not valid UTF-8 (byte ")
-    assert reasons[6] == "not a Claude Code hook payload (no hook_event_name)"
-    assert reasons[7].startswith("truncated last line (no line break at the end of the file): ")
-    calls = {call.call_id or "": call for call in stored_calls(engine)}
-    assert sorted(calls) == ["toolu_1", "toolu_2"]
-    assert calls["toolu_2"].command == f"a{REPLACEMENT}b"
+    assert_rejected(
+        report,
+        {
+            2: "malformed JSON: ",
+            5: "not valid UTF-8 (byte ",
+            6: "not a Claude Code hook payload (no hook_event_name)",
+            7: "truncated last line (no line break at the end of the file): ",
+        },
+    )
+    assert_nul_replaced_in_second_call(engine)
     assert (report.task_logs_stored, report.tool_calls_stored) == (1, 2)
 
 
@@ -111,14 +126,15 @@ def test_otel_json_lines_report_each_bad_line_and_keep_the_good(engine: Engine) 
         ]
     )
     report = ingest(engine, data, "claude-otel")
-    assert [number for number, _ in rejected(report)] == [3, 4, 6]
-    reasons = dict(rejected(report))
-    assert reasons[3].startswith("malformed JSON: ")
-    assert reasons[4] == "not an OTLP logs document (no resourceLogs list)"
-    assert reasons[6].startswith("truncated last line (no line break at the end of the file): ")
-    calls = {call.call_id or "": call for call in stored_calls(engine)}
-    assert sorted(calls) == ["toolu_1", "toolu_2"]
-    assert calls["toolu_2"].command == f"a{REPLACEMENT}b"
+    assert_rejected(
+        report,
+        {
+            3: "malformed JSON: ",
+            4: "not an OTLP logs document (no resourceLogs list)",
+            6: "truncated last line (no line break at the end of the file): ",
+        },
+    )
+    assert_nul_replaced_in_second_call(engine)
 
 
 # -- One document: read whole, reported at its first (non-blank) line ----------------------------
