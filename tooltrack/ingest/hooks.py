@@ -3,9 +3,9 @@
 Live recording is `tooltrack hook`'s job; this reads what logging hooks have already saved: a JSON
 array of payloads (like `logs/post_tool_use.json` of many ADW repositories), one payload per line,
 or a single payload. A whole document (array or pretty-printed object) is read at once, up to
-`MAX_DOCUMENT_BYTES`. Each session becomes a task log. `duration_ms` (CLI 2.1.119+, without
-permission prompts) is used when present (`duration_source = "hook"`); PreToolUse payloads carry
-no result and are skipped with a note.
+`tooltrack.ingest.documents.MAX_DOCUMENT_BYTES`. Each session becomes a task log. `duration_ms`
+(CLI 2.1.119+, without permission prompts) is used when present (`duration_source = "hook"`);
+PreToolUse payloads carry no result and are skipped with a note.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from pydantic import ValidationError
 
 from tooltrack.core import ToolResult, build_call
 from tooltrack.ingest.claude import KEY_PREFIX
+from tooltrack.ingest.documents import read_json_values
 from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
-from tooltrack.ingest.lines import Line, json_problem, loads_agent_json
+from tooltrack.ingest.lines import Line
 from tooltrack.ingest.report import Note, RejectedLine
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
-MAX_DOCUMENT_BYTES: Final = 512 * 1024 * 1024
 SOURCE: Final = "claude-hooks"
 _RESULT_EVENTS = {"PostToolUse", "PostToolUseFailure"}
 
@@ -103,41 +103,11 @@ class HookLog:
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
     """A JSON array, a single (pretty-printed) payload, or one payload per line."""
     hooks = HookLog(options)
-    buffered: list[bytes] = []
-    first: Line | None = None
-    whole = False
-    size = 0
-    for line in lines:
-        if not line.data.strip():
-            continue
-        if first is None:
-            first = line
-            stripped = line.data.lstrip()
-            whole = stripped.startswith(b"[")
-            if not whole:
-                try:
-                    orjson.loads(line.data)
-                except orjson.JSONDecodeError:
-                    whole = True
-        if whole:
-            size += len(line.data) + 1
-            if size > MAX_DOCUMENT_BYTES:
-                yield RejectedLine(0, f"a hook log over {MAX_DOCUMENT_BYTES // 2**20} MB as one document")
-                return
-            buffered.append(line.data)
-            continue
-        try:
-            value = loads_agent_json(line.data)
-        except orjson.JSONDecodeError as exc:
-            yield RejectedLine(line.number, json_problem(line, exc))
-            continue
-        yield from hooks.feed(line.number, value)
-    if whole and first is not None:
-        try:
-            document = b"\n".join(buffered)
-            value = loads_agent_json(document)
-        except orjson.JSONDecodeError as exc:
-            yield RejectedLine(first.number, f"malformed JSON document: {exc}")
-            return
-        yield from hooks.feed(first.number, value)
+    yield from read_json_values(
+        lines,
+        hooks.feed,
+        too_large="a hook log over {mb} MB as one document",
+        malformed="malformed JSON document",
+        arrays_whole=True,
+    )
     yield from hooks.finish()

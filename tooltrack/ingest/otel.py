@@ -1,9 +1,10 @@
 """Format 4: Claude Code OpenTelemetry `claude_code.tool_result` events, exported as OTLP JSON.
 
-Reads both shapes an export takes: one JSON document (`{"resourceLogs": [...]}`, as the OTLP/HTTP
-JSON body or a pretty-printed dump; read whole, up to `MAX_DOCUMENT_BYTES`) or JSON lines with one
-such document per line (the collector's file exporter; streamed). Attribute values arrive as
-strings (`"success": "true"`, `"duration_ms": "12"`) or as OTLP typed values; both are read.
+Reads both shapes an export takes (`tooltrack.ingest.documents`): one JSON document
+(`{"resourceLogs": [...]}`, as the OTLP/HTTP JSON body or a pretty-printed dump; read whole, up to
+`MAX_DOCUMENT_BYTES`) or JSON lines with one such document per line (the collector's file
+exporter; streamed). Attribute values arrive as strings (`"success": "true"`, `"duration_ms":
+"12"`) or as OTLP typed values; both are read.
 
 Each session (`session.id`) becomes a task log; `claude_code.api_request` events of the session
 give its cost and tokens. A call's duration is Claude Code's own `duration_ms` ("tool_reported").
@@ -22,13 +23,12 @@ from pydantic import ValidationError
 
 from tooltrack.core import bound_error, shape, tool_fields
 from tooltrack.ingest.claude import KEY_PREFIX
+from tooltrack.ingest.documents import read_json_values
 from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
-from tooltrack.ingest.lines import Line, json_problem, loads_agent_json
+from tooltrack.ingest.lines import Line, loads_agent_json
 from tooltrack.ingest.report import RejectedLine
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
-#: A single (not line-delimited) OTLP document is parsed whole; larger ones are refused.
-MAX_DOCUMENT_BYTES: Final = 512 * 1024 * 1024
 SOURCE: Final = "claude-otel"
 _TOOL_RESULT = {"claude_code.tool_result", "tool_result"}
 _API_REQUEST = {"claude_code.api_request", "api_request"}
@@ -224,40 +224,10 @@ class OtelLog:
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
     """OTLP JSON, one document per line or one (pretty-printed) document for the whole file."""
     otel = OtelLog(options)
-    first: Line | None = None
-    buffered: list[bytes] = []
-    size = 0
-    whole_document = False
-    for line in lines:
-        if not line.data.strip():
-            continue
-        if first is None:
-            first = line
-            try:
-                document = orjson.loads(line.data)
-            except orjson.JSONDecodeError:
-                whole_document = True
-        if whole_document:
-            size += len(line.data) + 1
-            if size > MAX_DOCUMENT_BYTES:
-                yield RejectedLine(
-                    0, f"an OTLP document over {MAX_DOCUMENT_BYTES // 2**20} MB on many lines: export it as JSON lines"
-                )
-                return
-            buffered.append(line.data)
-            continue
-        try:
-            document = loads_agent_json(line.data)
-        except orjson.JSONDecodeError as exc:
-            yield RejectedLine(line.number, json_problem(line, exc))
-            continue
-        yield from otel.feed(line.number, document)
-    if whole_document and first is not None:
-        try:
-            whole = b"\n".join(buffered)
-            document = loads_agent_json(whole)
-        except orjson.JSONDecodeError as exc:
-            yield RejectedLine(first.number, f"malformed OTLP JSON document: {exc}")
-            return
-        yield from otel.feed(first.number, document)
+    yield from read_json_values(
+        lines,
+        otel.feed,
+        too_large="an OTLP document over {mb} MB on many lines: export it as JSON lines",
+        malformed="malformed OTLP JSON document",
+    )
     yield from otel.finish()

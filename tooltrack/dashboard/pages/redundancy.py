@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tooltrack.dashboard import charts
+from tooltrack.dashboard import charts, tables
 from tooltrack.dashboard.formatting import duration, workflow_href
 from tooltrack.dashboard.page import analysis_page, stop_with_info, workflow_link
 from tooltrack.dashboard.text import md
@@ -65,24 +65,7 @@ cols[3].metric("Phases", f"{report.task_logs:,}")
 if not report.redundancies:
     st.info("No repeated work in this run.")
 else:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "Pattern": f.pattern,
-                    "Target": f.target,
-                    "Redundant calls": f.count,
-                    "Of calls": f.occurrences,
-                    "Wasted (ms)": f.wasted_duration_ms,
-                    "Phases": ", ".join(f.phases),
-                    "Suggestion": f.suggestion,
-                }
-                for f in report.redundancies
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(tables.redundancy_findings(report.redundancies), hide_index=True, width="stretch")
     st.markdown("**Suggestions**")
     for suggestion in dict.fromkeys(f.suggestion for f in report.redundancies):
         st.markdown(f"- {md(suggestion)}")

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 from pydantic import TypeAdapter, ValidationError
 
-from tooltrack.analytics import DrillDown, Filters
-from tooltrack.dashboard import charts
+from tooltrack.analytics import DrillDown, DrillDownCall, DrillDownLog, Filters
+from tooltrack.dashboard import charts, tables
 from tooltrack.dashboard.formatting import duration
 from tooltrack.dashboard.loaders import DRILLDOWN_MAX_CALLS, current_data
 from tooltrack.dashboard.page import require_data, stop_with_info
@@ -37,6 +37,11 @@ def _problem(adw_id: str, what: str) -> str | None:
     except ValidationError as exc:  # e.g. a NUL, which PostgreSQL refuses in a query parameter
         return f"{what} cannot be an adw_id: {exc.errors()[0]['msg']}."
     return None
+
+
+def _call_row(log: DrillDownLog, call: DrillDownCall, more: dict[str, object]) -> dict[str, object]:
+    """A row of a call table: the columns that say which call it is, then `more`."""
+    return {"Phase": log.phase_name, "Call": call.index, "Tool": call.tool_name, "Target": shorten(call.target), **more}
 
 
 # A link (?adw_id=...) fills the box once; after that the box is the source, and the URL follows it.
@@ -139,14 +144,7 @@ else:
     st.dataframe(
         pd.DataFrame(
             [
-                {
-                    "Phase": log.phase_name,
-                    "Call": call.index,
-                    "Tool": call.tool_name,
-                    "Target": shorten(call.target),
-                    "Error": shorten(call.error_message, 300),
-                    "When (UTC)": call.timestamp,
-                }
+                _call_row(log, call, {"Error": shorten(call.error_message, 300), "When (UTC)": call.timestamp})
                 for log, call in failed
             ]
         ),
@@ -160,38 +158,22 @@ if not report.redundancies:
     st.success("No repeated reads, re-runs or runs of edits in this run.")
 else:
     st.caption(f"{report.redundant_calls:,} redundant calls, {duration(report.wasted_duration_ms)} wasted.")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "Pattern": f.pattern,
-                    "Target": f.target,
-                    "Redundant calls": f.count,
-                    "Wasted (ms)": f.wasted_duration_ms,
-                    "Phases": ", ".join(f.phases),
-                    "Suggestion": f.suggestion,
-                }
-                for f in report.redundancies
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(tables.redundancy_findings(report.redundancies, occurrences=False), hide_index=True, width="stretch")
 
 with st.expander(f"All {len(calls):,} calls in order"):
     st.dataframe(
         pd.DataFrame(
             [
-                {
-                    "Phase": log.phase_name,
-                    "Call": call.index,
-                    "Tool": call.tool_name,
-                    "Target": shorten(call.target),
-                    "Duration (ms)": call.duration_ms,
-                    "Outcome": call.outcome or ("ok" if call.success else "error"),
-                    "Turn": call.turn_id,
-                    "When (UTC)": call.timestamp,
-                }
+                _call_row(
+                    log,
+                    call,
+                    {
+                        "Duration (ms)": call.duration_ms,
+                        "Outcome": call.outcome or ("ok" if call.success else "error"),
+                        "Turn": call.turn_id,
+                        "When (UTC)": call.timestamp,
+                    },
+                )
                 for log, call in calls
             ]
         ),
