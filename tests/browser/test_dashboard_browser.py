@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import HOSTILE_ADW_ID, HOSTILE_TOOL
+from tests.helpers.hostile import HOSTILE_ADW_ID, HOSTILE_TOOL
 from tooltrack.models import TaskLogCreate, ToolCallRecord
 
 pytestmark = pytest.mark.browser
