@@ -33,9 +33,9 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.reliability.derived_check import differences  # noqa: E402
-from tests.reliability.load import Outcome, bodies, percentile, plan, run_threads  # noqa: E402
-from tests.reliability.logs import make_log  # noqa: E402
+from tests.helpers.derived_check import differences  # noqa: E402
+from tests.helpers.load import Outcome, bodies, percentile, plan, run_threads  # noqa: E402
+from tests.helpers.logs import make_log  # noqa: E402
 from tooltrack.store import make_engine, upgrade  # noqa: E402
 from tooltrack.store.keys import task_log_key  # noqa: E402
 from tooltrack.store.schema import task_logs  # noqa: E402

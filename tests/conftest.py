@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.helpers.live_api import LiveAPI
 from tooltrack.store import make_engine, upgrade
 from tooltrack.store.schema import metadata
 
@@ -113,3 +114,10 @@ def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def live_api(engine: Engine) -> Iterator[LiveAPI]:
+    """The real API app over the test database, served on a free local port for the test."""
+    with LiveAPI(engine) as api:
+        yield api

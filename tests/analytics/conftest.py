@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from tests.analytics.known_data import known_logs
+from tests.helpers.known_data import known_logs
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository
 

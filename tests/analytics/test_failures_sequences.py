@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import Engine
 
-from tests.analytics.known_data import failed, ngrams, select
+from tests.helpers.known_data import failed, ngrams, select
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.core.error_kinds import error_kind
 from tooltrack.models import TaskLogCreate

@@ -5,30 +5,24 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from typing import Any
 
 from click.testing import CliRunner
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from tests.analytics.known_data import known_logs
+from tests.helpers.db import rollup_snapshot
+from tests.helpers.known_data import known_logs
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.cli.rollups import rollups as rollups_command
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import DERIVED, ROLLUP_TABLES, TaskLogRepository, rollups, write_task_logs
 
 
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every rollup table, in a stable order."""
-    with engine.connect() as connection:
-        return {table.name: sorted(tuple(row) for row in connection.execute(select(table))) for table in ROLLUP_TABLES}
-
-
 def test_rebuild_gives_what_the_inserts_built(stored: Engine) -> None:
-    before = snapshot(stored)
+    before = rollup_snapshot(stored)
     assert all(before.values()), "every rollup table has rows for the known data"
     with stored.begin() as connection:
         assert "rollups" in DERIVED.rebuild_all(connection)
-    assert snapshot(stored) == before
+    assert rollup_snapshot(stored) == before
 
 
 def test_rebuild_repairs_emptied_rollups(stored: Engine) -> None:
@@ -47,10 +41,10 @@ def test_a_duplicate_log_is_not_counted_twice(engine: Engine) -> None:
     log = known_logs(runs=1)[0]
     repository = TaskLogRepository(engine)
     repository.create(log)
-    first = snapshot(engine)
+    first = rollup_snapshot(engine)
     repository.create(log)
     repository.create_many([log, log])
-    assert snapshot(engine) == first
+    assert rollup_snapshot(engine) == first
 
 
 def test_a_key_twice_in_one_write_counts_the_copy_stored(engine: Engine) -> None:
@@ -61,10 +55,10 @@ def test_a_key_twice_in_one_write_counts_the_copy_stored(engine: Engine) -> None
     with engine.begin() as connection:
         results = write_task_logs(connection, [first, second])
     assert [r.created for r in results] == [True, False]
-    counted = snapshot(engine)
+    counted = rollup_snapshot(engine)
     with engine.begin() as connection:
         DERIVED.rebuild_all(connection)
-    assert snapshot(engine) == counted
+    assert rollup_snapshot(engine) == counted
 
 
 def test_concurrent_writers_lose_no_count(engine: Engine) -> None:
@@ -86,10 +80,10 @@ def test_concurrent_writers_lose_no_count(engine: Engine) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    concurrent = snapshot(engine)
+    concurrent = rollup_snapshot(engine)
     with engine.begin() as connection:
         rollups.rebuild(connection)
-    assert snapshot(engine) == concurrent
+    assert rollup_snapshot(engine) == concurrent
     total = AnalyticsService(engine).summary(Filters(days=3650)).total_tool_calls
     assert total == sum(len(log.tool_calls) for log in logs)
 

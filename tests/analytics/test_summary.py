@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from tests.analytics.known_data import PHASES, TODAY, failed, log_day, per_tool, select
+from tests.helpers.known_data import PHASES, TODAY, failed, log_day, per_tool, select
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.core.commands import normalise_command
 from tooltrack.models import TaskLogCreate

@@ -11,36 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import anyio.from_thread
-import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from tests.helpers.api_client import AppClient
 from tooltrack.api import create_app
 from tooltrack.api.deps import get_engine
-
-
-class AppClient:
-    """A synchronous face over `httpx.AsyncClient(transport=ASGITransport(app))`."""
-
-    def __init__(self, app: FastAPI, portal: Any) -> None:
-        self.portal = portal
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        async def send() -> httpx.Response:
-            return await self.client.request(method, url, **kwargs)
-
-        return self.portal.call(send)
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def close(self) -> None:
-        self.portal.call(self.client.aclose)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import time
 import httpx
 from sqlalchemy import Engine
 
-from tests.sample_data import task_log
+from tests.helpers.sample_data import task_log
 
 
 def _free_port() -> int:

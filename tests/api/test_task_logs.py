@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.sample_data import task_log
+from tests.helpers.sample_data import task_log
 
 URL = "/api/v1/observability/task-logs"
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from tests.analytics.known_data import failed, known_logs, ngrams, per_tool
+from tests.helpers.known_data import failed, known_logs, ngrams, per_tool
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.models import TaskLogCreate
 

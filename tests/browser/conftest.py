@@ -1,6 +1,7 @@
 """A running dashboard and a headless Chromium for the real-browser tests.
 
-The dashboard is `streamlit run app.py` as a subprocess on a free port, on a temporary SQLite
+The dashboard is `streamlit run app.py` as a subprocess on a free port (one server for the session;
+`fresh_dashboard_url` starts one for a single test that must be its first visitor), on a temporary SQLite
 database seeded with demo data (plus one workflow whose tool name is an HTML payload, to prove
 user text is never rendered as HTML). Chromium is Debian's `/usr/bin/chromium`: Playwright cannot
 download its own browsers here.
@@ -9,22 +10,22 @@ download its own browsers here.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.hostile import hostile_log
+from tests.helpers.live_api import free_port
+from tests.helpers.paths import ROOT
 from tooltrack.ingest.demo import seed_demo_data
-from tooltrack.models import TaskLogCreate, ToolCallRecord
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,40 +36,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
-
-#: A tool name that would run script if any page rendered it as HTML.
-HOSTILE_TOOL = '<img src=x onerror="window.__tooltrack_xss=1"><script>window.__tooltrack_xss=1</script>'
-HOSTILE_ADW_ID = "xss00001"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _hostile_log() -> TaskLogCreate:
-    start = datetime.now(UTC) - timedelta(hours=3)
-    calls = [
-        ToolCallRecord(
-            tool_name=HOSTILE_TOOL,
-            duration_ms=120 + i,
-            success=i % 2 == 0,
-            timestamp=start + timedelta(seconds=10 * i),
-            error_message=None if i % 2 == 0 else "<b>bold</b><script>window.__tooltrack_xss=1</script>",
-        )
-        for i in range(4)
-    ]
-    return TaskLogCreate(
-        adw_id=HOSTILE_ADW_ID,
-        workflow_template="<i>template</i>",
-        phase_name="Build",
-        phase_number=1,
-        phase_status="completed",
-        started_at=start,
-        completed_at=start + timedelta(minutes=1),
-        tool_calls=calls,
-    )
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
@@ -92,17 +59,17 @@ def dashboard_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     upgrade(engine)
     repository = TaskLogRepository(engine)
     seed_demo_data(repository, workflows=60, seed=11)
-    repository.create(_hostile_log())
+    repository.create(hostile_log())
     engine.dispose()
     return url
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(dashboard_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of `streamlit run app.py` serving the demo database."""
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("wb")
-    env = dict(os.environ, TOOLTRACK_DATABASE_URL=dashboard_database)
+@contextmanager
+def _serve_dashboard(database_url: str, log_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over `database_url`: its base URL once healthy; stopped after."""
+    port = free_port()
+    log = log_path.open("wb")
+    env = dict(os.environ, TOOLTRACK_DATABASE_URL=database_url)
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -121,6 +88,20 @@ def dashboard_url(dashboard_database: str, tmp_path_factory: pytest.TempPathFact
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(dashboard_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of `streamlit run app.py` serving the demo database (one server for the session)."""
+    with _serve_dashboard(dashboard_database, tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_dashboard_url(dashboard_database: str, tmp_path: Path) -> Iterator[str]:
+    """A dashboard server started for this test alone, that no browser has visited yet."""
+    with _serve_dashboard(dashboard_database, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """The dashboard in a real browser: every page renders, shows its heading and a chart, and no exception.
 
 A screenshot of each page goes to test-output/screenshots/. The Ingest page gets a real upload
-through the browser's file input, and the new workflow is then opened on the drill-down page.
+through the browser's file input, and the new workflow is then opened on the drill-down page. A
+deep link as the very first visit to a server of its own opens that page in app.py's navigation.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import HOSTILE_ADW_ID, HOSTILE_TOOL
+from tests.helpers.hostile import HOSTILE_ADW_ID, HOSTILE_TOOL
 from tooltrack.models import TaskLogCreate, ToolCallRecord
 
 pytestmark = pytest.mark.browser
@@ -92,6 +93,47 @@ def test_shared_filters_travel_in_the_url(dashboard_url: str, page: Any) -> None
     page.wait_for_function("() => location.search.includes('tool=Bash')", timeout=TIMEOUT_MS)
     assert "days=7" in page.url
     assert page.locator(EXCEPTION).count() == 0
+
+
+def selectbox_text(page: Any, label: str) -> str:
+    """What the sidebar's select box labelled `label` shows (its text and its inputs' values)."""
+    return str(
+        page.evaluate(
+            """(label) => {
+                const boxes = [...document.querySelectorAll("[data-testid='stSidebar'] [data-testid='stSelectbox']")];
+                const box = boxes.find((b) => b.querySelector("label")?.innerText.trim() === label);
+                if (!box) return "";
+                return box.innerText + "\\n" + [...box.querySelectorAll("input")].map((i) => i.value).join("\\n");
+            }""",
+            label,
+        )
+    )
+
+
+def test_a_deep_link_as_the_first_visit_opens_that_page_in_the_navigation(
+    fresh_dashboard_url: str, page: Any, screenshots: Path
+) -> None:
+    # Why the pages are not in a top-level pages/ folder (app.py, README): Streamlit then serves
+    # an old-style multipage app without app.py when the first visit after start is a deep link.
+    # The server is this test's own, so this really is its first visit.
+    open_and_wait(page, f"{fresh_dashboard_url}/failures?tool=Bash")
+    assert heading(page) == "Failures"
+    # app.py's st.navigation ran: its sections and page titles, not page names made from file names.
+    sections = page.locator("[data-testid='stNavSectionHeader']").all_inner_texts()
+    assert [text.strip() for text in sections] == ["Tool usage", "One run", "Data"]
+    links = [text.strip() for text in page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()]
+    assert any(text.endswith("Tools and latency") for text in links), links
+    assert any(text.endswith("Workflow drill-down") for text in links), links
+    # The link's filter reached the page's sidebar (polled: its widgets can come a moment late).
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    shown = selectbox_text(page, "Tool")
+    while "Bash" not in shown and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        shown = selectbox_text(page, "Tool")
+    assert "Bash" in shown, shown
+    assert "tool=Bash" in page.url
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=str(screenshots / "deep-link-first-visit.png"), full_page=True)
 
 
 def test_hostile_names_show_as_text_and_never_run(dashboard_url: str, page: Any, screenshots: Path) -> None:

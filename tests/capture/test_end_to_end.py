@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.capture.conftest import PYTHON, LiveAPI, free_port, subprocess_env
+from tests.helpers.live_api import LiveAPI, free_port
+from tests.helpers.processes import PYTHON, subprocess_env
 from tooltrack import ToolCallTracker, log_task_completion
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.sender import TaskLogSender

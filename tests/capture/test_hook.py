@@ -4,41 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from tests.capture.conftest import PYTHON, LiveAPI, free_port, subprocess_env
+from tests.helpers.hook import run_hook
+from tests.helpers.live_api import LiveAPI, free_port
+from tests.helpers.processes import PYTHON
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.hook_sessions import close_session, fold, session_file
 from tooltrack.capture.replay import replay_spool
 from tooltrack.capture.spool import Spool, hook_log_path, sessions_dir
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository
-
-HOOK = [PYTHON, "-m", "tooltrack.capture.hook"]
-
-
-@dataclass
-class HookRun:
-    started: float
-    ended: float
-    result: subprocess.CompletedProcess[bytes]
-
-
-def run_hook(event: dict | bytes, command: list[str] = HOOK, **env: str) -> HookRun:
-    data = event if isinstance(event, bytes) else json.dumps(event).encode()
-    started = time.time()
-    result = subprocess.run(command, input=data, capture_output=True, env=subprocess_env(**env), timeout=60)
-    ended = time.time()
-    # A hook must exit 0 and print nothing Claude Code could read as a decision.
-    assert result.returncode == 0
-    assert result.stdout == b""
-    return HookRun(started, ended, result)
 
 
 def _load(fixtures_dir: Path, name: str):

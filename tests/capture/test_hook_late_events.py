@@ -13,7 +13,7 @@ from collections import Counter
 
 from sqlalchemy import Engine
 
-from tests.capture.test_hook import run_hook
+from tests.helpers.hook import run_hook
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.hook_sessions import fold, session_file
 from tooltrack.capture.replay import replay_spool

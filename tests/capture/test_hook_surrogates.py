@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.capture.test_hook import run_hook
+from tests.helpers.hook import run_hook
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.replay import replay_spool
 from tooltrack.capture.spool import Spool

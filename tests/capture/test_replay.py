@@ -8,7 +8,8 @@ import subprocess
 
 from sqlalchemy import Engine
 
-from tests.capture.conftest import PYTHON, LiveAPI, free_port, subprocess_env
+from tests.helpers.live_api import LiveAPI, free_port
+from tests.helpers.processes import PYTHON, subprocess_env
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.replay import replay_spool
 from tooltrack.capture.spool import Spool

@@ -9,8 +9,9 @@ import click
 import pytest
 from sqlalchemy import Engine
 
-from tests.capture.conftest import PYTHON, LiveAPI, subprocess_env
-from tests.capture.test_hook import run_hook
+from tests.helpers.hook import run_hook
+from tests.helpers.live_api import LiveAPI
+from tests.helpers.processes import PYTHON, subprocess_env
 from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS
 from tooltrack.capture.spool import Spool
 from tooltrack.cli.capture import Duration

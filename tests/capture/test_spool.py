@@ -7,7 +7,7 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from tests.capture.conftest import PYTHON, subprocess_env
+from tests.helpers.processes import PYTHON, subprocess_env
 from tooltrack.capture.replay import _take_spool
 from tooltrack.capture.spool import Spool, dead_letter_path, default_spool_path
 

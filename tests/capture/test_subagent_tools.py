@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.capture.conftest import subprocess_env
+from tests.helpers.processes import subprocess_env
 from tooltrack.capture import hook_mapping
 from tooltrack.core import claude_tools as tools
 from tooltrack.core.subagents import SUBAGENT_TOOLS

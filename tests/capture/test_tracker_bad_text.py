@@ -13,7 +13,7 @@ import logging
 import pytest
 from sqlalchemy import Engine
 
-from tests.capture.conftest import LiveAPI
+from tests.helpers.live_api import LiveAPI
 from tooltrack import ToolCallRecord, ToolCallTracker, log_task_completion
 from tooltrack.capture.client import TaskLogClient
 from tooltrack.capture.sender import TaskLogSender

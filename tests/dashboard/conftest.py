@@ -6,31 +6,21 @@ outlive a test, so they are cleared before and after each one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 
 import pytest
 import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers.dashboard import PAGES, OpenPage
+from tests.helpers.paths import ROOT
 from tooltrack.ingest.demo import seed_demo_data
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 
-#: url path -> (page file, title), as app.py's navigation has them.
-PAGES: dict[str, tuple[str, str]] = {
-    "overview": ("tooltrack/dashboard/pages/overview.py", "Overview"),
-    "tools": ("tooltrack/dashboard/pages/tools.py", "Tools and latency"),
-    "failures": ("tooltrack/dashboard/pages/failures.py", "Failures"),
-    "redundancy": ("tooltrack/dashboard/pages/redundancy.py", "Redundancy"),
-    "sequences": ("tooltrack/dashboard/pages/sequences.py", "Sequences"),
-    "workflow": ("tooltrack/dashboard/pages/workflow.py", "Workflow drill-down"),
-    "ingest": ("tooltrack/dashboard/pages/ingest.py", "Ingest"),
-}
 DEMO_WORKFLOWS = 25
 DEMO_SEED = 3
 
@@ -68,9 +58,6 @@ def demo_env(app_env: Engine, demo_logs: list[TaskLogCreate], monkeypatch: pytes
     monkeypatch.setattr(repository, "create_many", keep)
     seed_demo_data(repository, workflows=DEMO_WORKFLOWS, seed=DEMO_SEED)
     return app_env
-
-
-OpenPage = Callable[..., AppTest]
 
 
 @pytest.fixture

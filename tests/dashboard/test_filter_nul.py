@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from tests.dashboard.conftest import OpenPage
+from tests.helpers.dashboard import OpenPage
 from tooltrack.dashboard.filter_state import DEFAULT_DAYS, FilterState
 
 

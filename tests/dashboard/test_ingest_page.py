@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import OpenPage
+from tests.helpers.dashboard import OpenPage
 from tooltrack.dashboard.ingest_run import ingest_uploads
 from tooltrack.models import TaskLogCreate, ToolCallRecord
 

@@ -13,7 +13,7 @@ from itertools import pairwise
 
 from sqlalchemy import Engine
 
-from tests.dashboard.conftest import OpenPage
+from tests.helpers.dashboard import OpenPage
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.dashboard.formatting import duration, percent, workflow_href
 from tooltrack.dashboard.page import EMPTY_DATABASE, NO_MATCH

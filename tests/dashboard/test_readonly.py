@@ -21,9 +21,9 @@ import streamlit as st
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.dashboard.conftest import OpenPage
-from tests.reliability.logs import make_log
-from tests.reliability.test_readonly_role import _run_script
+from tests.helpers.dashboard import OpenPage
+from tests.helpers.db import run_readonly_role_script
+from tests.helpers.logs import make_log
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
 from tooltrack.store.migrate import current_revision, head_revisions
 
@@ -53,7 +53,7 @@ def readonly_behind(
     password: str | None = None
     if owner.dialect.name == "postgresql":
         role, password = f"tooltrack_ro_{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
-        _run_script(blank_database_url, role, password)
+        run_readonly_role_script(blank_database_url, role, password)
         reader_url = owner.url.set(username=role, password=password).render_as_string(hide_password=False)
     else:
         reader_url = f"sqlite:///file:{owner.url.database}?mode=ro&uri=true"

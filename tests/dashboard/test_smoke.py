@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from tests.dashboard.conftest import PAGES, OpenPage
+from tests.helpers.dashboard import PAGES, OpenPage
 from tooltrack.dashboard.page import EMPTY_DATABASE
 
 ANALYSIS_PAGES = ["overview", "tools", "failures", "redundancy", "sequences", "workflow"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import plotly.io
 from sqlalchemy import Engine
 
-from tests.dashboard.conftest import OpenPage
+from tests.helpers.dashboard import OpenPage
 from tooltrack.analytics import Transition
 from tooltrack.dashboard import charts
 from tooltrack.dashboard.text import chart_label, md

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_calls
-from tests.ingest.test_transcript_sidechain import AGENT, FIXTURE, GREP_ID, SESSION, TASK_ID
+from tests.helpers.db import stored_calls
+from tests.helpers.sidechain import AGENT, FIXTURE, GREP_ID, SESSION, TASK_ID
 from tooltrack.core.claude_tools import SUBAGENT_TOOLS, ToolResult, tool_fields
 from tooltrack.ingest import ingest_file
 from tooltrack.models import ToolCallRecord

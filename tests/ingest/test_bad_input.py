@@ -9,7 +9,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_calls, stored_logs
+from tests.helpers.db import stored_calls, stored_logs
 from tooltrack.ingest import ingest_file, ingest_stream
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import Engine
 
-from tests.sample_data import task_log
+from tests.helpers.sample_data import task_log
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import DERIVED, InsertedLog, TaskLogRepository
 from tooltrack.store import bulk as bulk_module

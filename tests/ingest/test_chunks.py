@@ -21,8 +21,8 @@ import orjson
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.analytics.known_data import known_logs
-from tests.analytics.test_rollups import snapshot
+from tests.helpers.db import rollup_snapshot
+from tests.helpers.known_data import known_logs
 from tooltrack.ingest import chunks, ingest_file
 from tooltrack.ingest import pipeline as ingest_pipeline
 from tooltrack.ingest.report import FileReport
@@ -79,7 +79,7 @@ def empty(engine: Engine) -> None:
 def rebuilt(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.begin() as connection:
         DERIVED.rebuild_all(connection)
-    return snapshot(engine)
+    return rollup_snapshot(engine)
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def pg(engine: Engine) -> Engine:
 def in_process(engine: Engine, path: Path) -> tuple[FileReport, list[tuple[Any, ...]], dict[str, Any]]:
     """What ingesting `path` in this process reports and stores (rows, rollups); then empties the database."""
     report = ingest_file(engine, path, processes=0)
-    rows, rollup_rows = stored(engine), snapshot(engine)
+    rows, rollup_rows = stored(engine), rollup_snapshot(engine)
     empty(engine)
     return report, rows, rollup_rows
 
@@ -157,7 +157,7 @@ def test_a_child_process_stores_what_the_reading_thread_stores(
     assert "the second copy, never stored" not in str(inline_rows)
     # Rollup rows hold task log ids, which differ between the two databases' sequences: compare
     # each path's rollups with a rebuild from what it stored, and the counters with each other.
-    child_rollups = snapshot(engine)
+    child_rollups = rollup_snapshot(engine)
     assert child_rollups == rebuilt(engine)
     for name in ("rollup_tool_daily", "rollup_latency_daily", "rollup_command_daily", "rollup_sequence_daily"):
         assert child_rollups[name] == inline_rollups[name]
@@ -180,7 +180,7 @@ def test_ingesting_again_or_a_grown_file_stores_only_what_is_new(
     assert grown.task_logs_stored == 35 - first.task_logs_stored
     with engine.connect() as connection:
         assert len(connection.execute(select(task_logs.c.id)).all()) == 35
-    assert snapshot(engine) == rebuilt(engine)
+    assert rollup_snapshot(engine) == rebuilt(engine)
 
 
 def test_a_child_that_dies_costs_nothing(
@@ -205,7 +205,7 @@ def test_a_child_that_dies_costs_nothing(
     assert len(child_outcome(child)) == 1 and "it stopped (exit status -9)" in child_outcome(child)[0]
     assert report_figures(child) == report_figures(inline)
     assert stored(engine) == inline_rows
-    assert snapshot(engine) == rebuilt(engine)
+    assert rollup_snapshot(engine) == rebuilt(engine)
 
 
 def test_a_child_that_cannot_start_costs_nothing(
@@ -303,7 +303,7 @@ def test_a_log_a_maintainer_refuses_costs_only_its_line(
         (r.line, r.reason) for r in report.rejected
     ]
     assert report.task_logs_stored == 34
-    assert snapshot(engine) == rebuilt(engine)
+    assert rollup_snapshot(engine) == rebuilt(engine)
 
 
 def test_an_error_while_storing_stops_the_children_at_once(

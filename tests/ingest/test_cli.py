@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_calls, stored_logs
+from tests.helpers.db import stored_calls, stored_logs
 
 
 def run_ingest(*args: str, engine: Engine, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_calls, stored_logs
+from tests.helpers.db import stored_calls, stored_logs
 from tooltrack.ingest import ingest_file
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_calls, stored_logs, tool_counts
+from tests.helpers.db import stored_calls, stored_logs, tool_counts
 from tooltrack.ingest import ingest_file
 from tooltrack.store.schema import task_logs
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_calls, stored_logs
+from tests.helpers.db import stored_calls, stored_logs
 from tooltrack.capture.hook_mapping import input_fields
 from tooltrack.core.storable import REPLACEMENT, replace_nul, replace_nul_parsed
 from tooltrack.ingest import ingest_file

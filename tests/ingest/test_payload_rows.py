@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 from sqlalchemy import Engine, text
 
-from tests.reliability.hostile import json_values
-from tests.reliability.logs import make_payload
-from tests.sample_data import task_log
+from tests.helpers.hostile import json_values
+from tests.helpers.logs import make_payload
+from tests.helpers.sample_data import task_log
 from tooltrack.ingest import ingest_file, payload_rows
 from tooltrack.ingest import pipeline as ingest_pipeline
 from tooltrack.ingest.payload_rows import validate_row

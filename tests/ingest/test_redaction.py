@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from tests.ingest.conftest import stored_logs
+from tests.helpers.db import stored_logs
 from tooltrack.core.redaction import (
     ERROR_MESSAGE_LIMIT,
     MARKER,

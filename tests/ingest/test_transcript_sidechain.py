@@ -30,14 +30,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_calls
+from tests.helpers.db import stored_calls
+from tests.helpers.sidechain import AGENT, FIXTURE, GREP_ID, SESSION, TASK_ID
 from tooltrack.ingest import ingest_file
 
-FIXTURE = "claude-transcripts/sidechain_integrated.jsonl"
-SESSION = "88a8d761-7b9a-4bf1-a8ca-c1febe6bf358"
-AGENT = "e1c84ba5"
-TASK_ID = "toolu_01JA2mLseQCAW3MdwPE4qWEk"
-GREP_ID = "toolu_01BWgwmyj8gGuqFNHMPqqtN2"
 LAYOUTS = {
     "2.0-flat": (f"{SESSION}.jsonl", f"agent-{AGENT}.jsonl"),
     "2.1-subagents": (f"{SESSION}.jsonl", f"{SESSION}/subagents/agent-{AGENT}.jsonl"),

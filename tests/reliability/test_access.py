@@ -14,8 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.reliability.conftest import ROOT, LiveAPI, stored_count
-from tests.reliability.logs import make_payload
+from tests.helpers.db import stored_count
+from tests.helpers.live_api import LiveAPI
+from tests.helpers.logs import make_payload
+from tests.helpers.paths import ROOT
 from tooltrack.api.settings import DEFAULT_MAX_BODY_BYTES
 
 POST = "/api/v1/observability/task-logs"

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, inspect
 
-from tests.reliability.conftest import LiveAPI
-from tests.reliability.hostile import KNOWN_CAUSES, json_values
-from tests.reliability.logs import make_payload
+from tests.helpers.hostile import KNOWN_CAUSES, json_values
+from tests.helpers.live_api import LiveAPI
+from tests.helpers.logs import make_payload
 
 POST = "/api/v1/observability/task-logs"
 OK = {200, 201, 422}

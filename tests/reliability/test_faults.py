@@ -18,8 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
 
-from tests.reliability.conftest import ROOT, url_of, worker_env
-from tests.reliability.logs import make_payload
+from tests.helpers.db import url_of
+from tests.helpers.logs import make_payload
+from tests.helpers.paths import ROOT
+from tests.helpers.processes import worker_env
 from tooltrack.store.schema import task_logs
 
 LOGS, CALLS = 8000, 10

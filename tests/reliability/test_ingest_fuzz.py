@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from tests.reliability.hostile import json_values
-from tests.reliability.logs import make_payload
+from tests.helpers.hostile import json_values
+from tests.helpers.logs import make_payload
 from tooltrack.ingest import ingest_stream
 from tooltrack.store.schema import task_logs
 

@@ -11,8 +11,9 @@ import signal
 
 from sqlalchemy import Engine, func, select
 
-from tests.reliability.conftest import read_line, start_worker, stored_count, stored_keys, url_of
-from tests.reliability.logs import make_log
+from tests.helpers.db import stored_count, stored_keys, url_of
+from tests.helpers.logs import make_log
+from tests.helpers.processes import read_line, start_worker
 from tooltrack.store import TaskLogRepository
 from tooltrack.store.keys import task_log_key
 from tooltrack.store.schema import task_logs

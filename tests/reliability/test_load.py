@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tests.reliability.conftest import LiveAPI, stored_keys
-from tests.reliability.derived_check import differences
-from tests.reliability.load import bodies, plan, run_threads
-from tests.reliability.logs import make_log
+from tests.helpers.db import stored_keys
+from tests.helpers.derived_check import differences
+from tests.helpers.live_api import LiveAPI
+from tests.helpers.load import bodies, plan, run_threads
+from tests.helpers.logs import make_log
 from tooltrack.store.keys import task_log_key
 from tooltrack.store.schema import task_logs
 

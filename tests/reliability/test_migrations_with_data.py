@@ -11,9 +11,9 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select
 
-from tests.reliability.conftest import stored_count
-from tests.reliability.derived_check import differences
-from tests.reliability.logs import make_log, make_payload
+from tests.helpers.db import stored_count
+from tests.helpers.derived_check import differences
+from tests.helpers.logs import make_log, make_payload
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import DERIVED, TaskLogRepository, make_engine
 from tooltrack.store.keys import task_log_key

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, inspect, select, table, text
 
-from tests.reliability.conftest import LiveAPI
-from tests.reliability.test_redaction_corpus import CAUGHT
+from tests.helpers.corpus import CAUGHT
+from tests.helpers.live_api import LiveAPI
 from tooltrack.ingest import ingest_stream
 
 SECRETS = [secret for case in CAUGHT for secret in case["secrets"]]

@@ -7,8 +7,6 @@ the test connects as the new role. SQLite: the read-only equivalent is opening t
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,29 +16,17 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from tests.reliability.conftest import ROOT, url_of
-from tests.reliability.logs import make_log
+from tests.helpers.db import run_readonly_role_script, url_of
+from tests.helpers.logs import make_log
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
 from tooltrack.store.migrate import current_revision, head_revisions
 
-SCRIPT = ROOT / "scripts" / "readonly-role.sql"
 INSUFFICIENT_PRIVILEGE = "42501"
 READ_ONLY_TRANSACTION = "25006"
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
-
-
-def _run_script(owner_url: str, role: str, password: str) -> None:
-    psql = shutil.which("psql")
-    if psql is None:
-        pytest.skip("psql is not installed")
-    libpq_url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    subprocess.run(
-        [psql, libpq_url, "-q", "-v", f"ro_role={role}", "-v", f"ro_password={password}", "-f", str(SCRIPT)],
-        check=True, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
 
 
 @pytest.fixture
@@ -50,9 +36,9 @@ def readonly_engine(postgresql_only: Engine) -> Iterator[tuple[Engine, Engine]]:
     TaskLogRepository(owner).create_many([make_log(i) for i in range(12)])
     role = f"tooltrack_ro_{uuid.uuid4().hex[:8]}"
     password = uuid.uuid4().hex
-    _run_script(url_of(owner), role, password)
+    run_readonly_role_script(url_of(owner), role, password)
     # Run it twice: the script must be idempotent (docs tell users to rerun it after migrations).
-    _run_script(url_of(owner), role, password)
+    run_readonly_role_script(url_of(owner), role, password)
     reader = make_engine(owner.url.set(username=role, password=password).render_as_string(hide_password=False))
     try:
         yield owner, reader
@@ -137,7 +123,7 @@ def test_readonly_role_behind_head_gets_a_clear_error(postgresql_only: Engine, t
     try:
         behind = head_revisions()[0]
         upgrade(owner, "0003" if behind != "0003" else "0002")
-        _run_script(url_of(owner), role, "pw")
+        run_readonly_role_script(url_of(owner), role, "pw")
         reader = make_engine(owner.url.set(username=role, password="pw").render_as_string(hide_password=False))
         with pytest.raises(DBAPIError) as caught:
             upgrade(reader)

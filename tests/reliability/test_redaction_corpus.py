@@ -1,35 +1,24 @@
 """The redaction patterns against a corpus of realistic commands, URLs and messages.
 
-`secrets_corpus.jsonl` (beside this file) holds one case a line: a text, the secret substrings
-planted in it (none for texts that must come through unchanged), and for the forms the patterns
-are known not to catch, a `gap` saying why (those are strict xfails: when a pattern starts to
-catch one, the test says so and the case moves to the caught ones).
+`secrets_corpus.jsonl` (beside this file; tests/helpers/corpus.py reads it) holds one case a line:
+a text, the secret substrings planted in it (none for texts that must come through unchanged), and
+for the forms the patterns are known not to catch, a `gap` saying why (those are strict xfails:
+when a pattern starts to catch one, the test says so and the case moves to the caught ones).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, String, cast, select
 
+from tests.helpers.corpus import CAUGHT, CLEAN, CORPUS
 from tooltrack.core.redaction import MARKER, redact_text, redact_value
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository
 from tooltrack.store.schema import task_logs
-
-CORPUS_FILE = Path(__file__).with_name("secrets_corpus.jsonl")
-
-
-def load_corpus() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in CORPUS_FILE.read_text().splitlines() if line.strip()]
-
-
-CORPUS = load_corpus()
-CAUGHT = [case for case in CORPUS if case["secrets"] and not case.get("gap")]
-CLEAN = [case for case in CORPUS if not case["secrets"]]
 
 
 def _params() -> list[Any]:

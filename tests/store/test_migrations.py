@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from tests.sample_data import task_log
+from tests.helpers.paths import ROOT
+from tests.helpers.sample_data import task_log
 from tooltrack.store import TaskLogRepository, make_engine
 from tooltrack.store.migrate import current_revision, downgrade, head_revisions, upgrade
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_single_head() -> None:

@@ -17,7 +17,7 @@ from typing import Final
 
 import httpx
 
-from tests.reliability.logs import make_payload
+from tests.helpers.logs import make_payload
 
 POST: Final = "/api/v1/observability/task-logs"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.sample_data import task_log
+from tests.helpers.sample_data import task_log
 from tooltrack.models import TaskLogCreate, ToolCallRecord
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
 from tooltrack.store.migrate import downgrade

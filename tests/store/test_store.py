@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.sample_data import T0, one_of_each_tool, task_log
+from tests.helpers.sample_data import T0, one_of_each_tool, task_log
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
 

@@ -1,4 +1,4 @@
-"""Worker processes for the reliability tests: run as `python -m tests.reliability.workers ...`.
+"""Worker processes for the reliability tests: run as `python -m tests.helpers.workers ...`.
 
 Each command prints one JSON line on stdout describing what it did, so the test that started it
 can check the outcome without sharing memory with it. They are separate processes (not threads)
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, select
 
-from tests.reliability.logs import make_log
+from tests.helpers.logs import make_log
 from tooltrack.store import DERIVED, InsertedLog, Maintainer, TaskLogRepository, make_engine
 from tooltrack.store.schema import task_logs
 
