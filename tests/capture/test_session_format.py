@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.capture.test_hook import run_hook
+from tests.helpers.hook import run_hook
 from tooltrack.capture.hook import handle_event
 from tooltrack.capture.hook_sessions import batch_key, fold, session_file
 from tooltrack.capture.session_format import (

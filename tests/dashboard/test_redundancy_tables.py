@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import OpenPage
+from tests.helpers.dashboard import OpenPage
 from tooltrack.analytics import AnalyticsService, Filters, RedundancyFinding
 
 ALL_TIME = {"days": "all"}

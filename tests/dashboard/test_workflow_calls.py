@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import OpenPage
+from tests.helpers.dashboard import OpenPage
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.dashboard.text import shorten
 

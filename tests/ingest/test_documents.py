@@ -15,7 +15,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_calls, stored_logs
+from tests.helpers.db import stored_calls, stored_logs
 from tooltrack.core.storable import REPLACEMENT
 from tooltrack.ingest import FileReport, Note, documents, ingest_stream
 from tooltrack.ingest.documents import read_json_values

@@ -1,0 +1,19 @@
+"""Tests share helpers through `tests/helpers/`, never through another folder's conftest or test module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def test_tests_import_helpers_only_from_the_helpers_package() -> None:
+    wrong = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests."):
+                last = node.module.rsplit(".", 1)[-1]
+                if last == "conftest" or last.startswith("test_"):
+                    wrong.append(f"{path.relative_to(TESTS)}:{node.lineno} imports {node.module}")
+    assert not wrong, "move what these import into tests/helpers/:\n" + "\n".join(wrong)
