@@ -20,7 +20,8 @@ from tests.helpers.live_api import LiveAPI
 from tooltrack.store import make_engine, upgrade
 from tooltrack.store.schema import metadata
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+#: Real Claude Code output, kept in the repository (see tests/fixtures/SOURCES.md and real/SOURCES.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -31,9 +32,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """The real log samples in ../shared/fixtures (read as they are)."""
+    """The real log samples in tests/fixtures (read as they are)."""
     if not FIXTURES.is_dir():
-        pytest.fail(f"the shared fixtures are missing: expected them at {FIXTURES}")
+        pytest.fail(f"the fixtures are missing: expected them at {FIXTURES}")
     return FIXTURES
 
 

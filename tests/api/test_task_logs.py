@@ -22,7 +22,9 @@ def test_post_creates_then_reports_the_existing_id(client: Any) -> None:
     assert body["status"] == "created" and isinstance(body["id"], int)
     again = client.post(URL, json=payload())
     assert again.status_code == 200
-    assert again.json() == {"id": body["id"], "status": "exists"}
+    calls = len(payload()["tool_calls"])
+    assert body["tool_calls_stored"] == calls and body["tool_calls_repeated"] == 0
+    assert again.json() == {"id": body["id"], "status": "exists", "tool_calls_stored": 0, "tool_calls_repeated": calls}
     listed = client.get(URL, params={"adw_id": "abc123"}).json()
     assert listed["count"] == 1
 

@@ -4,7 +4,7 @@ The model refuses NUL (PostgreSQL's text cannot hold it), so one NUL copied from
 task log would cost the whole session's log at replay (a 422, then the dead-letter file). The hook
 replaces it by U+FFFD where it maps event text to records (`tooltrack/core/storable.py`). The events run
 through the real entry point (`python -m tooltrack.capture.hook`), as in test_hook.py; the base
-event is the documented PostToolUseFailure payload from ../shared/fixtures.
+event is the documented PostToolUseFailure payload from tests/fixtures.
 """
 
 from __future__ import annotations

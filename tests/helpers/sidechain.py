@@ -1,13 +1,13 @@
 """Facts about the real sidechain transcript the sub-agent tests split and edit.
 
-`../shared/fixtures/claude-transcripts/sidechain_integrated.jsonl` (Claude Code 2.0.46): three
+`tests/fixtures/claude-transcripts/sidechain_integrated.jsonl` (Claude Code 2.0.46): three
 lines of the session, three of a sub-agent (`isSidechain: true`), whose one tool call (a Grep) was
 started by the session's one Task call.
 """
 
 from __future__ import annotations
 
-#: The transcript, relative to the shared fixtures folder.
+#: The transcript, relative to the fixtures folder.
 FIXTURE = "claude-transcripts/sidechain_integrated.jsonl"
 SESSION = "88a8d761-7b9a-4bf1-a8ca-c1febe6bf358"
 #: The sub-agent's id, as the session's Task result line and the sidechain lines give it.

@@ -1,7 +1,7 @@
 """Claude Code 2.1 calls the sub-agent tool `Agent` (it was `Task`): mapped and linked the same way.
 
 No shared fixture has an `Agent` call, so these tests take the real sidechain transcript
-`../shared/fixtures/claude-transcripts/sidechain_integrated.jsonl` (Claude Code 2.0.46, see
+`tests/fixtures/claude-transcripts/sidechain_integrated.jsonl` (Claude Code 2.0.46, see
 SOURCES.md there) and rename its one `Task` tool_use to `Agent` in a copy, nothing else changed:
 the sub-agent's Grep must get the Agent call as its parent, in one file and split into the 2.1
 layout (`<session>/subagents/agent-<id>.jsonl`), and the Agent call must carry the fields a Task

@@ -44,7 +44,8 @@ def test_grown_stream_json_file_stores_only_new_calls(engine: Engine, fixtures_d
 
     again = ingest_file(engine, early)
     assert (again.task_logs_stored, again.tool_calls_stored) == (0, 0)
-    assert again.duplicates == 4  # three calls and the summary log
+    # Counted in their own units: the three calls, and the summary's task log.
+    assert (again.duplicate_tool_calls, again.duplicate_task_logs) == (3, 1)
     assert len(stored_calls(engine)) == 3
 
 

@@ -1,4 +1,4 @@
-"""Each real sample in ../shared/fixtures ingests with the counts stated here, read by hand from the file."""
+"""Each real sample in tests/fixtures ingests with the counts stated here, read by hand from the file."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from tests.helpers.logs import make_payload
 from tooltrack.ingest import ingest_stream
 from tooltrack.store.schema import task_logs
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )

@@ -27,7 +27,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from tooltrack.core import SUBAGENT_TOOLS, ToolResult, bound_error, build_call, replace_nul_parsed, result_text
-from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart, adw_layout
+from tooltrack.ingest.items import DEFAULT_PHASE, SESSION_KEY_PREFIX, IngestOptions, Item, LogPart, adw_layout, part_key
 from tooltrack.ingest.lines import Line, parse_json_line
 from tooltrack.ingest.report import Note, RejectedLine
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
@@ -36,8 +36,6 @@ from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_
 PART_SIZE: Final = 2000
 #: How many call ids a session remembers to skip repeated lines before it forgets the handed-on ones.
 _SEEN_LIMIT: Final = 50_000
-#: Log keys of task logs made from Claude Code sessions start with this and the session id.
-KEY_PREFIX: Final = "claude:"
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -165,8 +163,12 @@ class ClaudeLog:
             version = value.get("claude_code_version")
             session.version = version if isinstance(version, str) else None
         if kind == "result":
+            # The run ended here: its calls so far and the summary make one task log. Lines after
+            # it (a resumed session appending to the file) start new parts.
             session.summary = value
             session.summary_line = line
+            yield from self._flush(session, final=True)
+            session.summary = None
             return
         message = value.get("message")
         if kind is None:
@@ -310,15 +312,11 @@ class ClaudeLog:
         summary = session.summary if final else None
         try:
             log = self._task_log(session, records, summary)
-            plain = self._task_log(session, records, None) if summary is not None else None
         except ValidationError as exc:
             yield RejectedLine(session.first_line, f"session {session.session_id}: {describe_validation_error(exc)}")
             return
         line = ready[0].line if ready else session.summary_line
-        yield LogPart(log, line, CallScope(log.adw_id, self._prefix(session)), plain=plain)
-
-    def _prefix(self, session: _Session) -> str:
-        return f"{KEY_PREFIX}{session.session_id}:"
+        yield LogPart(log, line)
 
     def _task_log(
         self, session: _Session, calls: list[ToolCallRecord], summary: dict[str, Any] | None
@@ -339,17 +337,18 @@ class ClaudeLog:
         }
         if started is not None and completed is not None:
             values["duration_seconds"] = max(0.0, (completed - started).total_seconds())
-        # The store gives parts their final key once it knows which calls are new (see sink.py).
-        values["log_key"] = f"{self._prefix(session)}{self.phase}:part"
+        values["log_key"] = part_key(session.session_id, "part", calls)
         if summary is not None:
             values.update(self._summary_fields(summary))
             turns = summary.get("num_turns")
             if isinstance(turns, int) and not isinstance(turns, bool):
                 values["log_message"] += f", {turns} turns"
+            # The run's summary is one task log however often it arrives (under whatever adw_id or
+            # phase an upload gives it): keyed by the session and the result line alone.
             marker = summary.get("uuid")
             if not isinstance(marker, str):
                 marker = hashlib.sha256(repr(sorted(summary.items())).encode()).hexdigest()[:32]
-            values["log_key"] = f"{self._prefix(session)}{self.phase}:final:{marker[:64]}"
+            values["log_key"] = f"{SESSION_KEY_PREFIX}{session.session_id}:result:{marker[:64]}"
         elif self.source == "claude-stream-json":
             values["phase_status"] = "incomplete"
         return TaskLogCreate.model_validate(values)

@@ -18,9 +18,8 @@ import orjson
 from pydantic import ValidationError
 
 from tooltrack.core import ToolResult, build_call
-from tooltrack.ingest.claude import KEY_PREFIX
 from tooltrack.ingest.documents import read_json_values
-from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
+from tooltrack.ingest.items import DEFAULT_PHASE, IngestOptions, Item, LogPart, part_key
 from tooltrack.ingest.lines import Line
 from tooltrack.ingest.report import Note, RejectedLine
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
@@ -82,7 +81,6 @@ class HookLog:
 
     def finish(self) -> Iterator[Item]:
         for session_id, (line, calls) in self.sessions.items():
-            prefix = f"{KEY_PREFIX}{session_id}:"
             try:
                 log = TaskLogCreate(
                     adw_id=self.options.adw_id or session_id,
@@ -92,12 +90,12 @@ class HookLog:
                     tool_calls=calls,
                     source=SOURCE,
                     log_message=f"Claude Code session {session_id} (hook payloads)",
-                    log_key=f"{prefix}part",
+                    log_key=part_key(session_id, "hooks", calls),
                 )
             except ValidationError as exc:
                 yield RejectedLine(line, f"session {session_id}: {describe_validation_error(exc)}")
                 continue
-            yield LogPart(log, line, CallScope(log.adw_id, prefix))
+            yield LogPart(log, line)
 
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:

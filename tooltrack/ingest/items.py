@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Final
@@ -11,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from tooltrack.ingest.lines import Line
 from tooltrack.ingest.report import Note, RejectedLine
-from tooltrack.models import TaskLogCreate, field_type
+from tooltrack.models import TaskLogCreate, ToolCallRecord, field_type
 
 #: Each option and the TaskLogCreate field it fills on every log of the file.
 OPTION_FIELDS: Final = {"adw_id": "adw_id", "phase": "phase_name", "workflow_template": "workflow_template"}
@@ -20,6 +21,9 @@ OPTION_FIELDS: Final = {"adw_id": "adw_id", "phase": "phase_name", "workflow_tem
 _OPTION_RULES: Final = {
     option: TypeAdapter(field_type(TaskLogCreate, field)) for option, field in OPTION_FIELDS.items()
 }
+
+#: Log keys of task logs made from agent sessions start with this and the session id.
+SESSION_KEY_PREFIX: Final = "claude:"
 
 #: Phase name when neither the path nor an option gives one.
 DEFAULT_PHASE = "session"
@@ -54,28 +58,11 @@ class IngestOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class CallScope:
-    """Where already-stored copies of a log's tool calls may be: same adw_id or same session.
-
-    `key_prefix` is the start of the log keys of every task log made from one session
-    (e.g. ``claude:<session id>:``), so a transcript and a stream-json file of the same session
-    find each other's calls even when their adw_ids differ.
-    """
-
-    adw_id: str
-    key_prefix: str
-
-
-@dataclass(frozen=True, slots=True)
 class LogPart:
-    """A task log ready to store. With a `scope`, its calls are first filtered by call_id."""
+    """A task log ready to store; its calls already stored (by call id) are left out by the store."""
 
     log: TaskLogCreate
     line: int
-    scope: CallScope | None = None
-    plain: TaskLogCreate | None = None
-    """For a log carrying a session's summary (cost, tokens): the same calls without it, stored
-    instead when the summary is already stored (a session file that grew after its result line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +78,17 @@ class RowPart:
 
 Item = LogPart | RowPart | RejectedLine | Note
 Parser = Callable[[Iterator[Line], IngestOptions], Iterator[Item]]
+
+
+def part_key(session_id: str, kind: str, calls: Sequence[ToolCallRecord]) -> str:
+    """The log key of a part of an agent session: `claude:<session>:<kind>:<digest of its call ids>`.
+
+    The same calls give the same key whichever file or upload they come from, so reading a file
+    again finds its parts stored; calls stored before are left out by the store either way
+    (call identity, `tooltrack.store`)."""
+    ids = "\n".join(sorted(call.call_id or "" for call in calls))
+    digest = hashlib.sha256(ids.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{SESSION_KEY_PREFIX}{session_id}:{kind}:{digest}"
 
 
 def adw_layout(name: str) -> tuple[str, str] | None:

@@ -22,9 +22,8 @@ import orjson
 from pydantic import ValidationError
 
 from tooltrack.core import bound_error, shape, tool_fields
-from tooltrack.ingest.claude import KEY_PREFIX
 from tooltrack.ingest.documents import read_json_values
-from tooltrack.ingest.items import DEFAULT_PHASE, CallScope, IngestOptions, Item, LogPart
+from tooltrack.ingest.items import DEFAULT_PHASE, IngestOptions, Item, LogPart, part_key
 from tooltrack.ingest.lines import Line, loads_agent_json
 from tooltrack.ingest.report import RejectedLine
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
@@ -191,7 +190,6 @@ class OtelLog:
             if not session.calls and not session.requests:
                 continue
             times = [c.timestamp for c in session.calls if c.timestamp is not None]
-            prefix = f"{KEY_PREFIX}{session.session_id}:"
             phase = self.options.phase or DEFAULT_PHASE
             base = {
                 "adw_id": self.options.adw_id or session.session_id,
@@ -203,22 +201,24 @@ class OtelLog:
                 "tool_calls": session.calls,
                 "source": SOURCE,
                 "log_message": f"Claude Code session {session.session_id} (OpenTelemetry)",
-                "log_key": f"{prefix}{phase}:part",
             }
+            # The calls and the session's cost in one log, keyed by its calls and that cost: the same
+            # export read again is the same log. (An export that grew gives a new key and its cost
+            # again: the cost of OTel api_request events has no identity of its own yet.)
             summary = hashlib.sha256(f"{session.cost}|{session.tokens}|{session.requests}".encode()).hexdigest()[:16]
             try:
-                plain = TaskLogCreate.model_validate(base)
-                log = plain.model_copy(
-                    update={
+                log = TaskLogCreate.model_validate(
+                    base
+                    | {
                         "cost_usd": round(session.cost, 6) if session.requests else None,
                         "tokens_used": session.tokens if session.requests else None,
-                        "log_key": f"{prefix}{phase}:final:otel-{summary}",
+                        "log_key": part_key(session.session_id, f"otel-{summary}", session.calls),
                     }
                 )
             except ValidationError as exc:
                 yield RejectedLine(session.line, f"session {session.session_id}: {describe_validation_error(exc)}")
                 continue
-            yield LogPart(log, session.line, CallScope(log.adw_id, prefix), plain=plain)
+            yield LogPart(log, session.line)
 
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:

@@ -13,15 +13,14 @@ prepared chunk to the writers.
 from __future__ import annotations
 
 import functools
-import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from tooltrack.ingest import hooks, otel, stream_json, tooltrack_jsonl, transcript
@@ -45,12 +44,9 @@ from tooltrack.store import (
     dialect_of,
     json_row,
     keyed_row,
-    stored_call_ids,
     supports_copy,
-    task_logs,
     write_copy_batch,
     write_prepared,
-    write_task_logs,
 )
 
 #: Task logs per batch, and a cap on the tool calls they hold. With two writers each transaction
@@ -88,7 +84,6 @@ class _Writer:
         self.engine = engine
         self.report = report
         self.rejections: list[RejectedLine] = []
-        self.known: dict[tuple[str, str], set[str]] = {}
         self.error: BaseException | None = None
         self._counting = threading.Lock()
         self._queues: list[queue.Queue[_Job | None]] = [queue.Queue(maxsize=1) for _ in range(threads)]
@@ -100,32 +95,20 @@ class _Writer:
             thread.start()
 
     def put(self, batch: list[LogPart | RowPart]) -> None:
-        """Queue a batch; logs without a scope are keyed and redacted here, on the reading thread."""
+        """Queue a batch; each log is keyed and redacted here, on the reading thread."""
         if self.error is not None:
             raise self.error
-        lines: list[int] = []
-        rows: list[dict[str, Any]] = []
-        scoped: list[LogPart] = []
-        for part in batch:
-            if isinstance(part, RowPart):
-                rows.append(keyed_row(part.row))
-            elif part.scope is None:
-                rows.append(json_row(part.log))
-            else:
-                scoped.append(part)
-                continue
-            lines.append(part.line)
-        # Each log to the writer its key hashes to; a session's scoped parts to the first writer,
-        # the only one when a format has them (see ingest_stream).
+        # Each log to the writer its key hashes to (one writer but for tooltrack JSONL, see
+        # ingest_stream): copies of one key meet in one writer, in file order.
         shares: list[tuple[list[int], list[dict[str, Any]]]] = [([], []) for _ in self._queues]
-        for line, row in zip(lines, rows, strict=True):
+        for part in batch:
+            row = keyed_row(part.row) if isinstance(part, RowPart) else json_row(part.log)
             share = shares[writer_for(row["log_key"], len(shares))]
-            share[0].append(line)
+            share[0].append(part.line)
             share[1].append(row)
-        for index, (jobs, (share_lines, share_rows)) in enumerate(zip(self._queues, shares, strict=True)):
-            share_scoped = scoped if index == 0 else []
-            if share_rows or share_scoped:
-                jobs.put(_Job(share_lines, PreparedBatch(share_rows), share_scoped))
+        for jobs, (share_lines, share_rows) in zip(self._queues, shares, strict=True):
+            if share_rows:
+                jobs.put(_Job(share_lines, PreparedBatch(share_rows)))
 
     def put_chunk(self, source: list[Line], chunk: PreparedChunk, options: IngestOptions) -> None:
         """Queue a chunk prepared by `tooltrack.ingest.chunks` from the lines `source` (one batch per
@@ -151,36 +134,36 @@ class _Writer:
             if self.error is not None:
                 continue  # drain the queue so the reader never blocks
             try:
-                if job.lines:
-                    self._write_plain(job)
-                for part in job.scoped:
-                    try:
-                        self._write_scoped(part)
-                    except (DBAPIError, StatementError) as exc:
-                        self.rejections.append(RejectedLine(part.line, _db_reason(exc)))
+                self._write_plain(job)
             except BaseException as exc:  # handed to the reader thread, which raises it
                 self.error = exc
 
-    def _count(self, calls: int, result: StoreResult) -> None:
+    def _count(self, line: int, result: StoreResult) -> None:
         report = self.report
         with self._counting:  # two writers may count at once
+            report.tool_calls_stored += result.calls_stored
+            report.duplicate_tool_calls += result.calls_repeated
             if result.created:
                 report.task_logs_stored += 1
-                report.tool_calls_stored += calls
-            else:
-                report.duplicate_task_logs += 1
-                report.duplicate_tool_calls += calls
-                if not calls:
-                    report.duplicate_empty_task_logs += 1
+                return
+            report.duplicate_task_logs += 1
+            if not result.calls_repeated:
+                report.duplicate_empty_task_logs += 1
+            if result.owner_key is not None:
+                report.note(
+                    line,
+                    f"all {result.calls_repeated} tool call(s) of this log were stored before "
+                    f"(first by task log {result.owner_key}): nothing new stored",
+                )
 
     def _write_plain(self, job: _Job) -> None:
         batch = job.batch
         try:
             with self.engine.begin() as connection:
                 if isinstance(batch, CopyBatch):
-                    results, calls = write_copy_batch(connection, batch, job.rows), batch.calls
+                    results = write_copy_batch(connection, batch, job.rows)
                 else:
-                    results, calls = write_prepared(connection, batch), [_calls_in(r) for r in batch.rows]
+                    results = write_prepared(connection, batch)
         except Exception:
             # One bad log must not lose the others: store them one by one, reject the bad one.
             # Any error, not only the database's: a value the store or a derived maintainer
@@ -188,8 +171,8 @@ class _Writer:
             for line, row in zip(job.lines, job.rows(), strict=True):
                 self._write_one(row, line)
             return
-        for count, result in zip(calls, results, strict=True):
-            self._count(count, result)
+        for line, result in zip(job.lines, results, strict=True):
+            self._count(line, result)
 
     def _write_one(self, row: dict[str, Any], line: int) -> None:
         try:
@@ -201,58 +184,15 @@ class _Writer:
         except Exception as exc:  # reported on its line (see _write_plain), the file goes on
             self.rejections.append(RejectedLine(line, f"could not be stored: {type(exc).__name__}: {exc}"[:300]))
             return
-        self._count(_calls_in(row), result)
-
-    def _write_scoped(self, part: LogPart) -> None:
-        """A session's calls: store only those whose call_id is not stored yet for its run or session."""
-        scope = part.scope
-        assert scope is not None
-        scope_key = (scope.adw_id, scope.key_prefix)
-        log = part.log
-        with self.engine.begin() as connection:
-            known = self.known.get(scope_key)
-            if known is None:
-                known = self.known[scope_key] = stored_call_ids(
-                    connection, adw_id=scope.adw_id, key_prefix=scope.key_prefix
-                )
-            new, seen = [], set()
-            for call in log.tool_calls:
-                if call.call_id is None or (call.call_id not in known and call.call_id not in seen):
-                    new.append(call)
-                    if call.call_id is not None:
-                        seen.add(call.call_id)
-            self.report.duplicate_tool_calls += len(log.tool_calls) - len(new)
-            summary_stored = (
-                part.plain is not None
-                and connection.execute(select(task_logs.c.id).where(task_logs.c.log_key == log.log_key)).first()
-            )
-            if part.plain is None or summary_stored:
-                if summary_stored and not new:
-                    self.report.duplicate_task_logs += 1
-                    self.report.duplicate_empty_task_logs += 1
-                if not new:
-                    return
-                base = part.plain or log
-                ids = "\n".join(sorted(c.call_id or "" for c in new))
-                digest = hashlib.sha256(ids.encode()).hexdigest()[:32]
-                log = base.model_copy(
-                    update={"tool_calls": new, "log_key": f"{scope.key_prefix}{base.phase_name}:part:{digest}"}
-                )
-            else:
-                log = log.model_copy(update={"tool_calls": new})
-            result = write_task_logs(connection, [log])[0]
-        self._count(len(log.tool_calls), result)
-        known.update(seen)
+        self._count(line, result)
 
 
 @dataclass(slots=True)
 class _Job:
-    """What one writer stores in one transaction: plain logs (their lines and the logs prepared),
-    then a session's scoped parts."""
+    """What one writer stores in one transaction: logs (their lines, and the logs prepared)."""
 
     lines: list[int]
     batch: PreparedBatch | CopyBatch
-    scoped: list[LogPart] = field(default_factory=list)
     remake: Callable[[], list[dict[str, Any]]] | None = None
     """For a CopyBatch, which does not carry its rows: makes them again from its lines."""
 
@@ -336,8 +276,8 @@ def ingest_stream(
     report.format = found.value
     parser = PARSERS[found]
     reader = LineReader(rest, total=total_bytes, progress=progress)
-    # Only plain logs (tooltrack JSONL) may be written in parallel: a session's scoped parts
-    # depend on what the previous ones stored.
+    # Only tooltrack JSONL is written in parallel: in the agent formats the first session that
+    # stores a call owns it, so their logs are stored in file order.
     plain_only = found is Format.TOOLTRACK
     writers = dialect_of(engine).concurrent_writers if plain_only else 1
     if processes is None:

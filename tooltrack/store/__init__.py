@@ -41,7 +41,7 @@ from tooltrack.store.migrate import (
     refuse_if_ahead,
     upgrade,
 )
-from tooltrack.store.repository import StoreResult, TaskLogRepository, stored_call_ids, write_task_logs
+from tooltrack.store.repository import StoreResult, TaskLogRepository, write_task_logs
 from tooltrack.store.rollups import MAX_ERROR_MESSAGE, NO_COMMAND, NO_TEMPLATE, SEQUENCE_LENGTHS, SLOW_CALL_MS
 from tooltrack.store.schema import (
     ROLLUP_TABLES,
@@ -100,7 +100,6 @@ __all__ = [
     "sequence_daily",
     "shared_engine",
     "slow_calls",
-    "stored_call_ids",
     "supports_copy",
     "task_log_key",
     "task_logs",

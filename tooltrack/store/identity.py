@@ -19,8 +19,9 @@ How one write goes (`plan_rows`, then the caller inserts the planned rows):
    locks in one order, so two writers cannot deadlock on them;
 3. each row keeps its calls without an id and the calls it claimed (a call id that occurs in two
    rows of one write goes to the first of them);
-4. a row that had calls and kept none is a repeat and is not stored (its result names the log
-   that owns its first call); the others are inserted with the calls they kept. When another
+4. a row that had calls, kept none and has no figures of its own (`OWN_FIGURES`: a run's cost or
+   tokens, which no other log holds) is a repeat and is not stored (its result names the log that
+   owns its first call); the others are inserted with the calls they kept. When another
    writer stores the same key in between (the row's INSERT finds it), the claims the row made are
    given back (`release_lost`): the row was a duplicate after all, and its calls are free for
    whichever log holds them next.
@@ -33,12 +34,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, delete, select
 
 from tooltrack.store.dialects import dialect_of
 from tooltrack.store.schema import task_logs, tool_call_ids
+
+#: Fields that make a log worth storing even when every one of its calls was stored before: the
+#: summary of a Claude Code run (its `result` line) read again from another file of the session.
+OWN_FIGURES: Final = ("cost_usd", "tokens_used")
 
 
 @dataclass(slots=True)
@@ -116,7 +121,7 @@ def plan_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> Plan:
         # belongs to its row by the row's (new) key.
         kept = [c for c in calls if not c.get("call_id") or (c["call_id"] in claimed and wanted[c["call_id"]] == key)]
         planned = Planned(key=key, row=None, calls_in=len(calls), repeated=len(calls) - len(kept))
-        if kept or not calls:
+        if kept or not calls or any(row.get(name) is not None for name in OWN_FIGURES):
             planned.row = row if len(kept) == len(calls) else row | {"tool_calls": kept}
         plan.planned[key] = planned
     repeats = [p for p in plan.planned.values() if p.row is None and p.key not in plan.existing]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, func, or_, select, true
+from sqlalchemy import Connection, Engine, RowMapping, func, select
 
 from tooltrack.core import redact_row
 from tooltrack.models import TaskLogCreate, TaskLogWithToolCalls
@@ -205,24 +205,6 @@ def _id_of(planned: Planned, plan: Plan, found: dict[str, int]) -> int:
         if key is not None and key in found:
             return found[key]
     raise LookupError(f"log {planned.key!r}: no stored log holds it or its calls")
-
-
-def stored_call_ids(connection: Connection, *, adw_id: str, key_prefix: str | None = None) -> set[str]:
-    """The `call_id`s of the tool calls stored for `adw_id`, or in logs whose key starts with `key_prefix`.
-
-    Ingest uses it so that a file read again (or one that grew, or another file of the same
-    session) stores no call twice. It reads only the rows of one run (the `adw_id` index) and of
-    one session (log keys of a session share a prefix).
-    """
-    dialect = dialect_of(connection)
-    element = dialect.json_elements(task_logs.c.tool_calls).alias("tc")
-    call_id = dialect.json_text(element, "call_id")
-    condition = task_logs.c.adw_id == adw_id
-    if key_prefix:
-        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        condition = or_(condition, task_logs.c.log_key.like(escaped + "%", escape="\\"))
-    query = select(call_id).select_from(task_logs).join(element, true()).where(condition, call_id.is_not(None))
-    return {value for (value,) in connection.execute(query)}
 
 
 def _to_model(row: RowMapping) -> TaskLogWithToolCalls:

@@ -17,10 +17,17 @@ MAX_LOGS_PER_RUN = 10_000
 
 
 class TaskLogStored(BaseModel):
-    """The answer to a POST: the log's id, and whether this request created it."""
+    """The answer to a POST: the log's id, whether this request created it, and its calls.
+
+    A call whose `call_id` is stored already (under any task log) is not stored again:
+    `tool_calls_repeated` counts them. A log made only of such calls is not stored at all:
+    `status` is "exists" and `id` names the task log that owns its first call.
+    """
 
     id: int
     status: Literal["created", "exists"]
+    tool_calls_stored: int
+    tool_calls_repeated: int
 
 
 class TaskLogList(BaseModel):
@@ -39,11 +46,17 @@ class TaskLogList(BaseModel):
     },
 )
 def create_task_log(log: TaskLogCreate, repository: RepositoryDep, response: Response, _: WriteAuth) -> TaskLogStored:
-    """Store one task log with its tool calls. Posting the same log again stores nothing (200, same id)."""
+    """Store one task log with its tool calls. Posting the same log again stores nothing (200, same id);
+    calls already stored under another log (by `call_id`) are not stored again."""
     result = repository.create(log)
     if not result.created:
         response.status_code = status.HTTP_200_OK
-    return TaskLogStored(id=result.id, status="created" if result.created else "exists")
+    return TaskLogStored(
+        id=result.id,
+        status="created" if result.created else "exists",
+        tool_calls_stored=result.calls_stored,
+        tool_calls_repeated=result.calls_repeated,
+    )
 
 
 @router.get(
