@@ -576,7 +576,7 @@ def transcript_calls(data: bytes) -> list[Call]:
         results = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
         detail = line.get("toolUseResult", line.get("tool_use_result"))
         for block in results:
-            call = calls.get(block.get("tool_use_id"))
+            call = calls.get(str(block.get("tool_use_id")))
             if call is None or call.answered:
                 continue
             call.answered = True

@@ -433,7 +433,7 @@ def tool_result_fields(name: str, tool_input: Any, result: ToolResult | None) ->
         elif outcome != "interrupted":
             put("exit_code", exit_code_of(text))
     elif name == "Read":
-        file = info.get("file") if isinstance(info.get("file"), dict) else {}
+        file: dict[str, Any] = info["file"] if isinstance(info.get("file"), dict) else {}
         put("lines_read", count(file.get("numLines")))
         put("file_size_bytes", byte_size(file.get("content")))
     elif name == "Write":
