@@ -206,8 +206,16 @@ def error_text(text: Any) -> str | None:
     return storable_text(bound_error(text, ERROR_MESSAGE_LIMIT)) if text else None
 
 
+def _storable(text: str, limit: int) -> str:
+    """`storable_text`, with the common case (short ASCII without NUL) answered inline: ingest maps
+    every call, and the call chain costs more than the check."""
+    if len(text) <= limit and text.isascii() and "\x00" not in text:
+        return text
+    return storable_text(text, limit)
+
+
 def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
-    return storable_text(value, limit) if isinstance(value, str) else None
+    return _storable(value, limit) if isinstance(value, str) else None
 
 
 # -- parameters -----------------------------------------------------------------------------------
@@ -229,29 +237,67 @@ def content_size(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return {"items": len(value)}
     if value is None or isinstance(value, bool | int | float):
-        return value
+        return shape(value)
     return {"bytes": _json_size(value)}
 
 
-def shape(value: Any, depth: int = 0) -> Any:
-    """A bounded, storable copy of an input value: strings cut, a few items, a few levels, content sized."""
+#: Upper bounds of the compact JSON of a shaped value, in UTF-8 bytes: a character takes at most 6
+#: (an escape such as \u0001), a number at most 26, a size (`content_size`) at most 40.
+_CHAR_BOUND: Final = 6
+_SCALAR_BOUND: Final = 26
+_SIZE_BOUND: Final = 40
+
+
+def _shape(value: Any, depth: int, bound: list[int]) -> Any:
+    """`shape`, adding to `bound[0]` an upper bound of the result's JSON size as it goes."""
     if isinstance(value, str):
-        return storable_text(value, PARAMETER_TEXT_LIMIT)
-    if value is None or isinstance(value, bool | int):
+        # `_storable` inline: this runs for every string of every call's input.
+        if len(value) > PARAMETER_TEXT_LIMIT or not value.isascii() or "\x00" in value:
+            value = storable_text(value, PARAMETER_TEXT_LIMIT)
+        bound[0] += _CHAR_BOUND * len(value) + 2
         return value
+    if value is None or isinstance(value, bool):
+        bound[0] += _SCALAR_BOUND
+        return value
+    if isinstance(value, int):
+        if -INT64_MAX - 1 <= value <= INT64_MAX:  # what orjson and the models take
+            bound[0] += _SCALAR_BOUND
+            return value
+        return _shape(str(value), depth, bound)
     if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else str(value)  # JSON has no NaN
+        if value == value and abs(value) != float("inf"):  # JSON has no NaN or Infinity
+            bound[0] += _SCALAR_BOUND
+            return value
+        return _shape(str(value), depth, bound)
     if depth >= _PARAMETER_DEPTH:
+        bound[0] += _SIZE_BOUND
         return content_size(value)  # too deep to keep: its size, as for content
     if isinstance(value, dict):
         kept: dict[str, Any] = {}
-        for key, item in list(value.items())[:_PARAMETER_ITEMS]:
-            name = storable_text(str(key), MAX_NAME)
-            kept[name] = content_size(item) if name in CONTENT_KEYS else shape(item, depth + 1)
+        bound[0] += 2
+        items = value.items() if len(value) <= _PARAMETER_ITEMS else list(value.items())[:_PARAMETER_ITEMS]
+        for key, item in items:
+            if type(key) is str and len(key) <= MAX_NAME and key.isascii() and "\x00" not in key:
+                name = key
+            else:
+                name = storable_text(str(key), MAX_NAME)
+            bound[0] += _CHAR_BOUND * len(name) + 4
+            if name in CONTENT_KEYS:
+                bound[0] += _SIZE_BOUND
+                kept[name] = content_size(item)
+            else:
+                kept[name] = _shape(item, depth + 1, bound)
         return kept
     if isinstance(value, list | tuple):
-        return [shape(item, depth + 1) for item in value[:_PARAMETER_ITEMS]]
-    return storable_text(str(value), PARAMETER_TEXT_LIMIT)
+        bound[0] += 2 + len(value[:_PARAMETER_ITEMS])
+        return [_shape(item, depth + 1, bound) for item in value[:_PARAMETER_ITEMS]]
+    return _shape(str(value), depth, bound)
+
+
+def shape(value: Any, depth: int = 0) -> Any:
+    """A bounded, storable copy of an input value: strings cut, a few items, a few levels, content sized,
+    numbers as JSON and the models take them (else as text)."""
+    return _shape(value, depth, [0])
 
 
 def bounded_parameters(tool_input: Any) -> dict[str, Any] | None:
@@ -259,8 +305,10 @@ def bounded_parameters(tool_input: Any) -> dict[str, Any] | None:
     the whole at most `MAX_PARAMETERS_JSON` as JSON (beyond, a short prefix of each value's JSON)."""
     if not isinstance(tool_input, dict) or not tool_input:
         return None
-    params: dict[str, Any] = shape(tool_input)
-    if _json_size(params) > MAX_PARAMETERS_JSON:
+    bound = [0]
+    params: dict[str, Any] = _shape(tool_input, 0, bound)
+    # Serialising to measure costs more than the mapping itself: only when the bound says it may be over.
+    if bound[0] > MAX_PARAMETERS_JSON and _json_size(params) > MAX_PARAMETERS_JSON:
         params = {k: storable_text(json.dumps(v, default=str), _SHORT_VALUE) for k, v in params.items()}
     return params
 
@@ -321,62 +369,58 @@ def _edits_of(name: str, args: dict[str, Any]) -> list[dict[str, Any]] | None:
     return [e for e in edits if isinstance(e, dict)] if isinstance(edits, list) else None
 
 
+#: Text inputs that are record fields, per tool: (field, input key, longest text kept).
+_TEXT_INPUTS: Final[dict[str, tuple[tuple[str, str, int], ...]]] = {
+    "Bash": (("command", "command", MAX_TEXT),),
+    "Read": (("file_path", "file_path", MAX_TEXT),),
+    "Write": (("file_path", "file_path", MAX_TEXT),),
+    "Edit": (("file_path", "file_path", MAX_TEXT),),
+    "MultiEdit": (("file_path", "file_path", MAX_TEXT),),
+    "Grep": (("pattern", "pattern", MAX_TEXT), ("file_path", "path", MAX_TEXT)),
+    "Glob": (("pattern", "pattern", MAX_TEXT), ("file_path", "path", MAX_TEXT)),
+    "WebFetch": (("url", "url", MAX_TEXT),),
+    "NotebookEdit": (("file_path", "notebook_path", MAX_TEXT),),
+    **{tool: (("subagent_type", "subagent_type", MAX_NAME),) for tool in SUBAGENT_TOOLS},
+}
+#: Count and flag inputs that are record fields of the same name, per tool.
+_COUNT_INPUTS: Final = {"Read": ("offset", "limit")}
+_FLAG_INPUTS: Final = {"Edit": ("replace_all",), "MultiEdit": ("replace_all",)}
+
+
 def tool_input_fields(name: str, tool_input: Any) -> dict[str, Any]:
-    """The record fields that come from a call's input alone (what PreToolUse knows)."""
+    """The record fields that come from a call's input alone (what PreToolUse knows).
+
+    An input of the wrong type for its field gets no field and stays in `parameters`, with every
+    input that has no field of its own.
+    """
     args: dict[str, Any] = tool_input if isinstance(tool_input, dict) else {}
     fields: dict[str, Any] = {}
     used: set[str] = set()
-
-    def take(field: str, key: str, limit: int = MAX_TEXT) -> None:
-        """A text input to its record field; a value of another type stays in `parameters`."""
-        value = _text(args.get(key), limit)
-        if value is not None:
-            fields[field] = value
+    for field, key, limit in _TEXT_INPUTS.get(name, ()):
+        value = args.get(key)
+        if isinstance(value, str):
+            fields[field] = _storable(value, limit)
             used.add(key)
-
-    def take_count(key: str) -> None:
-        value = count(args.get(key))
-        if value is not None:
-            fields[key] = value
+    for key in _COUNT_INPUTS.get(name, ()):
+        number = count(args.get(key))
+        if number is not None:
+            fields[key] = number
             used.add(key)
-
-    def take_flag(key: str) -> None:
+    for key in _FLAG_INPUTS.get(name, ()):
         if isinstance(args.get(key), bool):
             fields[key] = args[key]
             used.add(key)
-
-    if name == "Bash":
-        take("command", "command")
-    elif name == "Read":
-        take("file_path", "file_path")
-        take_count("offset")
-        take_count("limit")
-    elif name == "Write":
-        take("file_path", "file_path")
-        if isinstance(args.get("content"), str):
-            fields["bytes_written"] = byte_size(args["content"])
-            used.add("content")
-    elif name in ("Edit", "MultiEdit"):
-        take("file_path", "file_path")
-        edits = _edits_of(name, args)
-        if edits is not None:
-            for field, key in (("old_string_length", "old_string"), ("new_string_length", "new_string")):
-                lengths = [len(e[key]) for e in edits if isinstance(e.get(key), str)]
-                if lengths:
-                    fields[field] = sum(lengths)
-            if name == "Edit":
-                used.update(key for key in ("old_string", "new_string") if isinstance(args.get(key), str))
-        take_flag("replace_all")
-    elif name in ("Grep", "Glob"):
-        take("pattern", "pattern")
-        take("file_path", "path")
-    elif name == "WebFetch":
-        take("url", "url")
-    elif name in SUBAGENT_TOOLS:
-        take("subagent_type", "subagent_type", MAX_NAME)
-    elif name == "NotebookEdit":
-        take("file_path", "notebook_path")
-    rest = bounded_parameters({k: v for k, v in args.items() if k not in used})
+    if name == "Write" and isinstance(args.get("content"), str):
+        fields["bytes_written"] = byte_size(args["content"])
+        used.add("content")
+    elif name in ("Edit", "MultiEdit") and (edits := _edits_of(name, args)) is not None:
+        for field, key in (("old_string_length", "old_string"), ("new_string_length", "new_string")):
+            lengths = [len(e[key]) for e in edits if isinstance(e.get(key), str)]
+            if lengths:
+                fields[field] = sum(lengths)
+        if name == "Edit":  # MultiEdit's `edits` stay in parameters, as their count
+            used.update(key for key in ("old_string", "new_string") if isinstance(args.get(key), str))
+    rest = bounded_parameters({k: v for k, v in args.items() if k not in used} if used else args)
     if rest:
         fields["parameters"] = rest
     return fields
@@ -405,15 +449,20 @@ def _edit_lines_changed(edits: list[dict[str, Any]]) -> int:
     return total
 
 
-def tool_result_fields(name: str, tool_input: Any, result: ToolResult | None) -> dict[str, Any]:
-    """The record fields that come from a call's result (what PostToolUse knows); {} without one."""
+def tool_result_fields(
+    name: str, tool_input: Any, result: ToolResult | None, outcome: str | None = None
+) -> dict[str, Any]:
+    """The record fields that come from a call's result (what PostToolUse knows); {} without one.
+
+    `outcome` is `result_outcome(result)`, when the caller has it already.
+    """
     if result is None:
         return {}
     args: dict[str, Any] = tool_input if isinstance(tool_input, dict) else {}
     detail = result.detail
     info: dict[str, Any] = detail if isinstance(detail, dict) else {}
     text = result.text if result.text is not None else (detail if isinstance(detail, str) else None)
-    outcome = result_outcome(result)
+    outcome = outcome or result_outcome(result)
     fields: dict[str, Any] = {}
 
     def put(field: str, value: Any) -> None:
@@ -478,10 +527,10 @@ def tool_result_fields(name: str, tool_input: Any, result: ToolResult | None) ->
     return fields
 
 
-def tool_fields(name: str, tool_input: Any, result: ToolResult | None) -> dict[str, Any]:
+def tool_fields(name: str, tool_input: Any, result: ToolResult | None, outcome: str | None = None) -> dict[str, Any]:
     """The tool-specific `ToolCallRecord` fields of one call (without outcome, timing and provenance)."""
     fields = tool_input_fields(name, tool_input)
-    fields.update(tool_result_fields(name, tool_input, result))
+    fields.update(tool_result_fields(name, tool_input, result, outcome))
     return fields
 
 
@@ -517,7 +566,7 @@ def build_call(
     """
     outcome = result_outcome(result)
     record: dict[str, Any] = {"tool_name": name or "unknown", "success": outcome == "ok", "outcome": outcome}
-    record.update(tool_fields(name, tool_input, result))
+    record.update(tool_fields(name, tool_input, result, outcome))
     if duration_ms is None and started is not None and finished is not None and result is not None:
         duration_ms = max(0, round((finished - started).total_seconds() * 1000))
         duration_source = "timestamps"
