@@ -495,6 +495,13 @@ CASES = {
         fields={"parameters": {"sql": "select 1"}},
         outcome="error",
     ),
+    "mcp-number-beyond-64-bits": Case(
+        "mcp__calc__add",
+        {"n": 2**70, "m": 1},
+        "ok",
+        # A float, as orjson (ingest) reads it; an int beyond 64 bits would make the record unstorable.
+        fields={"parameters": {"n": 1.1805916207174113e21, "m": 1}},
+    ),
     "unknown-tool": Case(
         "Skill",
         {"skill": "review", "args": "871 re-cinq/lore"},

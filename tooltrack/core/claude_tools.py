@@ -260,10 +260,15 @@ def _shape(value: Any, depth: int, bound: list[int]) -> Any:
         bound[0] += _SCALAR_BOUND
         return value
     if isinstance(value, int):
-        if -INT64_MAX - 1 <= value <= INT64_MAX:  # what orjson and the models take
-            bound[0] += _SCALAR_BOUND
-            return value
-        return _shape(str(value), depth, bound)
+        if not -INT64_MAX - 1 <= value <= INT64_MAX:
+            # Beyond what the models and orjson store: a float, as orjson reads such a number
+            # (so ingest and the hook, which reads its event with `json`, keep the same value).
+            try:
+                return _shape(float(value), depth, bound)
+            except OverflowError:
+                return _shape(str(value), depth, bound)
+        bound[0] += _SCALAR_BOUND
+        return value
     if isinstance(value, float):
         if value == value and abs(value) != float("inf"):  # JSON has no NaN or Infinity
             bound[0] += _SCALAR_BOUND
@@ -296,7 +301,7 @@ def _shape(value: Any, depth: int, bound: list[int]) -> Any:
 
 def shape(value: Any, depth: int = 0) -> Any:
     """A bounded, storable copy of an input value: strings cut, a few items, a few levels, content sized,
-    numbers as JSON and the models take them (else as text)."""
+    numbers as the models take them (an integer beyond 64 bits as a float, NaN as text)."""
     return _shape(value, depth, [0])
 
 
