@@ -208,6 +208,7 @@ class Case:
     fields: dict[str, Any] = field(default_factory=dict)
     outcome: str = "ok"
     error_message: str | None = None
+    is_interrupt: bool = False
 
 
 CASES = {
@@ -262,6 +263,15 @@ CASES = {
         fields={"command": "./check"},
         outcome="error",
         error_message="check failed\nExit code 3 was printed by a child",
+    ),
+    "bash-interrupted-by-the-user": Case(
+        "Bash",
+        {"command": "npm run dev"},
+        error="[Request interrupted by user for tool use]",
+        fields={"command": "npm run dev"},
+        outcome="interrupted",
+        error_message="[Request interrupted by user for tool use]",
+        is_interrupt=True,
     ),
     "read": Case(
         "Read",
@@ -512,7 +522,7 @@ CASES = {
 
 
 def _case_call(name: str, case: Case) -> Call:
-    return Call(f"toolu_{name}", case.tool, case.tool_input, case.response, case.error)
+    return Call(f"toolu_{name}", case.tool, case.tool_input, case.response, case.error, case.is_interrupt)
 
 
 def _tool_fields(record: ToolCallRecord) -> dict[str, Any]:

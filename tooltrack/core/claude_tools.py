@@ -99,29 +99,34 @@ class ToolResult:
 
     `text`: the result text (a `tool_result`'s content, a hook's `error`); `is_error`; `detail`:
     Claude Code's structured result (`toolUseResult`, `tool_use_result`, a hook's `tool_response`),
-    a dict, a list or a string; `size_bytes`: the result text's size, where the source says.
+    a dict, a list or a string; `size_bytes`: the result text's size, where the source says;
+    `interrupted`: the source says the user interrupted the call (a hook's `is_interrupt`).
     """
 
     # A plain class, not a dataclass: importing dataclasses would cost the hook a few ms a call.
-    __slots__ = ("detail", "is_error", "size_bytes", "text")
+    __slots__ = ("detail", "interrupted", "is_error", "size_bytes", "text")
 
     def __init__(
-        self, text: str | None = None, is_error: bool | None = None, detail: Any = None, size_bytes: int | None = None
+        self,
+        text: str | None = None,
+        is_error: bool | None = None,
+        detail: Any = None,
+        size_bytes: int | None = None,
+        interrupted: bool = False,
     ) -> None:
         self.text = text
         self.is_error = is_error
         self.detail = detail
         self.size_bytes = size_bytes
+        self.interrupted = interrupted
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.text, self.is_error, self.detail, self.size_bytes, self.interrupted)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ToolResult):
             return NotImplemented
-        return (self.text, self.is_error, self.detail, self.size_bytes) == (
-            other.text,
-            other.is_error,
-            other.detail,
-            other.size_bytes,
-        )
+        return self._key() == other._key()
 
     def __repr__(self) -> str:
         return f"ToolResult(text={self.text!r}, is_error={self.is_error!r}, detail={self.detail!r})"
@@ -324,11 +329,12 @@ def bounded_parameters(tool_input: Any) -> dict[str, Any] | None:
 def result_outcome(result: ToolResult | None) -> str:
     """ok / error / cancelled (a parallel sibling failed) / rejected (by the user) / interrupted.
 
-    No result at all is an interrupted call. A result that is not marked as an error still failed
+    No result at all is an interrupted call, and so is one the source says the user interrupted.
+    A result that is not marked as an error still failed
     when its detail says `success: false`, and was interrupted when it says `interrupted: true`
     (a Bash command stopped by the user or its timeout).
     """
-    if result is None:
+    if result is None or result.interrupted:
         return "interrupted"
     text = result.text or ""
     detail = result.detail if isinstance(result.detail, str) else ""
