@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from tests.capture.conftest import subprocess_env
-from tests.conftest import FIXTURES
+from tests.helpers.paths import ROOT
+from tests.helpers.processes import subprocess_env
 from tooltrack.capture.hook import main as run_hook
 from tooltrack.capture.spool import Spool, hook_log_path
 from tooltrack.core.redundancy import find_in_log
@@ -614,10 +614,11 @@ def transcript_calls(data: bytes) -> list[Call]:
     return list(calls.values())
 
 
+#: Every transcript and stream-json file of the shared fixtures (`fixtures_dir`, known at collection).
 TRANSCRIPTS = [
     f"{folder}/{path.name}"
     for folder in ("claude-transcripts", "claude-stream-json")
-    for path in sorted((FIXTURES / folder).glob("*.jsonl"))
+    for path in sorted((ROOT.parent / "shared" / "fixtures" / folder).glob("*.jsonl"))
 ]
 
 
