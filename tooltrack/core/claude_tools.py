@@ -330,9 +330,9 @@ def result_outcome(result: ToolResult | None) -> str:
     """ok / error / cancelled (a parallel sibling failed) / rejected (by the user) / interrupted.
 
     No result at all is an interrupted call, and so is one the source says the user interrupted.
-    A result that is not marked as an error still failed
-    when its detail says `success: false`, and was interrupted when it says `interrupted: true`
-    (a Bash command stopped by the user or its timeout).
+    A result that is not marked as an error still failed when its detail says `success: false`,
+    and was interrupted when it says `interrupted: true` (a Bash command stopped by the user or
+    its timeout).
     """
     if result is None or result.interrupted:
         return "interrupted"
