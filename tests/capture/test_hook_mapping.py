@@ -58,7 +58,11 @@ def test_docs_payloads(fixtures_dir: Path) -> None:
     assert fields == {"file_path": "/path/to/file.txt", "bytes_written": len(b"file content")}
     failure = _load(fixtures_dir, "docs_PostToolUseFailure.json")
     assert exit_code_from_error(failure["error"]) == 1
-    assert input_fields("Bash", failure["tool_input"]) == {"command": "npm test"}
+    # Inputs without a field of their own stay in `parameters` (ingest kept them, the hook dropped them).
+    assert input_fields("Bash", failure["tool_input"]) == {
+        "command": "npm test",
+        "parameters": {"description": "Run test suite"},
+    }
 
 
 def test_other_tools_by_their_documented_shapes() -> None:
@@ -80,6 +84,7 @@ def test_other_tools_by_their_documented_shapes() -> None:
         "file_path": "src",
         "files_matched": 4,
         "total_matches": 9,
+        "parameters": {"output_mode": "count"},
     }
     fetch = {"url": "https://example.com", "prompt": "summarise"}
     assert response_fields("WebFetch", fetch, {"code": 200, "bytes": 5120, "durationMs": 300}) == {
@@ -89,15 +94,26 @@ def test_other_tools_by_their_documented_shapes() -> None:
     task = {"subagent_type": "general-purpose", "description": "look around", "prompt": "..."}
     assert input_fields("Task", task) == {
         "subagent_type": "general-purpose",
-        "parameters": {"description": "look around"},
+        "parameters": {"description": "look around", "prompt": {"bytes": 3}},  # the prompt is content
     }
     assert response_fields("Task", task, {"status": "completed", "totalTokens": 1234}) == {
         "agent_result": "success",
         "tokens_consumed": 1234,
     }
+    # Todo texts and notebook sources are content: their size, never their text (issue 14).
     todo = {"todos": [{"content": "x" * 5000, "status": "pending"}]}
-    params = input_fields("TodoWrite", todo)["parameters"]
-    assert params == {"todos": [{"content": "x" * 2000, "status": "pending"}]}  # long text cut to 2 000
+    assert input_fields("TodoWrite", todo)["parameters"] == {"todos": {"items": 1}}
+    notebook = {"notebook_path": "/a.ipynb", "new_source": "x" * 5000, "cell_id": "c1"}
+    assert input_fields("NotebookEdit", notebook) == {
+        "file_path": "/a.ipynb",
+        "parameters": {"new_source": {"bytes": 5000}, "cell_id": "c1"},
+    }
+    mcp = {"path": "/a", "content": "secret file text", "options": {"text": "typed"}}
+    assert input_fields("mcp__fs__write_file", mcp)["parameters"] == {
+        "path": "/a",
+        "content": {"bytes": 16},
+        "options": {"text": {"bytes": 5}},
+    }
 
 
 def test_an_interrupted_bash_call_is_not_a_success() -> None:
@@ -109,7 +125,8 @@ def test_an_interrupted_bash_call_is_not_a_success() -> None:
 def test_odd_shapes_do_not_break_the_mapping() -> None:
     assert input_fields("Read", "not a dict") == {}
     assert response_fields("Read", None, ["a", "list"]) == {}
-    assert input_fields("Edit", {"old_string": 5}) == {}
+    # A value of the wrong type gets no field, and is kept where nothing is lost: `parameters`.
+    assert input_fields("Edit", {"old_string": 5}) == {"parameters": {"old_string": 5}}
     assert response_fields("WebFetch", {}, {"code": 99999}) == {}
     huge = {f"k{n}": "v" * 1900 for n in range(40)}
     params = input_fields("mcp__x__y", huge)["parameters"]

@@ -35,7 +35,7 @@ def test_the_hook_maps_task_and_agent_alike(name: str) -> None:
     fields = {**hook_mapping.input_fields(name, given), **hook_mapping.response_fields(name, given, response)}
     assert fields == {
         "subagent_type": "Explore",
-        "parameters": {"description": "Find the config"},
+        "parameters": {"description": "Find the config", "prompt": {"bytes": 11}},  # content: its size
         "agent_result": "success",
         "tokens_consumed": 1234,
     }

@@ -94,6 +94,6 @@ def test_tool_fields_map_both_names_alike(name: str) -> None:
     done = ToolResult(text="found it", is_error=False, detail={"totalTokens": 1234, "status": "completed"})
     fields = tool_fields(name, {"subagent_type": "Explore", "prompt": "look"}, done)
     assert (fields["subagent_type"], fields["agent_result"], fields["tokens_consumed"]) == ("Explore", "success", 1234)
-    assert "prompt" not in (fields.get("parameters") or {})  # content, not a parameter
+    assert fields["parameters"] == {"prompt": {"bytes": 4}}  # content: its size, never its text
     failed = tool_fields(name, {"subagent_type": "Explore"}, ToolResult(text="Agent failed", is_error=True))
     assert failed["agent_result"] == "failure"

@@ -1,47 +1,138 @@
-"""From a tool's input and result (as Claude Code reports them) to `ToolCallRecord` fields.
+"""The one mapping of a Claude Code tool call (its input and its result) to `ToolCallRecord` fields.
 
-Shared by every Claude Code format (stream-json, transcripts, hooks, OpenTelemetry): each gives
-the tool's name and input, and what it knows of the result (the result text, the structured
-detail, `is_error`). Outputs themselves are never kept, only their sizes; unknown tools keep
-their name and the shape of their input (`parameters`), so nothing is dropped.
+Every way tooltrack sees Claude Code's calls uses it: the live hook (`tooltrack.capture.hook_mapping`
+adapts it to the hook's events), and ingest of stream-json, transcripts, saved hook payloads and
+OpenTelemetry events (`tooltrack.ingest.claude`, `hooks`, `otel`). A source gives the tool's name
+and input, and what it knows of the result: the result text (a transcript's `tool_result`
+content, a hook's `error`), the structured detail (a transcript's `toolUseResult`, which is what
+a hook's `tool_response` holds), `is_error`. `tests/capture/test_one_mapping.py` runs the hook and
+ingest over the same fixtures and compares the records field by field.
+
+What is stored, per tool (the specification's data model: outputs are never stored, only sizes):
+
+- Bash: `command`; `exit_code` (0 for a foreground command that succeeded, else the `Exit code N`
+  at the start of the error text; none for a background command); `stdout_lines`, `stderr_lines`
+  (lines of output: "a\\nb\\n" and "a\\nb" are 2 lines, "" is 0). A command the result says was
+  `interrupted` is not a success.
+- Read: `file_path`, `offset`, `limit`, `lines_read`, `file_size_bytes` (UTF-8 bytes of the text read).
+- Write: `file_path`, `bytes_written`, `created_new_file`.
+- Edit / MultiEdit: `file_path`, `old_string_length`, `new_string_length` (characters), `replace_all`,
+  `lines_changed` (per hunk of the structured patch the larger of lines added and removed, so a
+  replaced line counts once; without a patch, the larger line count of each edit's old and new
+  string; only for an edit that succeeded: a failed one changed nothing).
+- Grep / Glob: `pattern`, `file_path` (the search path), `files_matched` (not in Grep's content
+  mode, where Claude Code reports 0 files), `total_matches` (count mode's matches; in content mode
+  the matching lines, when no context lines or applied limit make the output longer or shorter).
+- WebFetch: `url`, `http_status`, `response_size_bytes`.
+- Task / Agent: `subagent_type`, `agent_result` ("success" for a completed sub-agent, "failure" for
+  a failed call; none for one launched in the background), `tokens_consumed`.
+- NotebookEdit: `file_path` (the notebook), so that an edit of a notebook ends a repeated read of it
+  (`tooltrack.core.redundancy`) however the call was captured.
+- Every other input (TodoWrite, WebSearch, Skill, `mcp__server__tool`, unknown tools, and the
+  inputs of the tools above without a field of their own, e.g. Bash's `description`) stays in
+  `parameters`, bounded (`bounded_parameters`), with content replaced by its size: see
+  `CONTENT_KEYS`, the one rule for that.
+
+Light enough for the hook, which imports this on every tool call: standard library only, no regular
+expression, no dataclasses (importing them costs a few ms), nothing from `tooltrack.core.redaction`.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final
+import json
+from typing import TYPE_CHECKING, Any, Final
 
-from tooltrack.core.bounds import ERROR_MESSAGE_LIMIT, bound_error
+from tooltrack.core.bounds import ERROR_MESSAGE_LIMIT, INT64_MAX, MAX_DURATION_MS, MAX_NAME, MAX_TEXT, bound_error
+from tooltrack.core.storable import storable_text
 
 # The tools that start a sub-agent (Task, Agent): their calls map alike, and a sidechain's calls are
-# linked to them (`tooltrack.ingest.claude`). Defined outside ingest so the hook imports it cheaply.
+# linked to them (`tooltrack.ingest.claude`).
 from tooltrack.core.subagents import SUBAGENT_TOOLS
 
-#: Longest string kept in `parameters` (their shape matters, not their bulk).
-PARAMETER_TEXT_LIMIT: Final = 200
-_PARAMETER_ITEMS: Final = 20
-_PARAMETER_DEPTH: Final = 3
-#: Inputs that are content, not parameters: only their size is kept (in dedicated fields).
-_BULKY: Final = frozenset({"content", "old_string", "new_string", "edits", "prompt", "todos", "new_source"})
+if TYPE_CHECKING:
+    from datetime import datetime
 
-_EXIT_CODE = re.compile(r"^(?:Error: )?Exit code (-?\d+)")
-_TOOL_ERROR_TAGS = re.compile(r"</?tool_use_error>")
-_SIBLING = "Sibling tool call errored"
-_REJECTED = ("The user doesn't want to proceed with this tool use", "User rejected tool use")
-_INTERRUPTED = ("Interrupted by user", "[Request interrupted by user")
+#: Inputs that are content, not parameters, in any tool's input and at any depth: file contents
+#: (Write's and MCP file tools' `content`, `file_text`), notebook sources (NotebookEdit's
+#: `new_source`), edit strings (`old_string`/`new_string`, `old_str`/`new_str`, MultiEdit's and MCP
+#: edit tools' `edits`, `patch`, `diff`), todo texts (TodoWrite's `todos`), prompts (Task's and
+#: WebFetch's `prompt`), message and request bodies (`body`, `text`). Such a value is never kept
+#: as text: it is replaced by its size (`content_size`), e.g. `{"content": {"bytes": 123}}`,
+#: `{"todos": {"items": 4}}`. A tool's own size field takes the place of its content where the model
+#: has one (Write's `bytes_written`, Edit's `old_string_length`), and the content is then left out.
+CONTENT_KEYS: Final = frozenset(
+    {
+        "content",
+        "file_text",
+        "new_source",
+        "old_string",
+        "new_string",
+        "old_str",
+        "new_str",
+        "edits",
+        "patch",
+        "diff",
+        "todos",
+        "prompt",
+        "body",
+        "text",
+    }
+)
+#: Longest string kept in `parameters`, and the most their JSON may take (then only a short prefix
+#: of each value is kept): their shape matters, not their bulk.
+PARAMETER_TEXT_LIMIT: Final = 2_000
+MAX_PARAMETERS_JSON: Final = 8_000
+_PARAMETER_ITEMS: Final = 50
+_PARAMETER_DEPTH: Final = 4
+_SHORT_VALUE: Final = 120
+
+_TOOL_ERROR_TAGS: Final = ("<tool_use_error>", "</tool_use_error>")
+_SIBLING: Final = "Sibling tool call errored"
+_REJECTED: Final = ("The user doesn't want to proceed with this tool use", "User rejected tool use")
+_INTERRUPTED: Final = ("Interrupted by user", "[Request interrupted by user")
+#: Grep options that add context lines to its content output (then its lines are not all matches).
+_GREP_CONTEXT: Final = ("-A", "-B", "-C", "context")
 
 
-@dataclass(slots=True)
 class ToolResult:
-    """What a source knows about a call's result."""
+    """What a source knows about a call's result.
 
-    text: str | None = None
-    is_error: bool | None = None
-    detail: Any = None
-    """Claude Code's structured result (`toolUseResult` / `tool_use_result`): a dict or a string."""
-    size_bytes: int | None = None
+    `text`: the result text (a `tool_result`'s content, a hook's `error`); `is_error`; `detail`:
+    Claude Code's structured result (`toolUseResult`, `tool_use_result`, a hook's `tool_response`),
+    a dict, a list or a string; `size_bytes`: the result text's size, where the source says;
+    `interrupted`: the source says the user interrupted the call (a hook's `is_interrupt`).
+    """
+
+    # A plain class, not a dataclass: importing dataclasses would cost the hook a few ms a call.
+    __slots__ = ("detail", "interrupted", "is_error", "size_bytes", "text")
+
+    def __init__(
+        self,
+        text: str | None = None,
+        is_error: bool | None = None,
+        detail: Any = None,
+        size_bytes: int | None = None,
+        interrupted: bool = False,
+    ) -> None:
+        self.text = text
+        self.is_error = is_error
+        self.detail = detail
+        self.size_bytes = size_bytes
+        self.interrupted = interrupted
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.text, self.is_error, self.detail, self.size_bytes, self.interrupted)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ToolResult):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __repr__(self) -> str:
+        return f"ToolResult(text={self.text!r}, is_error={self.is_error!r}, detail={self.detail!r})"
+
+
+# -- small readers ------------------------------------------------------------------------------
 
 
 def result_text(content: Any) -> str:
@@ -62,24 +153,188 @@ def result_text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-def shape(value: Any, depth: int = 0) -> Any:
-    """A bounded copy of a tool input: short strings, a few items, a few levels deep."""
+def count(value: Any) -> int | None:
+    """A non-negative count within 64 bits (an int, a float, a string of digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        # NaN fails both comparisons; infinity fails the bound.
+        value = int(value) if 0 <= value <= INT64_MAX else None
+    elif isinstance(value, str):
+        value = int(value) if value.isascii() and value.isdigit() else None
+    return value if isinstance(value, int) and 0 <= value <= INT64_MAX else None
+
+
+def line_count(text: Any) -> int | None:
+    """Lines of output in `text`: "a\\nb\\n" and "a\\nb" are 2, "" is 0 (as `str.splitlines`, on "\\n")."""
+    if not isinstance(text, str):
+        return None
+    if not text:
+        return 0
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def byte_size(text: Any) -> int | None:
+    """UTF-8 bytes of `text` (a lone surrogate counts as the 3 bytes it takes), None for a non-string."""
+    if not isinstance(text, str):
+        return None
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def exit_code_of(text: Any) -> int | None:
+    """The exit code at the start of a failed Bash call's text ("Exit code 1\\n...", "Error: Exit code 1")."""
+    if not isinstance(text, str):
+        return None
+    rest = text.lstrip()
+    rest = rest.removeprefix("Error: ")
+    if not rest.startswith("Exit code "):
+        return None
+    rest = rest[len("Exit code ") :]
+    sign = -1 if rest.startswith("-") else 1
+    digits = rest[1:] if sign < 0 else rest
+    end = 0
+    while end < len(digits) and end < 20 and "0" <= digits[end] <= "9":
+        end += 1
+    if end == 0:
+        return None
+    code = sign * int(digits[:end])
+    return code if -INT64_MAX - 1 <= code <= INT64_MAX else None
+
+
+def error_text(text: Any) -> str | None:
+    """A failed call's error text as stored: without Claude Code's `<tool_use_error>` tags, bounded."""
+    if not isinstance(text, str):
+        return None
+    for tag in _TOOL_ERROR_TAGS:
+        text = text.replace(tag, "")
+    text = text.strip()
+    return storable_text(bound_error(text, ERROR_MESSAGE_LIMIT)) if text else None
+
+
+def _storable(text: str, limit: int) -> str:
+    """`storable_text`, with the common case (short ASCII without NUL) answered inline: ingest maps
+    every call, and the call chain costs more than the check."""
+    if len(text) <= limit and text.isascii() and "\x00" not in text:
+        return text
+    return storable_text(text, limit)
+
+
+def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
+    return _storable(value, limit) if isinstance(value, str) else None
+
+
+# -- parameters -----------------------------------------------------------------------------------
+
+
+def _json_size(value: Any) -> int:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def content_size(value: Any) -> Any:
+    """What `parameters` keep of a content value (`CONTENT_KEYS`): its size, never its text.
+
+    A string: its UTF-8 bytes, `{"bytes": n}`; a list: its items, `{"items": n}`; an object: the
+    UTF-8 bytes of its compact JSON, `{"bytes": n}`; a number, a boolean or null as it is.
+    """
     if isinstance(value, str):
-        return value if len(value) <= PARAMETER_TEXT_LIMIT else value[:PARAMETER_TEXT_LIMIT] + "…"
-    if isinstance(value, bool | int | float) or value is None:
+        return {"bytes": byte_size(value)}
+    if isinstance(value, list | tuple):
+        return {"items": len(value)}
+    if value is None or isinstance(value, bool | int | float):
+        return shape(value)
+    return {"bytes": _json_size(value)}
+
+
+#: Upper bounds of the compact JSON of a shaped value, in UTF-8 bytes: a character takes at most 6
+#: (an escape such as \u0001), a number at most 26, a size (`content_size`) at most 40.
+_CHAR_BOUND: Final = 6
+_SCALAR_BOUND: Final = 26
+_SIZE_BOUND: Final = 40
+
+
+def _shape(value: Any, depth: int, bound: list[int]) -> Any:
+    """`shape`, adding to `bound[0]` an upper bound of the result's JSON size as it goes."""
+    if isinstance(value, str):
+        # `_storable` inline: this runs for every string of every call's input.
+        if len(value) > PARAMETER_TEXT_LIMIT or not value.isascii() or "\x00" in value:
+            value = storable_text(value, PARAMETER_TEXT_LIMIT)
+        bound[0] += _CHAR_BOUND * len(value) + 2
         return value
+    if value is None or isinstance(value, bool):
+        bound[0] += _SCALAR_BOUND
+        return value
+    if isinstance(value, int):
+        if not -INT64_MAX - 1 <= value <= INT64_MAX:
+            # Beyond what the models and orjson store: a float, as orjson reads such a number
+            # (so ingest and the hook, which reads its event with `json`, keep the same value).
+            try:
+                return _shape(float(value), depth, bound)
+            except OverflowError:
+                return _shape(str(value), depth, bound)
+        bound[0] += _SCALAR_BOUND
+        return value
+    if isinstance(value, float):
+        if value == value and abs(value) != float("inf"):  # JSON has no NaN or Infinity
+            bound[0] += _SCALAR_BOUND
+            return value
+        return _shape(str(value), depth, bound)
     if depth >= _PARAMETER_DEPTH:
-        return type(value).__name__
+        bound[0] += _SIZE_BOUND
+        return content_size(value)  # too deep to keep: its size, as for content
     if isinstance(value, dict):
-        return {str(k): shape(v, depth + 1) for k, v in list(value.items())[:_PARAMETER_ITEMS]}
-    if isinstance(value, list):
-        return [shape(v, depth + 1) for v in value[:_PARAMETER_ITEMS]]
-    return type(value).__name__
+        kept: dict[str, Any] = {}
+        bound[0] += 2
+        items = value.items() if len(value) <= _PARAMETER_ITEMS else list(value.items())[:_PARAMETER_ITEMS]
+        for key, item in items:
+            if type(key) is str and len(key) <= MAX_NAME and key.isascii() and "\x00" not in key:
+                name = key
+            else:
+                name = storable_text(str(key), MAX_NAME)
+            bound[0] += _CHAR_BOUND * len(name) + 4
+            if name in CONTENT_KEYS:
+                bound[0] += _SIZE_BOUND
+                kept[name] = content_size(item)
+            else:
+                kept[name] = _shape(item, depth + 1, bound)
+        return kept
+    if isinstance(value, list | tuple):
+        bound[0] += 2 + len(value[:_PARAMETER_ITEMS])
+        return [_shape(item, depth + 1, bound) for item in value[:_PARAMETER_ITEMS]]
+    return _shape(str(value), depth, bound)
+
+
+def shape(value: Any, depth: int = 0) -> Any:
+    """A bounded, storable copy of an input value: strings cut, a few items, a few levels, content sized,
+    numbers as the models take them (an integer beyond 64 bits as a float, NaN as text)."""
+    return _shape(value, depth, [0])
+
+
+def bounded_parameters(tool_input: Any) -> dict[str, Any] | None:
+    """A tool's input as `parameters`: content sized (`CONTENT_KEYS`), strings at most 2 000 characters,
+    the whole at most `MAX_PARAMETERS_JSON` as JSON (beyond, a short prefix of each value's JSON)."""
+    if not isinstance(tool_input, dict) or not tool_input:
+        return None
+    bound = [0]
+    params: dict[str, Any] = _shape(tool_input, 0, bound)
+    # Serialising to measure costs more than the mapping itself: only when the bound says it may be over.
+    if bound[0] > MAX_PARAMETERS_JSON and _json_size(params) > MAX_PARAMETERS_JSON:
+        params = {k: storable_text(json.dumps(v, default=str), _SHORT_VALUE) for k, v in params.items()}
+    return params
+
+
+# -- outcome --------------------------------------------------------------------------------------
 
 
 def result_outcome(result: ToolResult | None) -> str:
-    """ok / error / cancelled (a parallel sibling failed) / rejected (by the user) / interrupted."""
-    if result is None:
+    """ok / error / cancelled (a parallel sibling failed) / rejected (by the user) / interrupted.
+
+    No result at all is an interrupted call, and so is one the source says the user interrupted.
+    A result that is not marked as an error still failed when its detail says `success: false`,
+    and was interrupted when it says `interrupted: true` (a Bash command stopped by the user or
+    its timeout).
+    """
+    if result is None or result.interrupted:
         return "interrupted"
     text = result.text or ""
     detail = result.detail if isinstance(result.detail, str) else ""
@@ -91,178 +346,214 @@ def result_outcome(result: ToolResult | None) -> str:
         if any(marker in text for marker in _INTERRUPTED):
             return "interrupted"
         return "error"
+    if isinstance(result.detail, dict):
+        if result.detail.get("interrupted") is True:
+            return "interrupted"
+        if result.detail.get("success") is False:
+            return "error"
     return "ok"
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and value >= 0:
-        return int(value)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _lines(text: Any) -> int | None:
-    if not isinstance(text, str):
-        return None
-    return text.count("\n") + 1 if text else 0
-
-
-def _text_lines(text: Any) -> int:
-    return text.count("\n") + 1 if isinstance(text, str) and text else 0
 
 
 def tool_reported_duration_ms(detail: Any) -> int | None:
     """The duration a tool reports about itself (Glob, WebFetch: durationMs; Task; WebSearch)."""
     if not isinstance(detail, dict):
         return None
+    # A figure beyond the models' bound is not a duration: left out rather than losing the call.
     for key in ("durationMs", "totalDurationMs"):
-        value = _int(detail.get(key))
-        if value is not None:
+        value = count(detail.get(key))
+        if value is not None and value <= MAX_DURATION_MS:
             return value
     seconds = detail.get("durationSeconds")
-    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 <= seconds <= MAX_DURATION_MS / 1000:
         return round(seconds * 1000)
     return None
 
 
-def _leftover(tool_input: dict[str, Any], used: set[str]) -> dict[str, Any] | None:
-    rest = {k: shape(v) for k, v in tool_input.items() if k not in used and k not in _BULKY}
-    return rest or None
+# -- the mapping ----------------------------------------------------------------------------------
 
 
-def _edit_counts(edits: list[Any]) -> tuple[int, int, int]:
-    old = new = lines = 0
-    for edit in edits:
-        if not isinstance(edit, dict):
-            continue
-        old_s, new_s = edit.get("old_string") or "", edit.get("new_string") or ""
-        if isinstance(old_s, str) and isinstance(new_s, str):
-            old += len(old_s)
-            new += len(new_s)
-            lines += max(_text_lines(old_s), _text_lines(new_s))
-    return old, new, lines
+def _edits_of(name: str, args: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The (old, new) edits of an Edit (itself) or MultiEdit (its `edits`), None when there are none."""
+    if name == "Edit":
+        return [args]
+    edits = args.get("edits")
+    return [e for e in edits if isinstance(e, dict)] if isinstance(edits, list) else None
 
 
-def _patch_lines(detail: Any) -> int | None:
-    """Lines added or removed according to Claude Code's structuredPatch."""
-    if not isinstance(detail, dict) or not isinstance(detail.get("structuredPatch"), list):
+#: Text inputs that are record fields, per tool: (field, input key, longest text kept).
+_TEXT_INPUTS: Final[dict[str, tuple[tuple[str, str, int], ...]]] = {
+    "Bash": (("command", "command", MAX_TEXT),),
+    "Read": (("file_path", "file_path", MAX_TEXT),),
+    "Write": (("file_path", "file_path", MAX_TEXT),),
+    "Edit": (("file_path", "file_path", MAX_TEXT),),
+    "MultiEdit": (("file_path", "file_path", MAX_TEXT),),
+    "Grep": (("pattern", "pattern", MAX_TEXT), ("file_path", "path", MAX_TEXT)),
+    "Glob": (("pattern", "pattern", MAX_TEXT), ("file_path", "path", MAX_TEXT)),
+    "WebFetch": (("url", "url", MAX_TEXT),),
+    "NotebookEdit": (("file_path", "notebook_path", MAX_TEXT),),
+    **{tool: (("subagent_type", "subagent_type", MAX_NAME),) for tool in SUBAGENT_TOOLS},
+}
+#: Count and flag inputs that are record fields of the same name, per tool.
+_COUNT_INPUTS: Final = {"Read": ("offset", "limit")}
+_FLAG_INPUTS: Final = {"Edit": ("replace_all",), "MultiEdit": ("replace_all",)}
+
+
+def tool_input_fields(name: str, tool_input: Any) -> dict[str, Any]:
+    """The record fields that come from a call's input alone (what PreToolUse knows).
+
+    An input of the wrong type for its field gets no field and stays in `parameters`, with every
+    input that has no field of its own.
+    """
+    args: dict[str, Any] = tool_input if isinstance(tool_input, dict) else {}
+    fields: dict[str, Any] = {}
+    used: set[str] = set()
+    for field, key, limit in _TEXT_INPUTS.get(name, ()):
+        value = args.get(key)
+        if isinstance(value, str):
+            fields[field] = _storable(value, limit)
+            used.add(key)
+    for key in _COUNT_INPUTS.get(name, ()):
+        number = count(args.get(key))
+        if number is not None:
+            fields[key] = number
+            used.add(key)
+    for key in _FLAG_INPUTS.get(name, ()):
+        if isinstance(args.get(key), bool):
+            fields[key] = args[key]
+            used.add(key)
+    if name == "Write" and isinstance(args.get("content"), str):
+        fields["bytes_written"] = byte_size(args["content"])
+        used.add("content")
+    elif name in ("Edit", "MultiEdit") and (edits := _edits_of(name, args)) is not None:
+        for field, key in (("old_string_length", "old_string"), ("new_string_length", "new_string")):
+            lengths = [len(e[key]) for e in edits if isinstance(e.get(key), str)]
+            if lengths:
+                fields[field] = sum(lengths)
+        if name == "Edit":  # MultiEdit's `edits` stay in parameters, as their count
+            used.update(key for key in ("old_string", "new_string") if isinstance(args.get(key), str))
+    rest = bounded_parameters({k: v for k, v in args.items() if k not in used} if used else args)
+    if rest:
+        fields["parameters"] = rest
+    return fields
+
+
+def _patch_lines_changed(patch: Any) -> int | None:
+    """Lines changed by a structured patch: per hunk, the larger of lines added and removed."""
+    if not isinstance(patch, list):
         return None
     changed = 0
-    for hunk in detail["structuredPatch"]:
-        if isinstance(hunk, dict) and isinstance(hunk.get("lines"), list):
-            changed += sum(1 for line in hunk["lines"] if isinstance(line, str) and line[:1] in "+-")
+    for hunk in patch:
+        lines = hunk.get("lines") if isinstance(hunk, dict) else None
+        if isinstance(lines, list):
+            added = sum(1 for line in lines if isinstance(line, str) and line.startswith("+"))
+            removed = sum(1 for line in lines if isinstance(line, str) and line.startswith("-"))
+            changed += max(added, removed)
     return changed
 
 
-def tool_fields(name: str, tool_input: Any, result: ToolResult | None) -> dict[str, Any]:
-    """The tool-specific `ToolCallRecord` fields for one call (without timing and provenance)."""
-    args: dict[str, Any] = tool_input if isinstance(tool_input, dict) else {}
-    detail = result.detail if result is not None else None
-    info: dict[str, Any] = detail if isinstance(detail, dict) else {}
-    text = result.text if result is not None else None
-    outcome = result_outcome(result)
-    fields: dict[str, Any] = {}
-    used: set[str] = set()
+def _edit_lines_changed(edits: list[dict[str, Any]]) -> int:
+    """Lines changed by edits, from their strings alone: per edit the larger of old and new lines."""
+    total = 0
+    for edit in edits:
+        old, new = line_count(edit.get("old_string")), line_count(edit.get("new_string"))
+        total += max(old or 0, new or 0)
+    return total
 
-    def take(field: str, key: str) -> None:
-        """Copy a text input to a record field (a value of another type is left out)."""
-        if isinstance(args.get(key), str):
-            fields[field] = args[key]
-        used.add(key)
+
+def tool_result_fields(
+    name: str, tool_input: Any, result: ToolResult | None, outcome: str | None = None
+) -> dict[str, Any]:
+    """The record fields that come from a call's result (what PostToolUse knows); {} without one.
+
+    `outcome` is `result_outcome(result)`, when the caller has it already.
+    """
+    if result is None:
+        return {}
+    args: dict[str, Any] = tool_input if isinstance(tool_input, dict) else {}
+    detail = result.detail
+    info: dict[str, Any] = detail if isinstance(detail, dict) else {}
+    text = result.text if result.text is not None else (detail if isinstance(detail, str) else None)
+    outcome = outcome or result_outcome(result)
+    fields: dict[str, Any] = {}
+
+    def put(field: str, value: Any) -> None:
+        if value is not None:
+            fields[field] = value
 
     if name == "Bash":
-        take("command", "command")
-        if outcome == "ok" and not args.get("run_in_background"):
-            fields["exit_code"] = 0
-        elif text and (match := _EXIT_CODE.match(text)):
-            fields["exit_code"] = int(match.group(1))
-        if isinstance(info.get("stdout"), str):
-            fields["stdout_lines"] = _text_lines(info["stdout"])
-            fields["stderr_lines"] = _text_lines(info.get("stderr"))
-        elif outcome == "ok" and text is not None:
-            fields["stdout_lines"] = _text_lines(text)
+        if isinstance(info.get("stdout"), str) or isinstance(info.get("stderr"), str):
+            put("stdout_lines", line_count(info.get("stdout")))
+            put("stderr_lines", line_count(info.get("stderr")))
+        elif outcome == "ok" and not info and text is not None:
+            put("stdout_lines", line_count(text))  # an older result: only the output's text
+        background = args.get("run_in_background") is True or bool(info.get("backgroundTaskId"))
+        if outcome == "ok":
+            if not background:
+                fields["exit_code"] = 0
+        elif outcome != "interrupted":
+            put("exit_code", exit_code_of(text))
     elif name == "Read":
-        take("file_path", "file_path")
-        for key in ("offset", "limit"):
-            if _int(args.get(key)) is not None:
-                fields[key] = _int(args[key])
-            used.add(key)
-        file = info.get("file") if isinstance(info.get("file"), dict) else {}
-        if _int(file.get("numLines")) is not None:
-            fields["lines_read"] = _int(file["numLines"])
-        if isinstance(file.get("content"), str):
-            fields["file_size_bytes"] = len(file["content"].encode())
+        file: dict[str, Any] = info["file"] if isinstance(info.get("file"), dict) else {}
+        put("lines_read", count(file.get("numLines")))
+        put("file_size_bytes", byte_size(file.get("content")))
     elif name == "Write":
-        take("file_path", "file_path")
-        if isinstance(args.get("content"), str):
-            fields["bytes_written"] = len(args["content"].encode())
         if info.get("type") in ("create", "update"):
             fields["created_new_file"] = info["type"] == "create"
-        elif text and outcome == "ok":
+        elif outcome == "ok" and text:
             if "created successfully" in text:
                 fields["created_new_file"] = True
             elif "updated" in text:
                 fields["created_new_file"] = False
     elif name in ("Edit", "MultiEdit"):
-        take("file_path", "file_path")
-        edits = args.get("edits") if name == "MultiEdit" else [args]
-        old, new, lines = _edit_counts(edits if isinstance(edits, list) else [])
-        fields["old_string_length"], fields["new_string_length"] = old, new
-        patched = _patch_lines(detail)
-        fields["lines_changed"] = patched if patched is not None else lines
-        if isinstance(args.get("replace_all"), bool):
-            fields["replace_all"] = args["replace_all"]
-        used.add("replace_all")
-        if name == "MultiEdit" and isinstance(edits, list):
-            fields["parameters"] = {"edits": len(edits)}
+        if outcome == "ok":
+            changed = _patch_lines_changed(info.get("structuredPatch"))
+            if changed is None and (edits := _edits_of(name, args)) is not None:
+                changed = _edit_lines_changed(edits)
+            put("lines_changed", changed)
     elif name in ("Grep", "Glob"):
-        take("pattern", "pattern")
-        take("file_path", "path")
-        if _int(info.get("numFiles")) is not None:
-            fields["files_matched"] = _int(info["numFiles"])
-        for key in ("numMatches", "numLines"):
-            if _int(info.get(key)) is not None:
-                fields["total_matches"] = _int(info[key])
-                break
+        content_mode = info.get("mode") == "content"
+        if not content_mode:  # content mode reports numFiles 0 whatever it found
+            put("files_matched", count(info.get("numFiles")))
+        matches = count(info.get("numMatches"))
+        # Content mode's lines are its matching lines (as `grep -c` counts), unless context lines
+        # were asked for or a limit cut the output.
+        exact_lines = not any(args.get(option) for option in _GREP_CONTEXT) and info.get("appliedLimit") is None
+        if matches is None and content_mode and exact_lines:
+            matches = count(info.get("numLines"))
+        put("total_matches", matches)
     elif name == "WebFetch":
-        take("url", "url")
-        status = _int(info.get("code"))
+        status = count(info.get("code"))
         if status is not None and 100 <= status <= 599:
             fields["http_status"] = status
-        if _int(info.get("bytes")) is not None:
-            fields["response_size_bytes"] = _int(info["bytes"])
+        put("response_size_bytes", count(info.get("bytes")))
     elif name in SUBAGENT_TOOLS:
-        take("subagent_type", "subagent_type")
-        if outcome in ("ok", "error"):
-            fields["agent_result"] = "success" if outcome == "ok" else "failure"
-        if _int(info.get("totalTokens")) is not None:
-            fields["tokens_consumed"] = _int(info["totalTokens"])
-    elif name == "NotebookEdit":
-        take("file_path", "notebook_path")
-    elif name == "TodoWrite":
-        todos = args.get("todos")
-        fields["parameters"] = {"todos": len(todos) if isinstance(todos, list) else 0}
-        return fields
-    rest = _leftover(args, used)
-    if rest:
-        fields["parameters"] = {**(fields.get("parameters") or {}), **rest}
-    if "command" in fields and len(fields["command"]) > 20_000:
-        fields["command"] = fields["command"][:20_000]
+        status = info.get("status")
+        if outcome == "error":
+            fields["agent_result"] = "failure"
+        elif outcome == "ok" and status in (None, "completed"):
+            # Any other status (async_launched: the sub-agent runs on in the background) says
+            # nothing yet of how it went.
+            fields["agent_result"] = "success"
+        put("tokens_consumed", count(info.get("totalTokens")))
+    return fields
+
+
+def tool_fields(name: str, tool_input: Any, result: ToolResult | None, outcome: str | None = None) -> dict[str, Any]:
+    """The tool-specific `ToolCallRecord` fields of one call (without outcome, timing and provenance)."""
+    fields = tool_input_fields(name, tool_input)
+    fields.update(tool_result_fields(name, tool_input, result, outcome))
     return fields
 
 
 def error_message_of(result: ToolResult | None, outcome: str) -> str | None:
-    """The error text of a failed call, without Claude Code's tags, bounded."""
-    if result is None or outcome == "ok":
+    """The error text of a call that failed with an error result, without Claude Code's tags, bounded.
+
+    A result that is not an error (one whose detail says `success: false` or `interrupted`) has
+    no error text: its text is the tool's output, which is never stored.
+    """
+    if result is None or outcome == "ok" or not result.is_error:
         return None
-    text = result.text or (result.detail if isinstance(result.detail, str) else "")
-    text = _TOOL_ERROR_TAGS.sub("", text).strip()
-    return bound_error(text, ERROR_MESSAGE_LIMIT) if text else None
+    return error_text(result.text or (result.detail if isinstance(result.detail, str) else ""))
 
 
 def build_call(
@@ -286,7 +577,7 @@ def build_call(
     """
     outcome = result_outcome(result)
     record: dict[str, Any] = {"tool_name": name or "unknown", "success": outcome == "ok", "outcome": outcome}
-    record.update(tool_fields(name, tool_input, result))
+    record.update(tool_fields(name, tool_input, result, outcome))
     if duration_ms is None and started is not None and finished is not None and result is not None:
         duration_ms = max(0, round((finished - started).total_seconds() * 1000))
         duration_source = "timestamps"

@@ -33,9 +33,8 @@ def _call(payload: dict[str, Any]) -> dict[str, Any]:
     response = payload.get("tool_response")
     error = payload.get("error") if isinstance(payload.get("error"), str) else None
     text = error if failed else (response if isinstance(response, str) else None)
-    if failed and payload.get("is_interrupt"):
-        text = f"Interrupted by user: {text or ''}"
-    result = ToolResult(text=text, is_error=failed, detail=response)
+    interrupted = failed and payload.get("is_interrupt") is True
+    result = ToolResult(text=text, is_error=failed, detail=response, interrupted=interrupted)
     duration = payload.get("duration_ms")
     has_duration = isinstance(duration, int) and not isinstance(duration, bool) and duration >= 0
     call_id = payload.get("tool_use_id")
