@@ -318,7 +318,7 @@ class AnalyticsService:
             select(
                 failed.c.tool_name,
                 failed.c.error_kind,
-                count.label("count"),
+                count.label("failures"),
                 func.min(failed.c.error_message).label("example"),
                 func.max(failed.c.occurred_at).label("last_seen"),
             )
@@ -345,7 +345,7 @@ class AnalyticsService:
                 ErrorKind(
                     tool_name=r.tool_name,
                     error_kind=r.error_kind,
-                    count=int(r.count),
+                    count=int(r.failures),
                     example=r.example,
                     last_seen=r.last_seen,
                 )
@@ -618,7 +618,7 @@ class AnalyticsService:
             conditions.append(task_logs.c.phase_name == filters.phase)
         return conditions
 
-    def _workflow_counts_query(self, filters: Filters) -> Select[tuple[int, int]]:
+    def _workflow_counts_query(self, filters: Filters) -> Select[int, int]:
         """(distinct adw_ids, task logs) in the window; reads task_logs' plain columns, never the JSON."""
         return select(func.count(task_logs.c.adw_id.distinct()), func.count()).where(*self._log_conditions(filters))
 

@@ -26,9 +26,9 @@ def rebuild(database_url: str | None) -> None:
     started = time.perf_counter()
     with engine.begin() as connection:
         names = DERIVED.rebuild_all(connection)
-        count = select(func.count())
-        counts = {t.name: connection.execute(count.select_from(t)).scalar_one() for t in ROLLUP_TABLES}
+        counted = select(func.count())
+        counts = {t.name: connection.execute(counted.select_from(t)).scalar_one() for t in ROLLUP_TABLES}
     click.echo(f"rebuilt {', '.join(names)} in {time.perf_counter() - started:.1f} s")
-    for name, count in counts.items():
-        click.echo(f"  {name}: {count} rows")
+    for name, rows in counts.items():
+        click.echo(f"  {name}: {rows} rows")
     engine.dispose()

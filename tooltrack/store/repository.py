@@ -120,7 +120,7 @@ def insert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[
         # same statement is skipped): its calls, not the last copy's, go to the derived upkeep.
         by_key: dict[str, dict[str, Any]] = {}
         for row in chunk:
-            by_key.setdefault(row["log_key"], row)
+            by_key.setdefault(str(row["log_key"]), row)
         for new in connection.execute(statement):
             created[new.log_key] = new.id
             source = by_key[new.log_key]
