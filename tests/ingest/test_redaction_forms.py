@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tooltrack.core import MARKER, redact_text
+from tooltrack.core import redaction
+from tooltrack.core.redaction import MARKER, NEEDLES, REDACTION_PATTERNS, redact_text, secret_name
 
 HERE = Path(__file__).resolve().parent
 FORMS_FILE = HERE / "redaction_forms.jsonl"
@@ -95,3 +96,48 @@ def test_only_the_value_goes(text: str, expected: str) -> None:
 def test_a_pgp_private_key_block_goes_whole() -> None:
     block = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGPlanted\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----"
     assert redact_text(f"gpg --import <<EOF\n{block}\nEOF") == f"gpg --import <<EOF\n{MARKER}\nEOF"
+
+
+# Names the newer forms rely on: `secret_name` decides them all.
+@pytest.mark.parametrize(
+    "name", ["AccountKey", "AZURE_STORAGE_KEY", "srcstorepass", "keypass", "passout", "DD_APP_KEY", "LICENSE_KEY"]
+)
+def test_newer_secret_names(name: str) -> None:
+    assert secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "token.py",
+        "secrets.yaml",
+        "signature_version",
+        "secret_store",
+        "token_provider",
+        "secret_arn",
+        "password_hash_alg",
+    ],
+)
+def test_names_that_describe_or_are_files(name: str) -> None:
+    assert not secret_name(name)
+
+
+# The gates: each needle is found from its anchor character, and found exactly.
+FILLER = "ls -la src/ && echo done; cat README.md | wc -l"
+
+
+@pytest.mark.parametrize("needle", NEEDLES)
+def test_every_needle_opens_the_gates(needle: str) -> None:
+    text = f"{FILLER} {needle} {FILLER}"
+    assert any(gate.search(text) for gate in redaction._GATES)
+    assert redaction._NEEDLE_SEARCH.search(text)
+    assert not any(gate.search(FILLER) for gate in redaction._GATES)
+
+
+@pytest.mark.parametrize("case", PROBE, ids=lambda case: case.get("form", "corpus"))
+def test_the_finder_runs_every_pattern_a_text_needs(case: dict[str, Any]) -> None:
+    lowered = case["text"].lower()
+    needed = {i for i, (_, needles, _, _) in enumerate(REDACTION_PATTERNS) if any(n in lowered for n in needles)}
+    found = set(redaction._NEEDLE_FINDER.findall(lowered))
+    runs = {i for anchored in found for i in redaction._PATTERNS_FOR[anchored]}
+    assert needed <= runs

@@ -3,62 +3,109 @@
 Every way into the database (REST API, tracker, hook, ingest, demo) goes through the store's write
 path, which calls `redact_row` on each task log. It replaces secrets by `MARKER` in the texts a
 task log keeps (commands, file paths, urls, search patterns, error and log messages, and every
-string inside `parameters`) and cuts error messages to `ERROR_MESSAGE_LIMIT` characters.
+string inside `parameters`), then cuts error messages to `ERROR_MESSAGE_LIMIT` characters, and
+cuts back any text the marker made longer than its bound (`MAX_TEXT`; a `parameters` string, which
+has no bound of its own, to its own length): what is stored always reads back.
 
-The text patterns, in the order they run (each has a test in `tests/ingest/test_redaction.py`):
+The text patterns, in the order they run (each has a test in `tests/ingest/test_redaction.py`; the
+forms and look-alikes they were measured on are in `tests/ingest/redaction_forms.jsonl` and
+`redaction_lookalikes.jsonl`):
 
-==================  ===============================================================================
-name                what it replaces
-==================  ===============================================================================
-private_key         a PEM private key block (`-----BEGIN ... PRIVATE KEY----- ... -----END ...`)
-url_password        the password of credentials in a URL: `https://user:PASSWORD@host`
-bearer              the value after `Bearer` / `Basic` / `Token` (HTTP Authorization schemes)
-authorization       any other `Authorization: VALUE` / `authorization=VALUE`
-anthropic_openai    `sk-...` keys (Anthropic `sk-ant-...`, OpenAI `sk-proj-...`, `sk-...`)
-github              `ghp_` / `gho_` / `ghu_` / `ghs_` / `ghr_` tokens and `github_pat_...`
-gitlab              `glpat-...` personal access tokens
-slack               `xoxb-` / `xoxp-` / `xoxa-` / `xoxr-` / `xoxs-` tokens
-aws_access_key      AWS access key ids (`AKIA...` / `ASIA...`, 20 characters)
-google_api_key      Google API keys (`AIza...`)
-stripe              `sk_live_` / `rk_live_` keys
-npm                 `npm_...` tokens
-jwt                 JSON Web Tokens (`eyJ...` header . payload . signature)
-mysql_password      mysql's attached password: `mysql -u root -pVALUE` (mysql, mysqldump, mariadb, ...)
-curl_user           the password of `curl -u user:VALUE` / `--user user:VALUE` / `--proxy-user`
-config_set          `NAME VALUE` after `config set` / `configure set` / `git config [--global]`
-                    when NAME looks secret: `aws configure set aws_secret_access_key VALUE`
-docker_login        `docker login -p VALUE` / `--password VALUE` (podman, nerdctl, helm registry, ...);
-                    `--password-stdin` is left alone
-sshpass             `sshpass -p VALUE`
-secret_assignment   `NAME=value` / `NAME: value` / `"name": "value"` when NAME looks secret
-secret_option       command-line options: `--password VALUE`, `--token=VALUE`, `--api-key VALUE`
-==================  ===============================================================================
+========================  =========================================================================
+name                      what it replaces
+========================  =========================================================================
+private_key               a private key block: PEM (`-----BEGIN ... PRIVATE KEY-----`), PGP
+                          (`PRIVATE KEY BLOCK`), SSH2 (`---- BEGIN ... ----`), to its END line or
+                          the end of the text; a PuTTY key's `Private-Lines`
+webhook_url               Slack webhook URLs after `/services/` (`/workflows/`, `/triggers/`),
+                          Discord's after the webhook id
+url_password              the password of credentials in a URL, `@` included: `postgres://u:p@ss@host`
+url_signature             a pre-signed URL's `sig=` (Azure SAS), `X-Amz-Signature=`, `X-Goog-Signature=`
+authorization             an `Authorization: [SCHEME] VALUE` / `authorization=VALUE` value: after a
+                          scheme anything of 6 characters or more, else a credential-shaped one
+bearer                    a credential-shaped value after a bare `Bearer` / `Basic` / `Token`: a digit,
+                          an inner capital, `+/=`, or 20 characters (not `Basic option selection`)
+anthropic_openai          `sk-...` keys (Anthropic `sk-ant-...`, OpenAI `sk-proj-...`, `sk-...`)
+github                    `ghp_` / `gho_` / `ghu_` / `ghs_` / `ghr_` tokens and `github_pat_...`
+gitlab                    `glpat-`, `gldt-`, `glrt-`, `glcbt-`, ... tokens and `GR1348941...`
+slack                     `xox?-` tokens (bot, user, app, refresh) and `xapp-` app tokens
+aws_access_key            AWS access key ids (`AKIA...` / `ASIA...`, 20 characters)
+google_api_key            Google API keys (`AIza...`), OAuth tokens (`ya29.`), client secrets (`GOCSPX-`)
+stripe                    `sk_live_` / `rk_live_` / `sk_test_` / `rk_test_` keys, `whsec_` webhook secrets
+npm                       `npm_...` tokens
+pypi                      PyPI upload tokens (`pypi-...`)
+huggingface               Hugging Face tokens (`hf_...`)
+sendgrid                  SendGrid keys (`SG.<id>.<secret>`)
+digitalocean              DigitalOcean tokens (`dop_v1_`, `doo_v1_`, `dor_v1_`)
+vault                     HashiCorp Vault tokens (`hvs.`, `hvb.`, `hvr.`)
+prefixed_token            Shopify, Atlassian, Linear, Notion, Postman, Databricks, Supabase, Grafana,
+                          New Relic, Sentry, Doppler, Square tokens and age secret keys, by prefix
+telegram                  a Telegram bot token in an `api.telegram.org/bot...` URL
+jwt                       JSON Web Tokens (`eyJ...` header . payload . signature)
+mysql_password            mysql's attached password: `mysql -u root -pVALUE` (mysql, mysqldump, mariadb, ...)
+curl_user                 the password of `curl -u user:VALUE` / `--user user:VALUE` / `--proxy-user`
+curl_cookie               `curl -b` / `--cookie` cookies (`name=value`); a cookie jar's file name stays
+config_set                `NAME VALUE` after `config set` / `configure set` / `git config [--global]`
+                          when NAME looks secret: `aws configure set aws_secret_access_key VALUE`
+docker_login              `docker login -p VALUE` / `--password VALUE` (podman, nerdctl, buildah,
+                          skopeo, oras, helm registry, az, oc, cf, argocd); `vault login TOKEN`;
+                          `--password-stdin` is left alone
+password_flag             `sshpass -p`, `twine -p`, `mongo[sh] -p`, `redis-cli -a`, `sqlcmd -P`,
+                          `ldapsearch -w` (and the other ldap tools), `ssh-keygen -N` / `-P`
+htpasswd                  the password argument of `htpasswd -b[c] FILE USER PASSWORD`
+netrc                     `machine HOST [login USER] password VALUE`
+gh_secret                 `gh secret set NAME --body VALUE` / `-b VALUE`, whatever NAME
+powershell_secure_string  `ConvertTo-SecureString 'VALUE' -AsPlainText`
+cookie_header             a `Cookie:` / `Set-Cookie:` header's value, whole
+xml_element               `<NAME>VALUE</NAME>` when NAME looks secret: `<password>`, `<ApiKey>`
+name_value                VALUE after a secret-looking name in `<add key="NAME" value="VALUE"/>`,
+                          `name: NAME` + `value: VALUE` (Kubernetes, ECS, JSON), `--name N --value V`
+secret_assignment         `NAME=value`, `NAME: value`, `"name": "value"`, `NAME = value`, Go's
+                          `NAME := value`, Ruby's and PHP's `NAME => value`, when NAME looks secret
+secret_option             `--NAME VALUE` / `--NAME=VALUE` / `-NAME VALUE` when NAME looks secret:
+                          `--password 'a b'`, `--client-secret`, `--db-password`, `-srcstorepass`
+========================  =========================================================================
 
 Whether a name looks secret is decided in one place, `secret_name` (used by `config_set`,
-`secret_assignment` and for the keys of `parameters`): the name is cut into words (`apiKey`,
-`X-Api-Key`, `aws_secret_access_key`, `PGPASSWORD`) and it looks secret when a word is a secret
-word (password, passwd, passphrase, secret, token, credential(s), authorization, or a word ending
-in one of them; `auth`, `pass`, `pwd` and `cookie` only as the last word; `key` after api, access,
-secret, private, session, signing, encryption, master or auth) and no word after it says the value
-is about the secret rather than the secret (count, length, max, type, url, file, path, name, id,
-expires, ...). Plural `tokens` is not a secret word: it counts a model's tokens. So `api_key`,
-`DB_PASSWORD`, `Authorization`, `X-Api-Key`, `accessToken`, `SECRET_KEY_BASE` look secret;
-`token_count`, `max_tokens`, `password_length`, `token_url`, `private_key_path` do not.
+`secret_assignment`, `secret_option`, `xml_element`, `name_value` and for the keys of
+`parameters`): the name is cut into words (`apiKey`, `X-Api-Key`, `aws_secret_access_key`,
+`PGPASSWORD`) and it looks secret when a word is a secret word (password, passwd, passphrase,
+secret, token, credential(s), authorization, keytool's storepass / keypass, openssl's passin /
+passout, or a word ending in one of them; `auth`, `pass`, `pwd` and `cookie` only as the last
+word; `key` after api, access, secret, private, session, signing, encryption, master, auth,
+account, storage, service, role, license, app, jwt or hmac) and no word after it says the value is
+about the secret rather than the secret (count, length, max, type, url, file, path, name, id,
+expires, version, header, ..., or a file's extension: `token.py:42:` in grep output). Plural
+`tokens` is not a secret word: it counts a model's tokens. So `api_key`, `DB_PASSWORD`,
+`Authorization`, `X-Api-Key`, `accessToken`, `SECRET_KEY_BASE`, Azure's `AccountKey` look secret;
+`token_count`, `max_tokens`, `password_length`, `token_url`, `private_key_path` do not. An option
+whose first word is a switch's (`--ask-vault-password`, `--no-password`, `--with-token`) takes no
+secret.
+
+What a value says nothing secret about is kept after any name (`_says_nothing`): an empty value
+(`API_KEY=` at the end of a line, `API_KEY= cmd` in the shell, `"api_key": ""`), null / none /
+true / false, a reference (`$VAR`, `${VAR}`, `${VAR:?message}`, `$(cmd)`, `{{ template }}`,
+`${{ secrets.X }}`, `<placeholder>`), a mask (`****`) and a path (`./x`, `~/.ssh/id_rsa`,
+`/run/secrets/db`). A value never runs across a line break.
 
 Keys of `parameters`: a scalar (string or number; not a boolean, null or empty string) under a key
 that looks secret is replaced whole by `MARKER`, in dicts at any depth (`{"headers": {"X-Api-Key":
 "..."}}`); a list under such a key has each scalar replaced; a dict under it is walked as usual.
 
 Speed: this runs on every string of every stored tool call (bulk ingest stores well over 100 K
-calls/s). Each pattern lists lower-case words ("needles") that every text it can match contains;
+calls/s). Each pattern lists lower-case words ("needles") that every text it can change contains;
 the patterns are compiled with `re.ASCII`, so case-insensitive matching folds only A-Z and
 `str.lower` finds the needles exactly. `redact_row` joins all the texts of a row (about 2 KB for
-100 calls, `parameters`' strings included) and looks for the needles in it once (one small
-expression per first letter, `_GATES`; one expression for all, `_NEEDLE_SEARCH`, on short texts);
-a row without any needle (nearly all of them) runs no pattern at all. Only the texts holding a
-needle go further, and through only the patterns whose needles they hold. A replacement inserts
-`[REDACTED]`, which holds no needle, so skipping a pattern never changes the result (a property
-test checks it). `bench/bench_redaction.py` measures it.
+100 calls, `parameters`' strings included) and looks for the needles in it once: one small
+expression per "anchor" character (`_GATES`), each needle looked for from its rarest character
+with a look-behind for the rest (`token` by its `k`: the engine skips to each `k` in C, and `k`s
+are few); one expression for all (`_NEEDLE_SEARCH`) on short texts. A row without any needle
+(nearly all of them) runs no pattern at all. Only the texts holding a needle go further, and one
+scan (`_NEEDLE_FINDER`) tells which patterns they need. A replacement inserts `[REDACTED]`, which
+holds no needle, and a pattern that asks `secret_name` changes nothing without one of the name
+stems, so skipping a pattern never changes the result (a property test checks it).
+`bench/bench_redaction.py` measures it, and compares detect-secrets (see docs/security.md for why
+the maintained scanner is the patterns' yardstick in the tests, not a second pass at run time).
 """
 
 from __future__ import annotations
