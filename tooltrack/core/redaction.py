@@ -39,7 +39,7 @@ sendgrid                  SendGrid keys (`SG.<id>.<secret>`)
 digitalocean              DigitalOcean tokens (`dop_v1_`, `doo_v1_`, `dor_v1_`)
 vault                     HashiCorp Vault tokens (`hvs.`, `hvb.`, `hvr.`)
 prefixed_token            Shopify, Atlassian, Linear, Notion, Postman, Databricks, Supabase, Grafana,
-                          New Relic, Sentry, Doppler, Square tokens and age secret keys, by prefix
+                          New Relic, Sentry, Square tokens and age secret keys, by prefix
 telegram                  a Telegram bot token in an `api.telegram.org/bot...` URL
 jwt                       JSON Web Tokens (`eyJ...` header . payload . signature)
 mysql_password            mysql's attached password: `mysql -u root -pVALUE` (mysql, mysqldump, mariadb, ...)
@@ -253,7 +253,7 @@ _GITLAB_PREFIXES: Final = ("glpat", "gldt", "glft", "glsoat", "glrt", "glcbt", "
 #: The prefixes of `prefixed_token`, lower case.
 _PREFIXED_TOKEN_NEEDLES: Final = (
     "shpat_", "shpss_", "shpca_", "shppa_", "atatt3", "lin_api_", "ntn_", "pmak-", "dapi", "sbp_", "glsa_", "glc_",
-    "nrak-", "sntrys_", "sntryu_", "dp.pt.", "dp.st.", "sq0atp-", "sq0csp-", "age-secret-key-1",
+    "nrak-", "sntrys_", "sntryu_", "sq0atp-", "sq0csp-", "age-secret-key-1",
 )  # fmt: skip
 
 Replacement = str | Callable[[re.Match[str]], str]
@@ -443,14 +443,15 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
     ("vault", ("hvs.", "hvb.", "hvr."), _compile(r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}"), MARKER),
     (
         # Other services' tokens with a prefix of their own: Shopify, Atlassian, Linear, Notion,
-        # Postman, Databricks, Supabase, Grafana, New Relic, Sentry, Doppler, Square, age.
+        # Postman, Databricks, Supabase, Grafana, New Relic, Sentry, Square, age. (Not Doppler's `dp.st.`:
+        # a gate on `.` alone costs as much as all of these.)
         "prefixed_token",
         _PREFIXED_TOKEN_NEEDLES,
         _compile(
             r"\b(?:shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}|ATATT3[A-Za-z0-9_=-]{50,}|lin_api_[A-Za-z0-9]{32,}"
             r"|ntn_[A-Za-z0-9]{40,}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|dapi[a-f0-9]{32}(?:-[0-9])?|sbp_[a-f0-9]{40}"
             r"|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}|NRAK-[A-Z0-9]{27}"
-            r"|sntry[su]_[A-Za-z0-9+/=_-]{40,}|dp\.(?:pt|st)\.[A-Za-z0-9]{40,}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,}"
+            r"|sntry[su]_[A-Za-z0-9+/=_-]{40,}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,}"
             r"|AGE-SECRET-KEY-1[0-9A-Z]{58})"
         ),
         MARKER,
@@ -705,13 +706,13 @@ def _gate_expressions() -> list[str]:
 
 
 #: The gates (see `_gate_expressions`): a text holds a needle exactly when one of them matches.
-#: On the benchmark rows (2 KB for 100 calls) the 18 of them cost about as much as the 15 gates
-#: by first letter did for the 31 needles before, and less than half of `needle in text` for each.
+#: On the benchmark rows (2 KB for 100 calls) the 17 of them cost a little less than the 15 gates
+#: by first letter did for the 31 needles before, and about a fifth of `needle in text` for each.
 _GATES: Final = tuple(re.compile(expression) for expression in _gate_expressions())
-#: The gates in one expression: cheaper than the gates one by one on short texts (a call or two).
+#: The gates in one expression: cheaper than the gates one by one on short texts (a few calls).
 _NEEDLE_SEARCH: Final = re.compile("|".join(_gate_expressions()))
-#: Below this many characters, `_NEEDLE_SEARCH` is cheaper than the gates (measured crossover ~100).
-_SHORT: Final = 100
+#: Below this many characters, `_NEEDLE_SEARCH` is cheaper than the gates (measured crossover ~1,200).
+_SHORT: Final = 1000
 #: Every needle in a text, overlaps included, each as its `_ANCHORED` form: one scan instead of a
 #: `needle in text` for each of the patterns' needles (a text that holds one runs only its patterns).
 _NEEDLE_FINDER: Final = re.compile(f"(?=({'|'.join(_gate_expressions())}))")
@@ -868,6 +869,10 @@ def redact_value(value: Any) -> Any:
 # --- Rows -----------------------------------------------------------------------------------------
 
 
+#: CALL_TEXT_FIELDS but the error message, which is also cut.
+_CALL_PLAIN_FIELDS: Final = tuple(field for field in CALL_TEXT_FIELDS if field != "error_message")
+
+
 def redact_row(row: dict[str, Any]) -> dict[str, Any]:
     """Redact a task log row (column form, `tool_calls` a list of dicts) in place, and return it.
 
@@ -888,13 +893,15 @@ def redact_row(row: dict[str, Any]) -> dict[str, Any]:
     calls: list[dict[str, Any]] = row.get("tool_calls") or []
     for call in calls:
         get = call.get
-        for field in CALL_TEXT_FIELDS:
+        for field in _CALL_PLAIN_FIELDS:
             text = get(field)
             if text is not None:
                 collect(text)
         error = get("error_message")
-        if error is not None and len(error) > ERROR_MESSAGE_LIMIT:
-            long_errors.append(call)
+        if error is not None:
+            if len(error) > ERROR_MESSAGE_LIMIT:
+                long_errors.append(call)
+            collect(error)
         parameters = get("parameters")
         if parameters:
             call["parameters"] = _by_key(parameters, collect)
