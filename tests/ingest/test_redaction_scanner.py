@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.ingest.test_redaction_forms import PROBE
+from tests.ingest.test_redaction_forms import GAPS, PROBE
 from tests.ingest.test_redaction_lookalikes import ALL_CLEAN
 from tooltrack.core import redact_text
 
@@ -34,3 +34,13 @@ def test_the_scanner_flags_look_alikes_the_patterns_keep() -> None:
     flagged = {text: found for text, found in flagged.items() if found}
     assert "git show 9fceb02d0ae598e95dc970b74767f19372d61af8 --stat" in flagged
     assert all(redact_text(text) == text for text in flagged)
+
+
+def test_what_the_scanner_would_add_is_in_the_known_gaps() -> None:
+    """Its catches beyond the patterns: random-looking strings by entropy, bare tokens by shape."""
+    caught = [
+        case["text"] for case in GAPS if not any(secret in scanner.redact(case["text"]) for secret in case["secrets"])
+    ]
+    assert '{"value": "9f8e7d6c5b4a39281706f5e4d3c2b1a0e1d2c3b4"}' in caught  # entropy, no name
+    assert "MAILCHIMP=0123456789abcdef0123456789abcdef-us12 ./sync" in caught  # shape
+    assert "PIN=482913 ./unlock.sh" not in caught  # neither a shape nor entropy
