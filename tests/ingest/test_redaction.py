@@ -83,6 +83,7 @@ CASES: dict[str, tuple[str, str]] = {
     "vault": ("vault kv get -address https://v:8200 secret/app # hvs.CAESIabcdefghij0123456789AB", "hvs.CAESI"),
     "telegram": ("curl https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe", "AAHdqTcvCH1v"),
     "curl_cookie": ("curl -b 'sessionid=CookiePw-77' https://app.example.com/", "CookiePw-77"),
+    "vault_login": ("vault login s.VaultLegacyTok42", "VaultLegacyTok42"),
     "htpasswd": ("htpasswd -bc .htpasswd admin HtPw-88", "HtPw-88"),
     "netrc": ("machine api.example.com login ops password NetrcPw-99", "NetrcPw-99"),
     "gh_secret": ("gh secret set DEPLOY_HOOK --body GhBody-11 --repo acme/app", "GhBody-11"),

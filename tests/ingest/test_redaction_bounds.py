@@ -7,6 +7,7 @@ characters, and every read of that run then failed validation (500) on both data
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 from tests.api.conftest import AppClient
 from tooltrack.api import create_app
 from tooltrack.api.deps import get_engine
-from tooltrack.core import ERROR_MESSAGE_LIMIT, MARKER, MAX_TEXT, TRUNCATION_MARK, redact_row
+from tooltrack.core import ERROR_MESSAGE_LIMIT, MARKER, MAX_TEXT, TRUNCATION_MARK, redact_row, redact_text
 
 URL = "/api/v1/observability/task-logs"
 #: A short secret in a form the patterns know: `[REDACTED]` is longer than `X1`.
@@ -146,3 +147,27 @@ def test_texts_within_their_bound_are_not_cut() -> None:
     command = "x" * (MAX_TEXT - 40) + " " + SHORT_SECRET_COMMAND
     row = redact_row({"tool_calls": [{"tool_name": "Bash", "command": command}]})
     assert row["tool_calls"][0]["command"] == "x" * (MAX_TEXT - 40) + f" mysql -u root -p{MARKER}"
+
+
+# Time is a bound too: a hostile text at MAX_TEXT must not hold a writer for long. Before, 2,000
+# characters of `key.key.key...` took 6 s (the name was tried at every split, at every boundary:
+# cubic), and 20,000 of `mysql mysql ...` half a second (every occurrence scanned to the command's
+# end); each of these now takes a few milliseconds.
+HOSTILE = {
+    "dotted names": "key." * (MAX_TEXT // 4),
+    "dashed names": "a-key-" * (MAX_TEXT // 6),
+    "assignments": "key=" * (MAX_TEXT // 4),
+    "a program again and again": "mysql " * (MAX_TEXT // 6),
+    "curl options": "curl -b " * (MAX_TEXT // 8),
+    "gh secret set": "gh secret set " * (MAX_TEXT // 14),
+    "schemes without a password": "key." * (MAX_TEXT // 4 - 1) + "a@b",
+    "xml names": "<password>" * (MAX_TEXT // 10),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_text_at_the_bound_is_redacted_quickly(name: str) -> None:
+    text = HOSTILE[name][:MAX_TEXT]
+    started = time.process_time()
+    redact_text(text)
+    assert time.process_time() - started < 0.25  # a few ms here; 50 times that on a busy machine

@@ -48,8 +48,9 @@ curl_cookie               `curl -b` / `--cookie` cookies (`name=value`); a cooki
 config_set                `NAME VALUE` after `config set` / `configure set` / `git config [--global]`
                           when NAME looks secret: `aws configure set aws_secret_access_key VALUE`
 docker_login              `docker login -p VALUE` / `--password VALUE` (podman, nerdctl, buildah,
-                          skopeo, oras, helm registry, az, oc, cf, argocd); `vault login TOKEN`;
-                          `--password-stdin` is left alone
+                          skopeo, oras, helm registry, az, oc, cf, argocd); `--password-stdin` is
+                          left alone
+vault_login               `vault login TOKEN` (not `vault login -method=...`)
 password_flag             `sshpass -p`, `twine -p`, `mongo[sh] -p`, `redis-cli -a`, `sqlcmd -P`,
                           `ldapsearch -w` (and the other ldap tools), `ssh-keygen -N` / `-P`
 htpasswd                  the password argument of `htpasswd -b[c] FILE USER PASSWORD`
@@ -234,12 +235,23 @@ _VALUE = r"(?:\"[^\"]*\"|'[^']*'|[^\s\"']+)"
 #: The stems every name `secret_name` accepts contains (its words, `_STRONG_WORDS`, `_LAST_WORDS`
 #: and `key`): the needles of every pattern that asks it, so skipping one never misses a secret.
 _NAME_STEMS: Final = ("secret", "token", "pass", "pwd", "key", "credential", "auth", "cookie")
-#: Candidate names for `secret_assignment` and the like (names holding a stem); `secret_name` decides.
-_NAME_CANDIDATE = r"[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential|auth|cookie)[A-Za-z0-9_.-]*"
-#: Candidate option names (`--client-secret`, `-srcstorepass`); `secret_name` decides.
-_OPTION_CANDIDATE = r"[A-Za-z0-9_-]*(?:secret|token|pass|pwd|key|credential|auth|cookie)[A-Za-z0-9_-]*"
-#: One shell command: the program name up to the next pipe, `;`, `&` or line end.
-_SAME_COMMAND = r"[^|;&\n]*?"
+
+
+def _name(characters: str, *, whole_run: bool = True) -> str:
+    """A candidate name (`secret_name` decides): a run of `characters` holding one of the stems.
+
+    Taken whole and possessively (`++`): `[chars]*stem[chars]*` would try every split of a long
+    run at every word boundary in it, and 2,000 characters of `key.key.key...` took 15 s (a
+    20,000-character command, hours). With `whole_run`, only where a run begins.
+    """
+    start = f"(?<![{characters}])" if whole_run else ""
+    return rf"{start}(?=[{characters}]*?(?:{'|'.join(_NAME_STEMS)}))(?P<name>[{characters}]++)"
+
+
+#: Candidate names for `secret_assignment` and the like: `api_key`, `config.password`, `X-Api-Key`.
+_NAME_CANDIDATE = _name("A-Za-z0-9_.-")
+#: Candidate option names, after their dashes (`--client-secret`, `-srcstorepass`).
+_OPTION_CANDIDATE = _name("A-Za-z0-9_-", whole_run=False)
 #: Between a name and its value: `:=` (Go), `=>` (Ruby, PHP), `:` (YAML, JSON, headers),
 #: ` = ` (Python, TOML, INI), or `=` with the value right after it. `NAME= value` and `NAME=` at
 #: the end of a line are empty assignments (the shell's, an env file's): nothing follows them.
@@ -345,6 +357,44 @@ def _keep_first(match: re.Match[str]) -> str:
     return next(group for group in match.groups() if group is not None) + MARKER
 
 
+#: The rest of a shell command after its program, to the next pipe, `;`, `&` or line end;
+#: possessive, so that a failed look is not tried again from every later place in the command.
+_REST_OF_COMMAND = r"[^|;&\n]*+"
+
+
+def _command(program: str, argument: str, replacement: Replacement) -> tuple[re.Pattern[str], Replacement]:
+    """An expression for `program`'s command and a replacement that runs `argument` over its arguments.
+
+    Linear in the text: `program[^|;&\n]*?argument` tried each occurrence of the program to the end
+    of its command, so 20,000 characters of `mysql mysql ...` took half a second.
+    """
+    arguments = _compile(argument)
+
+    def in_arguments(match: re.Match[str]) -> str:
+        return match["program"] + arguments.sub(replacement, match["rest"])
+
+    return _compile(rf"(?P<program>{program})(?P<rest>{_REST_OF_COMMAND})"), in_arguments
+
+
+#: Programs whose password follows a one-letter flag, and that flag. Case-sensitive: sqlcmd's -p is
+#: not its password, -P is; redis-cli's -a needs a space after it.
+_PASSWORD_FLAGS: Final = {
+    "sshpass": "-p", "twine": "-p", "mongo": "-p", "mongosh": "-p", "mongodump": "-p", "mongorestore": "-p",
+    "mongoexport": "-p", "mongoimport": "-p", "redis-cli": "-a(?=\\s)", "sqlcmd": "-P", "ldapsearch": "-w",
+    "ldapmodify": "-w", "ldapadd": "-w", "ldapdelete": "-w", "ldappasswd": "-w", "ldapwhoami": "-w",
+    "ldapcompare": "-w", "ssh-keygen": "-[NP]",
+}  # fmt: skip
+_FLAG_VALUES: Final = {
+    program: _compile(rf"(?P<keep>\s{flag}[ \t]*)(?!\[REDACTED\]|-)(?P<value>{_VALUE})")
+    for program, flag in _PASSWORD_FLAGS.items()
+}
+
+
+def _password_flag(match: re.Match[str]) -> str:
+    """The values of the program's password flag in its command (`_PASSWORD_FLAGS`)."""
+    return match["program"] + _FLAG_VALUES[match["program"]].sub(_value_unless_nothing, match["rest"])
+
+
 #: (name, needles, expression, replacement), applied in this order. Needles are lower case, and
 #: every text an expression can change contains one of its needles (case-insensitively).
 REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Replacement], ...]] = (
@@ -378,7 +428,8 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
         # Greedy up to the last `@` before the path: a password may hold `@` (`u:p@ss@host`).
         "url_password",
         ("@",),
-        _compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\"']*:)(?!\[REDACTED\])[^/\s\"']+(@)"),
+        # (The scheme only where a run of its characters begins, and taken whole: linear in the text.)
+        _compile(r"((?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://[^/\s:@\"']*:)(?!\[REDACTED\])[^/\s\"']+(@)"),
         rf"\1{MARKER}\2",
     ),
     (
@@ -467,31 +518,31 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
         # Case-sensitive: -P is mysql's port. `-p` then a space prompts for the password (kept).
         "mysql_password",
         ("mysql", "mariadb"),
-        _compile(
-            r"(\b(?:mysql(?:dump|admin|import|check|show|slap|sh)?|mariadb(?:-dump|-admin|dump|admin)?)\b"
-            rf"{_SAME_COMMAND}\s-p)(?!\[REDACTED\]){_VALUE}"
+        *_command(
+            r"\b(?:mysql(?:dump|admin|import|check|show|slap|sh)?|mariadb(?:-dump|-admin|dump|admin)?)\b",
+            rf"(\s-p)(?!\[REDACTED\]){_VALUE}",
+            rf"\1{MARKER}",
         ),
-        rf"\1{MARKER}",
     ),
     (
         # Only `user:password` values: `curl -u deploy` (curl then prompts) is kept.
         "curl_user",
         ("curl",),
-        _compile(
-            rf"(\bcurl\b{_SAME_COMMAND}\s(?:-u|-U|--user|--proxy-user)(?:\s*=\s*|\s*)[\"']?[^\s:\"']*:)"
-            r"(?!\[REDACTED\])[^\s\"']+"
+        *_command(
+            r"\bcurl\b",
+            r"(\s(?:-u|-U|--user|--proxy-user)(?:\s*=\s*|\s*)[\"']?[^\s:\"']*:)(?!\[REDACTED\])[^\s\"']+",
+            rf"\1{MARKER}",
         ),
-        rf"\1{MARKER}",
     ),
     (
         # curl's `-b` / `--cookie`: cookies (`name=value`) go, a cookie jar's file name stays.
         "curl_cookie",
         ("curl",),
-        _compile(
-            rf"(?P<keep>\bcurl\b{_SAME_COMMAND}\s(?:-b|--cookie)(?:[ \t]*=[ \t]*|[ \t]+))"
-            rf"(?!\[REDACTED\])(?P<value>{_VALUE})"
+        *_command(
+            r"\bcurl\b",
+            rf"(?P<keep>\s(?:-b|--cookie)(?:[ \t]*=[ \t]*|[ \t]+))(?!\[REDACTED\])(?P<value>{_VALUE})",
+            _cookie_string,
         ),
-        _cookie_string,
     ),
     (
         # After `set` (aws, npm, yarn), or a dotted git name: not `kubectl config set-credentials NAME`.
@@ -507,27 +558,27 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
     ),
     (
         # `-p` / `--password` after `docker login` (and the other registries' and clouds' logins);
-        # `vault login TOKEN`. `--password-stdin` is left alone.
+        # `--password-stdin` is left alone.
         "docker_login",
         ("login",),
-        _compile(
-            r"(\b(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\s+registry|az|oc|cf|argocd)\s+login\b"
-            rf"{_SAME_COMMAND}\s(?:-p\s*|--password(?:\s*=\s*|\s+))|\bvault\s+login\s+)(?!\[REDACTED\]|-){_VALUE}"
+        *_command(
+            r"\b(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\s+registry|az|oc|cf|argocd)\s+login\b",
+            rf"(\s(?:-p\s*|--password(?:\s*=\s*|\s+)))(?!\[REDACTED\]|-){_VALUE}",
+            rf"\1{MARKER}",
         ),
+    ),
+    (
+        "vault_login",
+        ("vault",),
+        _compile(rf"(\bvault\s+login\s+)(?!\[REDACTED\]|-){_VALUE}"),
         rf"\1{MARKER}",
     ),
     (
-        # Programs whose password (or passphrase) follows a one-letter flag. Case-sensitive:
-        # sqlcmd's -p is not its password, -P is.
+        # Programs whose password (or passphrase) follows a one-letter flag (`_PASSWORD_FLAGS`).
         "password_flag",
         ("sshpass", "twine", "mongo", "redis-cli", "sqlcmd", "ldap", "ssh-keygen"),
-        _compile(
-            r"(?P<keep>(?:\b(?:sshpass|twine|mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)\b"
-            rf"{_SAME_COMMAND}\s-p|\bredis-cli\b{_SAME_COMMAND}\s-a(?=\s)|\bsqlcmd\b{_SAME_COMMAND}\s-P"
-            rf"|\bldap(?:search|modify|add|delete|passwd|whoami|compare)\b{_SAME_COMMAND}\s-w"
-            rf"|\bssh-keygen\b{_SAME_COMMAND}\s-[NP])[ \t]*)(?!\[REDACTED\]|-)(?P<value>{_VALUE})"
-        ),
-        _value_unless_nothing,
+        _compile(rf"(?P<program>\b(?:{'|'.join(_PASSWORD_FLAGS)})\b)(?P<rest>{_REST_OF_COMMAND})"),
+        _password_flag,
     ),
     (
         # `htpasswd -b[c] FILE USER PASSWORD` (batch mode takes the password as an argument).
@@ -553,11 +604,11 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
         # The value of a repository or environment secret, whatever its name.
         "gh_secret",
         ("secret",),
-        _compile(
-            rf"(\bgh[ \t]+secret[ \t]+set\b{_SAME_COMMAND}\s(?:-b|--body)(?:[ \t]*=[ \t]*|[ \t]*))"
-            rf"(?!\[REDACTED\]|-){_VALUE}"
+        *_command(
+            r"\bgh[ \t]+secret[ \t]+set\b",
+            rf"(\s(?:-b|--body)(?:[ \t]*=[ \t]*|[ \t]*))(?!\[REDACTED\]|-){_VALUE}",
+            rf"\1{MARKER}",
         ),
-        rf"\1{MARKER}",
     ),
     (
         "powershell_secure_string",
@@ -584,7 +635,7 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
         "xml_element",
         _NAME_STEMS,
         _compile(
-            rf"(?P<keep><(?P<name>{_NAME_CANDIDATE})(?:\s[^<>]*)?>)(?!\[REDACTED\])(?P<value>[^<]+)(?=</(?P=name)>)",
+            rf"(?P<keep><{_NAME_CANDIDATE}(?:\s[^<>]*)?>)(?!\[REDACTED\])(?P<value>[^<]+)(?=</(?P=name)>)",
             re.I,
         ),
         _if_secret,
@@ -597,7 +648,7 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
         _NAME_STEMS,
         _compile(
             r"(?P<keep>(?:\b(?:key|name)[\"']?[ \t]*[:=]|--name[ \t]*=?)[ \t]*(?P<q>[\"']?)"
-            rf"(?P<name>[A-Za-z0-9_./-]*(?:{'|'.join(_NAME_STEMS)})[A-Za-z0-9_./-]*)(?P=q)"
+            rf"{_name('A-Za-z0-9_./-', whole_run=False)}(?P=q)"
             r"[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?"
             r"(?:[\"']?value[\"']?[ \t]*[:=][ \t]*|--value(?:[ \t]*=[ \t]*|[ \t]+))[\"']?)"
             r"(?!\[REDACTED\])(?P<value>[^\s\"'<>,;}\]]+)",
@@ -609,7 +660,7 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
         "secret_assignment",
         _NAME_STEMS,
         _compile(
-            rf"(?P<keep>\b(?P<name>{_NAME_CANDIDATE})(?:\\?[\"'\]])?{_SEPARATOR})"
+            rf"(?P<keep>{_NAME_CANDIDATE}(?:\\?[\"'\]])?{_SEPARATOR})"
             rf"(?!\[REDACTED\])(?P<value>{_ASSIGNED})",
             re.I,
         ),
@@ -619,7 +670,7 @@ REDACTION_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str], Rep
         "secret_option",
         _NAME_STEMS,
         _compile(
-            rf"(?P<keep>(?<![^\s\"'(])--?(?P<name>{_OPTION_CANDIDATE})(?P<sep>=|[ \t]+))"
+            rf"(?P<keep>(?<![^\s\"'(])--?{_OPTION_CANDIDATE}(?P<sep>=|[ \t]+))"
             rf"(?!\[REDACTED\])(?P<value>{_VALUE})",
             re.I,
         ),
