@@ -18,7 +18,8 @@ from detect_secrets.settings import get_plugins, get_settings
 from tooltrack.core import MARKER
 
 # What `detect_secrets.settings.default_settings()` enables (every plugin), set once for the process.
-get_settings().configure_plugins([{"name": kind.__name__} for kind in get_mapping_from_secret_type_to_class().values()])
+KINDS: list[type] = list(get_mapping_from_secret_type_to_class().values())
+get_settings().configure_plugins([{"name": kind.__name__} for kind in KINDS])
 PLUGINS = {plugin.secret_type: plugin for plugin in get_plugins()}
 
 
