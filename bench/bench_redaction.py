@@ -8,7 +8,14 @@ times `redact_row` over them: the best of `--repeat` passes, each on fresh copie
 not timed), printed as µs per tool call. Then the same rows with one call in 100 running a text of
 the secrets corpus (tests/reliability/secrets_corpus.jsonl) as its command: an ordinary look-alike
 (`git log -p`, `export MAX_TOKENS=4096`: trigger words, nothing to redact), or a planted secret
-(every row then has something to replace). Last, `redact_text` alone on each corpus text.
+(every row then has something to replace). Then `redact_text` alone on each corpus text.
+
+Last, when detect-secrets is installed (a dev dependency), the maintained scanner against the
+patterns on the redaction probe (tests/ingest/redaction_forms.jsonl with the corpus's secrets,
+tests/ingest/redaction_lookalikes.jsonl with its clean texts): forms caught and look-alikes
+changed by the patterns, by detect-secrets alone and by both; and what detect-secrets costs per
+tool call, run on every text of the rows, or as a second pass on the texts the patterns' gates
+flag (the planted rows). `--no-detect-secrets` leaves it out.
 
 `--against FILE` times another version of `redaction.py` on the same rows for a before/after:
 
@@ -25,6 +32,7 @@ import argparse
 import importlib.util
 import json
 import random
+import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -36,7 +44,12 @@ from bench_ingest import call_pool
 import tooltrack.core.redaction as current
 from tooltrack.models import TaskLogCreate
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "reliability" / "secrets_corpus.jsonl"
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "reliability" / "secrets_corpus.jsonl"
+FORMS = ROOT / "tests" / "ingest" / "redaction_forms.jsonl"
+LOOKALIKES = ROOT / "tests" / "ingest" / "redaction_lookalikes.jsonl"
+#: Tool calls of the demo rows that detect-secrets is timed on (it takes ~0.2 ms a text).
+SCANNER_SAMPLE = 5_000
 
 
 def build_rows(calls: int, per_log: int, seed: int = 5) -> list[dict[str, Any]]:
@@ -109,17 +122,88 @@ def time_texts(module: ModuleType, texts: list[str], repeat: int, rounds: int = 
     return best
 
 
+def jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
+
+
+def texts_of(rows: list[dict[str, Any]]) -> list[str]:
+    """Every text `redact_row` looks at in `rows`, parameters' strings included."""
+    texts: list[str] = []
+    for row in rows:
+        texts.extend(row[field] for field in current.LOG_TEXT_FIELDS if row.get(field))
+        for call in row["tool_calls"]:
+            texts.extend(call[field] for field in current.CALL_TEXT_FIELDS if call.get(field))
+            texts.extend(strings_in(call.get("parameters")))
+    return texts
+
+
+def seconds_of(function: Any, items: list[str]) -> float:
+    started = time.process_time()
+    for item in items:
+        function(item)
+    return time.process_time() - started
+
+
+def compare_with_detect_secrets(
+    rows: list[dict[str, Any]], planted: list[dict[str, Any]], versions: list[tuple[str, ModuleType]]
+) -> None:
+    """The probe's catches and look-alikes, and the scanner's cost per tool call (see the module doc)."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.ingest import detect_secrets_pass as scanner
+    except ImportError as exc:
+        print(f"detect-secrets: not installed ({exc}); pip install -e '.[dev]'")
+        return
+    corpus = jsonl(CORPUS)
+    forms = [case for case in corpus if case["secrets"]] + jsonl(FORMS)
+    clean = [case["text"] for case in corpus if not case["secrets"]] + [case["text"] for case in jsonl(LOOKALIKES)]
+    ways: dict[str, Any] = {"detect-secrets alone": scanner.redact}
+    for label, module in versions:
+        ways[f"patterns ({label})"] = module.redact_text
+        ways[f"both ({label})"] = lambda text, module=module: scanner.redact(module.redact_text(text))
+    print(f"detect-secrets 1.5 on the probe ({len(forms)} forms with secrets, {len(clean)} look-alikes):")
+    for name, redact in ways.items():
+        caught = sum(not any(secret in redact(case["text"]) for secret in case["secrets"]) for case in forms)
+        changed = sum(redact(text) != text for text in clean)
+        print(f"  {name + ':':32} {caught:3} forms caught, {changed:3} look-alikes changed")
+
+    sample = rows[: max(1, SCANNER_SAMPLE // max(1, len(rows[0]["tool_calls"])))]
+    calls = sum(len(row["tool_calls"]) for row in sample)
+    every = seconds_of(scanner.secrets_in, texts_of(sample))
+    print(f"  detect-secrets on every text of the demo rows:    {every / calls * 1e6:8.1f} µs per tool call")
+    planted_texts = texts_of(planted)
+    flagged = [text for text in planted_texts if any(needle in text.lower() for needle in current.NEEDLES)]
+    second = seconds_of(scanner.secrets_in, flagged)
+    planted_calls = sum(len(row["tool_calls"]) for row in planted)
+    print(
+        f"  as a second pass on what the gates flag, 1 call in 100 a planted secret: "
+        f"{second / planted_calls * 1e6:6.2f} µs per tool call ({len(flagged)} texts, "
+        f"{second / max(1, len(flagged)) * 1e6:.0f} µs each)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--per-log", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--against", type=Path, help="another redaction.py to time on the same rows")
+    parser.add_argument("--no-detect-secrets", action="store_true", help="leave out the detect-secrets comparison")
     args = parser.parse_args()
 
     rows = build_rows(args.calls, args.per_log)
     calls = sum(len(row["tool_calls"]) for row in rows)
-    corpus = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+    corpus = jsonl(CORPUS)
     texts = [case["text"] for case in corpus]
     print(f"data: {calls:,} tool calls in {len(rows):,} task logs (demo-shaped); corpus: {len(texts)} texts")
     datasets = {
@@ -138,6 +222,9 @@ def main() -> None:
             print(f"  redact_row, {name + ':':32} {seconds / calls * 1e6:6.3f} µs per tool call")
         text_seconds = time_texts(module, texts, args.repeat)
         print(f"  redact_text, each corpus text alone:    {text_seconds / (200 * len(texts)) * 1e6:6.2f} µs per text")
+    if not args.no_detect_secrets:
+        labels = [(label.split()[0], module) for label, module in versions]
+        compare_with_detect_secrets(rows, datasets["1 call in 100 a planted secret"], labels)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,34 @@ CASES: dict[str, tuple[str, str]] = {
         "AwsSecret0123456789abcdefghijklmn",
     ),
     "docker_login": ("docker login -u ci -p DockerPw-3344 registry.example.com", "DockerPw-3344"),
-    "sshpass": ("sshpass -p SshPw-5566 ssh deploy@web1 uptime", "SshPw-5566"),
+    "password_flag": ("sshpass -p SshPw-5566 ssh deploy@web1 uptime", "SshPw-5566"),
+    "webhook_url": ("curl -d @msg.json https://hooks.slack.com/services/T0A/B0B/HookPw5566xyz", "HookPw5566xyz"),
+    "url_signature": (
+        "az storage blob download --blob-url 'https://a.blob.core.windows.net/c/f?sv=1&sig=SasSig%2B55'",
+        "SasSig",
+    ),
+    "prefixed_token": (
+        "SHOPIFY=shpat_0123456789abcdef0123456789abcdef ./sync",
+        "shpat_0123456789abcdef0123456789abcdef",
+    ),
+    "pypi": ("twine upload -u __token__ -p pypi-AgEIcHlwaS5vcmc" + "x" * 60 + " dist/*", "pypi-AgEIcHlwaS5vcmc"),
+    "huggingface": ("login('hf_abcdefghijklmnopqrstuvwxyz01234567')", "hf_abcdefghijklmnopqrstuvwxyz01234567"),
+    "sendgrid": (
+        "SendGridAPIClient('SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG')",
+        "SG.abcdef",
+    ),
+    "digitalocean": ("doctl auth init -t dop_v1_" + "0a" * 32, "dop_v1_0a0a"),
+    "vault": ("vault kv get -address https://v:8200 secret/app # hvs.CAESIabcdefghij0123456789AB", "hvs.CAESI"),
+    "telegram": ("curl https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe", "AAHdqTcvCH1v"),
+    "curl_cookie": ("curl -b 'sessionid=CookiePw-77' https://app.example.com/", "CookiePw-77"),
+    "vault_login": ("vault login s.VaultLegacyTok42", "VaultLegacyTok42"),
+    "htpasswd": ("htpasswd -bc .htpasswd admin HtPw-88", "HtPw-88"),
+    "netrc": ("machine api.example.com login ops password NetrcPw-99", "NetrcPw-99"),
+    "gh_secret": ("gh secret set DEPLOY_HOOK --body GhBody-11 --repo acme/app", "GhBody-11"),
+    "powershell_secure_string": ("ConvertTo-SecureString 'PsPw-22' -AsPlainText -Force", "PsPw-22"),
+    "cookie_header": ("wget --header='Cookie: theme=dark; auth_session=HdrCookie-33' https://h/", "HdrCookie-33"),
+    "xml_element": ("<server><username>ci</username><password>XmlPw-44</password></server>", "XmlPw-44"),
+    "name_value": ("env:\n  - name: DB_PASSWORD\n    value: K8sPw-55", "K8sPw-55"),
 }
 
 
