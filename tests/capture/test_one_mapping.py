@@ -9,7 +9,7 @@ can and compares them field by field:
 - a table per tool with the fields written out (literal expectations), every record validated by
   `ToolCallRecord`;
 - every real hook payload and every tool call of the real transcripts and stream-json files in
-  `../shared/fixtures`, the hook's events made from the transcript's own lines;
+  `tests/fixtures`, the hook's events made from the transcript's own lines;
 - what the analytics need of it: a NotebookEdit captured by the hook ends a repeated read.
 
 `SOURCE_ONLY` names the fields one source has and the other has not (timing, provenance); `GAPS`
@@ -618,7 +618,7 @@ def transcript_calls(data: bytes) -> list[Call]:
 TRANSCRIPTS = [
     f"{folder}/{path.name}"
     for folder in ("claude-transcripts", "claude-stream-json")
-    for path in sorted((ROOT.parent / "shared" / "fixtures" / folder).glob("*.jsonl"))
+    for path in sorted((ROOT / "tests" / "fixtures" / folder).glob("*.jsonl"))
 ]
 
 

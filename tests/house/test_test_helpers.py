@@ -8,6 +8,17 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 
 
+def test_tests_read_fixtures_from_the_repository() -> None:
+    """A clone of the repository alone runs its tests: no test reads ../shared."""
+    needles = ('"' + "shared" + '"', "shared" + "/fixtures")  # spelt apart: this file holds no needle
+    offending = [
+        str(path.relative_to(TESTS))
+        for path in sorted(TESTS.rglob("*.py"))
+        if any(needle in path.read_text(encoding="utf-8") for needle in needles)
+    ]
+    assert not offending, "read the fixtures from tests/fixtures (the `fixtures_dir` fixture): " + ", ".join(offending)
+
+
 def test_tests_import_helpers_only_from_the_helpers_package() -> None:
     wrong = []
     for path in sorted(TESTS.rglob("*.py")):

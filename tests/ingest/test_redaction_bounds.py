@@ -15,7 +15,7 @@ import anyio.from_thread
 import pytest
 from sqlalchemy import Engine
 
-from tests.api.conftest import AppClient
+from tests.helpers.api_client import AppClient
 from tooltrack.api import create_app
 from tooltrack.api.deps import get_engine
 from tooltrack.core import ERROR_MESSAGE_LIMIT, MARKER, MAX_TEXT, TRUNCATION_MARK, redact_row, redact_text

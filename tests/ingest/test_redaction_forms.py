@@ -12,28 +12,13 @@ in docs/security.md; every secret in it must be gone after `redact_text`.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.redaction_probe import CORPUS_SECRETS, FORMS, GAPS, PROBE
 from tooltrack.core import redaction
 from tooltrack.core.redaction import MARKER, NEEDLES, REDACTION_PATTERNS, redact_text, secret_name
-
-HERE = Path(__file__).resolve().parent
-FORMS_FILE = HERE / "redaction_forms.jsonl"
-RELIABILITY_CORPUS = HERE.parent / "reliability" / "secrets_corpus.jsonl"
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-FORMS: list[dict[str, Any]] = _jsonl(FORMS_FILE)
-#: The caught secrets of the reliability corpus (none of its cases has a known gap today).
-CORPUS_SECRETS: list[dict[str, Any]] = [case for case in _jsonl(RELIABILITY_CORPUS) if case["secrets"]]
-PROBE: list[dict[str, Any]] = CORPUS_SECRETS + FORMS
 
 
 def test_the_probe_is_substantial() -> None:
@@ -144,7 +129,6 @@ def test_the_finder_runs_every_pattern_a_text_needs(case: dict[str, Any]) -> Non
 
 
 # Known gaps (`redaction_gaps.jsonl`, each with why): strict xfails, so closing one shows at once.
-GAPS: list[dict[str, Any]] = _jsonl(HERE / "redaction_gaps.jsonl")
 
 
 @pytest.mark.parametrize(

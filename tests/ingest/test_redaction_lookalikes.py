@@ -9,31 +9,16 @@ clean texts of the reliability corpus, every one must be stored exactly as it wa
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from tests.ingest.conftest import stored_logs
+from tests.helpers.db import stored_logs
+from tests.helpers.redaction_probe import ALL_CLEAN, LOOKALIKES
 from tooltrack.core import redact_row, redact_text
 from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository
-
-HERE = Path(__file__).resolve().parent
-LOOKALIKES_FILE = HERE / "redaction_lookalikes.jsonl"
-RELIABILITY_CORPUS = HERE.parent / "reliability" / "secrets_corpus.jsonl"
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-LOOKALIKES: list[str] = [case["text"] for case in _jsonl(LOOKALIKES_FILE)]
-#: The clean texts of the reliability corpus: these must stay clean too.
-CORPUS_CLEAN: list[str] = [case["text"] for case in _jsonl(RELIABILITY_CORPUS) if not case["secrets"]]
-ALL_CLEAN = LOOKALIKES + CORPUS_CLEAN
 
 
 def test_the_look_alike_corpus_is_substantial() -> None:

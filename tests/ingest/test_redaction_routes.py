@@ -19,8 +19,8 @@ import anyio.from_thread
 import pytest
 from sqlalchemy import Engine, inspect, select, table, text
 
-from tests.api.conftest import AppClient
-from tests.ingest.test_redaction_forms import PROBE
+from tests.helpers.api_client import AppClient
+from tests.helpers.redaction_probe import PROBE
 from tooltrack.api import create_app
 from tooltrack.api.deps import get_engine
 from tooltrack.core import MARKER

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.ingest.test_redaction_forms import GAPS, PROBE
-from tests.ingest.test_redaction_lookalikes import ALL_CLEAN
+from tests.helpers.redaction_probe import ALL_CLEAN, GAPS, PROBE
 from tooltrack.core import redact_text
 
 scanner = pytest.importorskip("tests.ingest.detect_secrets_pass", reason="detect-secrets is a dev dependency")
