@@ -1,6 +1,6 @@
 """Analytics: summary, failures, redundancy, sequences and drill-down, over the store's rollups."""
 
-from tooltrack.analytics.filters import DEFAULT_DAYS, MAX_DAYS, Filters, today_utc
+from tooltrack.analytics.filters import DEFAULT_DAYS, EARLIEST_DAY, LATEST_DAY, MAX_DAYS, Filters, today_utc
 from tooltrack.analytics.results import (
     CallStats,
     CommandStats,
@@ -30,6 +30,8 @@ from tooltrack.analytics.service import MAX_LIMIT, MAX_OFFSET, AnalyticsService
 
 __all__ = [
     "DEFAULT_DAYS",
+    "EARLIEST_DAY",
+    "LATEST_DAY",
     "MAX_DAYS",
     "MAX_LIMIT",
     "MAX_OFFSET",

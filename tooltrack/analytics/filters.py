@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 # The models' own rule for names (length bound, no NUL): a filter value that no stored name could
 # equal is refused here with a clear message, never sent to PostgreSQL, whose text cannot hold NUL.
@@ -18,6 +19,14 @@ from tooltrack.models import Name
 
 MAX_DAYS: Final = 3650
 DEFAULT_DAYS: Final = 30
+#: The first and last day a window may hold. Python's dates run from 0001-01-01 to 9999-12-31, and
+#: a window's bounds are computed with date arithmetic: the instant after its last day (so the
+#: last day is one short of the calendar's) and the period of equal length before it, at most
+#: MAX_DAYS days, that the dashboard compares against (so the first day is MAX_DAYS days after the
+#: calendar's). Without them, `end=0001-01-05` or `start=9999-12-31` raised OverflowError (a 500).
+EARLIEST_DAY: Final = date.min + timedelta(days=MAX_DAYS)
+LATEST_DAY: Final = date.max - timedelta(days=1)
+_BOUNDS: Final = {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()}
 
 
 def today_utc() -> date:
@@ -41,6 +50,30 @@ class Filters(BaseModel):
     phase: Name | None = None
     tool: Name | None = None
 
+    @field_validator("start", "end")
+    @classmethod
+    def _in_the_calendar(cls, value: date | None) -> date | None:
+        if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise PydanticCustomError(
+                "date_out_of_range", "{day} must be a day from {earliest} to {latest}", {"day": str(value), **_BOUNDS}
+            )
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _days_before_end_in_the_calendar(cls, value: date | None, info: ValidationInfo) -> date | None:
+        # `end` without `start`: the window is the `days` days up to it. Fields are validated in
+        # order, so `info.data` holds `days` and `start` (None when not given; absent when refused).
+        days, start = info.data.get("days"), info.data.get("start", EARLIEST_DAY)
+        if value is not None and start is None and isinstance(days, int) and (value - EARLIEST_DAY).days + 1 < days:
+            raise PydanticCustomError(
+                "date_out_of_range",
+                "the {days} days ending {day} start before {earliest}: "
+                "a window's days must lie from {earliest} to {latest}",
+                {"days": days, "day": str(value), **_BOUNDS},
+            )
+        return value
+
     @model_validator(mode="after")
     def _window_is_sane(self) -> Filters:
         if self.start is not None and self.end is not None:
@@ -55,7 +88,11 @@ class Filters(BaseModel):
         if self.start is not None and self.end is not None:
             return self.start, self.end
         if self.start is not None:
-            return self.start, min(self.start + timedelta(days=self.days - 1), today or today_utc())
+            # Not `start + days` first: near LATEST_DAY that sum is past the calendar.
+            last = today or today_utc()
+            if (last - self.start).days >= self.days:
+                last = self.start + timedelta(days=self.days - 1)
+            return self.start, last
         end = self.end if self.end is not None else (today or today_utc())
         return end - timedelta(days=self.days - 1), end
 

@@ -1,7 +1,8 @@
 """The shared filters as plain values, and their form in the URL query (so a view can be shared).
 
 No Streamlit here: `FilterState` parses and writes query parameters and is tested on its own.
-Anything odd in a URL (an unknown period, a bad date, a name `Filters` refuses: too long, a NUL)
+Anything odd in a URL (an unknown period, a bad date or one beyond the calendar `Filters` takes, a
+name `Filters` refuses: too long, a NUL)
 is dropped with a problem message instead of failing the page.
 """
 
@@ -87,6 +88,8 @@ class FilterState:
                 problems.append(f"start {start} is after end {end}")
             elif (end - start).days + 1 > MAX_DAYS:
                 problems.append(f"the date range is longer than {MAX_DAYS} days")
+            elif (problem := _range_problem(start, end)) is not None:
+                problems.append(problem)
             else:
                 state = replace(state, days=None, start=start, end=end)
         names: dict[str, str | None] = {}
@@ -124,6 +127,21 @@ def _name_problem(key: str, value: str) -> str | None:
         if error["type"] == "string_too_long":
             return f"{key} must be at most {error['ctx']['max_length']} characters long"
         return f"{key}: {error['msg']}"
+    return None
+
+
+def _range_problem(start: date, end: date) -> str | None:
+    """Why `Filters` refuses the range `start`..`end` (a day beyond its calendar), else None."""
+    try:
+        Filters(start=start, end=end, days=(end - start).days + 1)
+    except ValidationError as exc:
+        # One message naming each refused parameter: "start 0001-01-01 and end 0001-01-05 must be ...".
+        refused = [f"{error['loc'][0]} {error['ctx']['day']}" for error in exc.errors() if error["loc"]]
+        first = exc.errors()[0]
+        if refused and first["type"] == "date_out_of_range":
+            bounds = f"{first['ctx']['earliest']} to {first['ctx']['latest']}"
+            return f"{' and '.join(refused)} {'is' if len(refused) == 1 else 'are'} not a day from {bounds}"
+        return str(first["msg"])
     return None
 
 

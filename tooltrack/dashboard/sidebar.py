@@ -16,7 +16,7 @@ from typing import Final
 
 import streamlit as st
 
-from tooltrack.analytics import MAX_DAYS, FilterOptions, today_utc
+from tooltrack.analytics import EARLIEST_DAY, LATEST_DAY, MAX_DAYS, FilterOptions, today_utc
 from tooltrack.dashboard.filter_state import PERIOD_DAYS, QUERY_KEYS, FilterState
 from tooltrack.dashboard.text import md
 
@@ -62,9 +62,11 @@ def _from_widgets(previous: FilterState) -> FilterState:
         chosen = st.session_state.get(RANGE_KEY)
         # While the user is picking, the date input holds only the first day: keep the old range.
         if isinstance(chosen, tuple | list) and len(chosen) == 2:
-            start, end = sorted(chosen)
-            # The service takes at most MAX_DAYS days: keep the newest ones.
-            start = max(start, end - timedelta(days=MAX_DAYS - 1))
+            # Within the days a window may hold (the date arithmetic below and the service's own
+            # stays inside the calendar), and at most MAX_DAYS of them: keep the newest ones.
+            start, end = (min(max(day, EARLIEST_DAY), LATEST_DAY) for day in sorted(chosen))
+            if (end - start).days >= MAX_DAYS:
+                start = end - timedelta(days=MAX_DAYS - 1)
             return FilterState(days=None, start=start, end=end, **names)
         if previous.start is not None and previous.end is not None:
             return FilterState(days=None, start=previous.start, end=previous.end, **names)
