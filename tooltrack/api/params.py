@@ -14,8 +14,12 @@ from fastapi import Path, Query
 
 from tooltrack.models import Name, RequiredName
 
-#: A workflow run's id in the URL path: `/redundancy/{adw_id}`.
-AdwIdPath = Annotated[RequiredName, Path(description="The workflow run (adw_id).")]
+#: A workflow run's id in the URL path: `/redundancy/{adw_id:path}`. The route takes the rest of the
+#: path, so an id with `/` (`feat/issue-42`) is one id, sent as it is or as `feat%2Fissue-42` (the
+#: server decodes `%2F` before routing: with a plain `{adw_id}` either form was a 404).
+AdwIdPath = Annotated[
+    RequiredName, Path(description="The workflow run (adw_id); it may contain `/`, as it is or as `%2F`.")
+]
 #: A workflow run's id in the query string: `?adw_id=…`.
 AdwIdQuery = Annotated[RequiredName, Query(description="The workflow run (adw_id).")]
 #: An optional name filter in the query string (tool, phase, workflow template).

@@ -36,7 +36,7 @@ def summary(
     return service.summary(filters, top_commands=top_commands)
 
 
-@router.get("/redundancy/{adw_id}")
+@router.get("/redundancy/{adw_id:path}")
 def redundancy(adw_id: AdwIdPath, service: ServiceDep) -> RedundancyReport:
     """Re-reads, re-runs and runs of edits in one workflow run, with the time they wasted."""
     return service.redundancy(adw_id)
@@ -65,7 +65,7 @@ def failures(
     return service.failures(filters, limit=limit, offset=offset)
 
 
-@router.get("/drilldown/{adw_id}")
+@router.get("/drilldown/{adw_id:path}")
 def drilldown(adw_id: AdwIdPath, service: ServiceDep) -> DrillDown:
     """Every task log and call of one workflow run, in order."""
     return service.drilldown(adw_id)
