@@ -10,13 +10,16 @@ from tooltrack.api.errors import validation_error_handler
 from tooltrack.api.limits import BodySizeLimit
 from tooltrack.api.routes import observability_router, tool_analytics_router
 from tooltrack.api.settings import max_body_bytes
+from tooltrack.api.transient import transient_error_handler
 from tooltrack.core import VERSION
+from tooltrack.store import TransientDatabaseError
 
 
 def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> FastAPI:
     """The API on `engine` (default: TOOLTRACK_DATABASE_URL, resolved at the first request).
 
     The database must be migrated already (`tooltrack serve` and `tooltrack db upgrade` do it).
+    Transient database errors are retried inside the request, then answered 503 with Retry-After.
     OpenAPI is served at /openapi.json, with the interactive docs at /docs.
     """
     app = FastAPI(
@@ -26,6 +29,9 @@ def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> 
     )
     app.state.engine = engine
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # Transient database errors are retried inside each request (tooltrack/api/transient.py);
+    # the ones that outlast the retries are a 503 with Retry-After, not a 500.
+    app.add_exception_handler(TransientDatabaseError, transient_error_handler)
     app.add_middleware(BodySizeLimit, max_bytes=max_body or max_body_bytes())
     app.include_router(observability_router)
     app.include_router(tool_analytics_router)

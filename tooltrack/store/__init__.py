@@ -13,6 +13,8 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
 - Reading: `task_logs` and the rollup tables (`ROLLUP_TABLES`, `tool_daily`, ...), which the
   analytics query, with the constants that say how the rollups count.
 - Upkeep: `DERIVED` (the derived structures kept on every insert), `InsertedLog`, `select_logs`.
+- Errors: `is_transient` (a database error the same work may get past a moment later),
+  `RetryPolicy` / `DEFAULT_POLICY`, `retry_transient`, `TransientDatabaseError`, `describe_error`.
 """
 
 from tooltrack.store.bulk import (
@@ -29,6 +31,14 @@ from tooltrack.store.bulk import (
 from tooltrack.store.derived import InsertedLog, Maintainer, Registry, select_logs
 from tooltrack.store.dialects import DatabaseDialect, JSONDocument, UnsupportedDatabase, UTCDateTime, dialect_of
 from tooltrack.store.engine import describe, make_engine, shared_engine
+from tooltrack.store.errors import (
+    DEFAULT_POLICY,
+    RetryPolicy,
+    TransientDatabaseError,
+    describe_error,
+    is_transient,
+    retry_transient,
+)
 from tooltrack.store.keys import task_log_key
 from tooltrack.store.migrate import (
     DatabaseAheadOfCode,
@@ -58,6 +68,7 @@ from tooltrack.store.schema import (
 from tooltrack.store.upkeep import DERIVED
 
 __all__ = [
+    "DEFAULT_POLICY",
     "DERIVED",
     "MAX_ERROR_MESSAGE",
     "NO_COMMAND",
@@ -74,9 +85,11 @@ __all__ = [
     "Maintainer",
     "PreparedBatch",
     "Registry",
+    "RetryPolicy",
     "RevisionMismatch",
     "StoreResult",
     "TaskLogRepository",
+    "TransientDatabaseError",
     "UTCDateTime",
     "UnsupportedDatabase",
     "alembic_config",
@@ -85,10 +98,12 @@ __all__ = [
     "copy_batch",
     "current_revision",
     "describe",
+    "describe_error",
     "dialect_of",
     "downgrade",
     "failed_calls",
     "head_revisions",
+    "is_transient",
     "json_row",
     "keyed_row",
     "latency_daily",
@@ -96,6 +111,7 @@ __all__ = [
     "make_engine",
     "metadata",
     "refuse_if_ahead",
+    "retry_transient",
     "select_logs",
     "sequence_daily",
     "shared_engine",

@@ -9,9 +9,10 @@ from pydantic import BaseModel
 
 from tooltrack.api.deps import ReadAuth, RepositoryDep, WriteAuth
 from tooltrack.api.params import AdwIdQuery
+from tooltrack.api.transient import RetryingRoute
 from tooltrack.models import TaskLogCreate, TaskLogWithToolCalls
 
-router = APIRouter(prefix="/api/v1/observability", tags=["observability"])
+router = APIRouter(prefix="/api/v1/observability", tags=["observability"], route_class=RetryingRoute)
 
 MAX_LOGS_PER_RUN = 10_000
 
@@ -43,6 +44,7 @@ class TaskLogList(BaseModel):
         200: {"model": TaskLogStored, "description": "The same log was stored before: its existing id."},
         401: {"description": "TOOLTRACK_API_TOKEN is set and the bearer token is missing or wrong."},
         413: {"description": "The body is larger than TOOLTRACK_API_MAX_BODY_BYTES."},
+        503: {"description": "The database is unavailable for the moment: send the same log again after Retry-After."},
     },
 )
 def create_task_log(log: TaskLogCreate, repository: RepositoryDep, response: Response, _: WriteAuth) -> TaskLogStored:

@@ -22,8 +22,11 @@ from tooltrack.analytics import (
 )
 from tooltrack.api.deps import FiltersDep, ReadAuth, ServiceDep
 from tooltrack.api.params import AdwIdPath
+from tooltrack.api.transient import RetryingRoute
 
-router = APIRouter(prefix="/api/v1/tool-analytics", tags=["tool-analytics"], dependencies=[ReadAuth])
+router = APIRouter(
+    prefix="/api/v1/tool-analytics", tags=["tool-analytics"], dependencies=[ReadAuth], route_class=RetryingRoute
+)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
