@@ -40,6 +40,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.types import TypeEngine
 
+#: The advisory lock key migrations take on PostgreSQL (any constant; this is "tooltrak" in ASCII).
+MIGRATION_LOCK_KEY: Final = 0x746F6F6C7472616B
+
 
 class UnsupportedDatabase(ValueError):
     """A database URL names a database tooltrack has no dialect class for."""
@@ -102,6 +105,14 @@ class DatabaseDialect(ABC):
         """Whether the bulk COPY path (`store/bulk.py`) can run through the driver `driver`."""
         return False
 
+    @abstractmethod
+    def lock_migrations(self, connection: Connection) -> None:
+        """Take the lock that lets one migration run at a time, held until `connection`'s transaction ends.
+
+        Called first in the transaction a migration runs in (`tooltrack.store.migrate`): a second
+        process waits here, then finds the database already migrated.
+        """
+
     # -- reading JSON arrays in SQL --------------------------------------------------------------
 
     @abstractmethod
@@ -163,6 +174,12 @@ class PostgreSQLDialect(DatabaseDialect):
         # COPY goes through psycopg's own protocol support, not SQLAlchemy's.
         return driver == "psycopg"
 
+    def lock_migrations(self, connection: Connection) -> None:
+        # A transaction-level advisory lock: released by the commit or rollback, even if the
+        # process dies. Without it two processes on a new database both run 0001 (one fails with
+        # `relation "task_logs" already exists`). Waits as long as the other migration takes.
+        connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+
     def json_elements(self, column: Any) -> Any:
         return func.jsonb_array_elements(column).table_valued("value")
 
@@ -218,6 +235,13 @@ class SQLiteDialect(DatabaseDialect):
 
     def insert(self, table: Table) -> Any:
         return sqlite.insert(table)
+
+    def lock_migrations(self, connection: Connection) -> None:
+        # Python's sqlite3 begins a transaction only before INSERT / UPDATE / DELETE and runs DDL
+        # outside one, so two processes migrating a new file both created alembic_version.
+        # BEGIN IMMEDIATE takes the write lock now and makes the whole migration one transaction;
+        # a second process waits for the lock (the busy timeout) and then finds it migrated.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def json_elements(self, column: Any) -> Any:
         return func.json_each(column).table_valued("value")

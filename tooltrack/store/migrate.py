@@ -9,10 +9,18 @@ A database migrated by a newer tooltrack is at a revision these migrations do no
 would fail on it with "Can't locate revision" deep in a traceback. `upgrade` and `downgrade` refuse
 it first, touching nothing, with `DatabaseAheadOfCode` saying to upgrade tooltrack: the one place
 that compares a database's revision with this code's (the CLI and the dashboard show its message).
+
+One migration runs at a time: `upgrade` and `downgrade` take the database's migration lock
+(`DatabaseDialect.lock_migrations`: an advisory lock on PostgreSQL, the write lock on SQLite) before
+they read the revision, and hold it until their transaction ends. Several processes started at
+once on a new database (three ingests, an API and a dashboard) used to run 0001 side by side and
+all but one failed (`relation "task_logs" already exists`); now one migrates and the others wait,
+then find the database at head and do nothing.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib import resources
@@ -24,10 +32,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from tooltrack.store.dialects import dialect_of
 from tooltrack.store.engine import describe
+from tooltrack.store.errors import is_transient
 
 #: The installed package that holds env.py, script.py.mako and versions/ (the top-level migrations/).
 MIGRATIONS_PACKAGE = "tooltrack.store.migrations"
+#: How long a migration waits for another one to finish, in seconds. PostgreSQL's advisory lock
+#: waits as long as it takes; SQLite's lock gives up after the engine's busy timeout (30 s), and is
+#: asked again until this much time has passed (a migration of a large file can take minutes).
+MIGRATION_LOCK_WAIT = 900.0
 _NOT_INSTALLED = (
     f"tooltrack's migrations ({MIGRATIONS_PACKAGE}) are not installed as files; install tooltrack "
     "with pip (pip install tooltrack, or pip install -e . in its source tree)"
@@ -123,9 +137,24 @@ def refuse_if_ahead(engine: Engine, current: str | None) -> None:
 def _run(engine: Engine, action: Callable[[Config], object]) -> None:
     config = alembic_config()
     with engine.begin() as connection:
+        # The lock first: the revision read below must be the one the previous migration left.
+        _lock(connection)
         refuse_if_ahead(engine, _revision_on(connection))
         config.attributes["connection"] = connection
         action(config)
+
+
+def _lock(connection: Connection, wait: float = MIGRATION_LOCK_WAIT) -> None:
+    """Take the migration lock on `connection`, asking again while it is busy, for up to `wait` seconds."""
+    dialect = dialect_of(connection)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            dialect.lock_migrations(connection)
+            return
+        except Exception as error:
+            if not is_transient(error) or time.monotonic() > deadline:
+                raise
 
 
 def _revision_on(connection: Connection) -> str | None:
