@@ -28,6 +28,7 @@ from tooltrack.store import (
     RetryPolicy,
     TransientDatabaseError,
     dialect_of,
+    is_busy,
     is_transient,
     retry_transient,
     upgrade,
@@ -83,6 +84,17 @@ def test_a_real_sqlite_lock_is_transient(tmp_path: Path) -> None:
     error = _locked(tmp_path / "busy.db")
     assert error.sqlite_errorname == "SQLITE_BUSY"
     assert is_transient(error) and is_transient(_wrapped(error))
+    assert is_busy(error) and is_busy(_wrapped(error))
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "busy"),
+    [("40001", True), ("40P01", True), ("55P03", True), ("57P01", False), ("08006", False), ("53300", False)],
+)
+def test_busy_is_another_transaction_in_the_way_not_a_lost_connection(sqlstate: str, busy: bool) -> None:
+    error = psycopg.errors.lookup(sqlstate)("x")
+    assert is_transient(error) and is_busy(_wrapped(error)) == busy
+    assert not is_busy(psycopg.OperationalError("server closed the connection unexpectedly"))
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
 - Reading: `task_logs` and the rollup tables (`ROLLUP_TABLES`, `tool_daily`, ...), which the
   analytics query, with the constants that say how the rollups count.
 - Upkeep: `DERIVED` (the derived structures kept on every insert), `InsertedLog`, `select_logs`.
-- Errors: `is_transient` (a database error the same work may get past a moment later),
-  `RetryPolicy` / `DEFAULT_POLICY`, `retry_transient`, `TransientDatabaseError`, `describe_error`.
+- Errors: `is_transient` (a database error the same work may get past a moment later; `is_busy`,
+  the part of it that is another transaction in the way), `RetryPolicy` / `DEFAULT_POLICY`,
+  `retry_transient`, `TransientDatabaseError`, `describe_error`.
 """
 
 from tooltrack.store.bulk import (
@@ -36,6 +37,7 @@ from tooltrack.store.errors import (
     RetryPolicy,
     TransientDatabaseError,
     describe_error,
+    is_busy,
     is_transient,
     retry_transient,
 )
@@ -103,6 +105,7 @@ __all__ = [
     "downgrade",
     "failed_calls",
     "head_revisions",
+    "is_busy",
     "is_transient",
     "json_row",
     "keyed_row",

@@ -14,7 +14,8 @@ later, may well succeed. They are:
 
 Everything else (a constraint violated, bad SQL, a value out of range) is a defect or bad input,
 and trying again would only fail again. One place decides, so the API, the ingest and migrations
-classify alike: `is_transient(error)`, `RetryPolicy` for the waits, `retry_transient` to run work
+classify alike: `is_transient(error)` (and `is_busy`, the part of it that is another
+transaction in the way), `RetryPolicy` for the waits, `retry_transient` to run work
 under it, and `TransientDatabaseError` once the retries are spent.
 
 Retrying a write is safe because every write is idempotent (a task log's `log_key`, a call's
@@ -46,6 +47,8 @@ TRANSIENT_SQLSTATES: Final = frozenset(
         "57P03",  # cannot_connect_now (starting up, shutting down, in recovery)
     }
 )
+#: The transient SQLSTATEs that mean another transaction is in the way (not a lost connection).
+BUSY_SQLSTATES: Final = frozenset({"40001", "40P01", "55P03"})
 #: SQLSTATE class 08: connection exceptions (connection failure, does not exist, rejected, ...).
 CONNECTION_CLASS: Final = "08"
 #: SQLite's result codes for "another connection holds the lock" (Python 3.11+ names them).
@@ -92,6 +95,19 @@ def is_transient(error: BaseException) -> bool:
     return any(
         cls.__name__ == "OperationalError" and cls.__module__.split(".")[0] == "psycopg" for cls in type(driver).__mro__
     )
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` is transient because another transaction holds what this one needs.
+
+    A subset of `is_transient`: worth waiting for as long as the other work may take (a migration
+    waiting for another process's migration), where a lost or refused connection is not.
+    """
+    driver = _driver_error(error)
+    sqlstate = getattr(driver, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate:
+        return sqlstate in BUSY_SQLSTATES
+    return isinstance(driver, sqlite3.OperationalError) and is_transient(driver)
 
 
 def describe_error(error: BaseException) -> str:

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine
 
 from tooltrack.store.dialects import dialect_of
 from tooltrack.store.engine import describe
-from tooltrack.store.errors import is_transient
+from tooltrack.store.errors import is_busy
 
 #: The installed package that holds env.py, script.py.mako and versions/ (the top-level migrations/).
 MIGRATIONS_PACKAGE = "tooltrack.store.migrations"
@@ -134,27 +134,26 @@ def refuse_if_ahead(engine: Engine, current: str | None) -> None:
         raise DatabaseAheadOfCode(describe(engine), current, head_revisions())
 
 
-def _run(engine: Engine, action: Callable[[Config], object]) -> None:
+def _run(engine: Engine, action: Callable[[Config], object], wait: float = MIGRATION_LOCK_WAIT) -> None:
     config = alembic_config()
-    with engine.begin() as connection:
-        # The lock first: the revision read below must be the one the previous migration left.
-        _lock(connection)
-        refuse_if_ahead(engine, _revision_on(connection))
-        config.attributes["connection"] = connection
-        action(config)
-
-
-def _lock(connection: Connection, wait: float = MIGRATION_LOCK_WAIT) -> None:
-    """Take the migration lock on `connection`, asking again while it is busy, for up to `wait` seconds."""
-    dialect = dialect_of(connection)
     deadline = time.monotonic() + wait
     while True:
+        locked = False
         try:
-            dialect.lock_migrations(connection)
-            return
+            with engine.begin() as connection:
+                # The lock first: the revision read below must be the one the previous migration left.
+                dialect_of(connection).lock_migrations(connection)
+                locked = True
+                refuse_if_ahead(engine, _revision_on(connection))
+                config.attributes["connection"] = connection
+                action(config)
+                return
         except Exception as error:
-            if not is_transient(error) or time.monotonic() > deadline:
+            # Busy before the lock was ours (SQLite: the lock itself, or setting WAL on a new file
+            # while another process migrates it): ask again. Once migrating, errors are the caller's.
+            if locked or not is_busy(error) or time.monotonic() > deadline:
                 raise
+            time.sleep(0.05)
 
 
 def _revision_on(connection: Connection) -> str | None:
