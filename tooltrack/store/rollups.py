@@ -9,6 +9,10 @@ activity time (`started_at` else `created_at`).
 What a call's outcome, error kind, command name, latency bucket and redundancy are comes from
 `tooltrack.core`, the same definitions the analytics' direct reads use, so the two never disagree.
 
+The counter tables are keyed by the day and `key_hash(texts)`, a digest of the row's text key
+columns (`KEY_HASH_COLUMNS`): any names that validate fit a PostgreSQL index entry, however many
+bytes they take. The text columns hold the names as sent, so reads group and filter on them.
+
 Counters are added with `INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`, so concurrent
 writers never lose a count; each batch aggregates first (one row per key) and writes its keys
 sorted, table by table in a fixed order, so two writers take row locks in the same order and
@@ -18,7 +22,9 @@ cannot deadlock each other.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -40,6 +46,7 @@ from tooltrack.core import (
 from tooltrack.store import derived
 from tooltrack.store.dialects import DatabaseDialect, dialect_of
 from tooltrack.store.schema import (
+    KEY_HASH_COLUMNS,
     ROLLUP_TABLES,
     command_daily,
     failed_calls,
@@ -64,8 +71,19 @@ REBUILD_BATCH: Final = 2_000
 REBUILD_MAX_KEYS: Final = 2_000_000
 
 
-# Plain str (not quoted_name): the names become JSON keys of the bulk insert, which orjson checks.
-_KEY_NAMES: Final = {t.name: tuple(str(c.name) for c in t.primary_key.columns) for t in ROLLUP_TABLES}
+#: Hex digits of SHA-256 kept in `key_hash`: 128 bits, so two keys of one day never share one.
+KEY_HASH_DIGITS: Final = 32
+
+# Per counter table, the columns of the key tuples `RollupBatch` aggregates by, in their order
+# (plain str, not quoted_name: they become JSON keys of the bulk insert, which orjson checks).
+_KEY_NAMES: Final = {
+    tool_daily.name: ("day", "workflow_template", "phase_name", "tool_name"),
+    latency_daily.name: ("day", "workflow_template", "phase_name", "tool_name", "bucket"),
+    command_daily.name: ("day", "workflow_template", "phase_name", "command"),
+    sequence_daily.name: ("day", "workflow_template", "phase_name", "n", "tool_1", "tool_2", "tool_3"),
+}
+# Where the text columns `key_hash` digests sit in those tuples.
+_HASHED: Final = {name: tuple(keys.index(c) for c in KEY_HASH_COLUMNS[name]) for name, keys in _KEY_NAMES.items()}
 _COUNTER_NAMES: Final = ("calls", "failures", "cancelled", "timed_calls", "total_duration_ms", "max_duration_ms")
 _SEQUENCE_NAMES: Final = ("occurrences", "successes", "timed", "total_duration_ms")
 
@@ -251,8 +269,22 @@ def _count(
             agg[5] = duration
 
 
+@lru_cache(maxsize=1 << 16)
+def key_hash(texts: tuple[str, ...]) -> str:
+    """The `key_hash` of a rollup row whose text key columns are `texts` (KEY_HASH_COLUMNS' order).
+
+    SHA-256 over the texts in UTF-8 joined by NUL (which no stored name holds, so two different
+    tuples never join to the same bytes), its first KEY_HASH_DIGITS hex digits. Migration 0007
+    computes the same in SQL for the rows stored before it: change neither without the other.
+    """
+    data = b"\x00".join(text.encode("utf-8", "surrogatepass") for text in texts)
+    return hashlib.sha256(data).hexdigest()[:KEY_HASH_DIGITS]
+
+
 def _key_row(table: Table, key: tuple[Any, ...]) -> dict[str, Any]:
-    return dict(zip(_KEY_NAMES[table.name], key, strict=True))
+    row = dict(zip(_KEY_NAMES[table.name], key, strict=True))
+    row["key_hash"] = key_hash(tuple(key[i] for i in _HASHED[table.name]))
+    return row
 
 
 def _upsert_counters(

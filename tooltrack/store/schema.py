@@ -8,7 +8,10 @@ Migrations in `migrations/versions/` are the history; this module is the present
 - `tool_call_ids`: each stored call id once, with the log that stored it (call identity).
 - The rollups (`ROLLUP_TABLES`): derived from `task_logs.tool_calls` and rebuildable from it,
   kept by `tooltrack.store.rollups`. The grain is one UTC day x workflow template ("" for none)
-  x phase:
+  x phase. The four counter tables are keyed by the day and `key_hash`, a digest of their text
+  key columns (`KEY_HASH_COLUMNS`, see `rollups.key_hash`), not by the text itself: a name may be
+  200 characters of 4 bytes each, and five of them (a 3-gram's) overflow the 2,704 bytes a
+  PostgreSQL b-tree entry may hold (migration 0007). The text columns are kept as they were sent.
 
   - `rollup_tool_daily`      per tool: calls, failures, cancelled, timed calls, total and max duration
   - `rollup_latency_daily`   per tool and log-scale latency bucket: calls (a mergeable histogram)
@@ -109,8 +112,10 @@ tool_call_ids = Table(
 def _group_columns() -> list[Column[Any]]:
     return [
         Column("day", Date, primary_key=True),
-        Column("workflow_template", Text, primary_key=True),
-        Column("phase_name", Text, primary_key=True),
+        # 32 hex digits: the first 128 bits of SHA-256 over the table's KEY_HASH_COLUMNS.
+        Column("key_hash", Text, primary_key=True),
+        Column("workflow_template", Text, nullable=False),
+        Column("phase_name", Text, nullable=False),
     ]
 
 
@@ -129,7 +134,7 @@ tool_daily = Table(
     "rollup_tool_daily",
     metadata,
     *_group_columns(),
-    Column("tool_name", Text, primary_key=True),
+    Column("tool_name", Text, nullable=False),
     *_call_counters(),
 )
 
@@ -137,7 +142,7 @@ latency_daily = Table(
     "rollup_latency_daily",
     metadata,
     *_group_columns(),
-    Column("tool_name", Text, primary_key=True),
+    Column("tool_name", Text, nullable=False),
     Column("bucket", Integer, primary_key=True, autoincrement=False),
     Column("calls", BigInteger, nullable=False),
 )
@@ -146,7 +151,7 @@ command_daily = Table(
     "rollup_command_daily",
     metadata,
     *_group_columns(),
-    Column("command", Text, primary_key=True),
+    Column("command", Text, nullable=False),
     *_call_counters(),
 )
 
@@ -155,9 +160,9 @@ sequence_daily = Table(
     metadata,
     *_group_columns(),
     Column("n", SmallInteger, primary_key=True, autoincrement=False),
-    Column("tool_1", Text, primary_key=True),
-    Column("tool_2", Text, primary_key=True),
-    Column("tool_3", Text, primary_key=True),  # "" for 2-grams
+    Column("tool_1", Text, nullable=False),
+    Column("tool_2", Text, nullable=False),
+    Column("tool_3", Text, nullable=False),  # "" for 2-grams
     Column("occurrences", BigInteger, nullable=False),
     Column("successes", BigInteger, nullable=False),
     Column("timed", BigInteger, nullable=False),
@@ -213,6 +218,15 @@ log_redundancy = Table(
 Index("idx_log_redundancy_day", log_redundancy.c.day)
 Index("idx_log_redundancy_adw_id", log_redundancy.c.adw_id)
 
+
+#: Per counter table, the text columns its `key_hash` digests, in order (the key is the day,
+#: `key_hash` and the table's other primary key columns: `bucket`, `n`).
+KEY_HASH_COLUMNS: Final = {
+    tool_daily.name: ("workflow_template", "phase_name", "tool_name"),
+    latency_daily.name: ("workflow_template", "phase_name", "tool_name"),
+    command_daily.name: ("workflow_template", "phase_name", "command"),
+    sequence_daily.name: ("workflow_template", "phase_name", "tool_1", "tool_2", "tool_3"),
+}
 
 #: The derived tables `tooltrack.store.rollups` keeps, in the order it writes them.
 ROLLUP_TABLES: Final = (
