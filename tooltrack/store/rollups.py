@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import operator
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Final
@@ -82,8 +83,10 @@ _KEY_NAMES: Final = {
     command_daily.name: ("day", "workflow_template", "phase_name", "command"),
     sequence_daily.name: ("day", "workflow_template", "phase_name", "n", "tool_1", "tool_2", "tool_3"),
 }
-# Where the text columns `key_hash` digests sit in those tuples.
-_HASHED: Final = {name: tuple(keys.index(c) for c in KEY_HASH_COLUMNS[name]) for name, keys in _KEY_NAMES.items()}
+# The text columns `key_hash` digests, picked out of those tuples (as a tuple: each has 3 or 5).
+_HASHED: Final = {
+    name: operator.itemgetter(*(keys.index(c) for c in KEY_HASH_COLUMNS[name])) for name, keys in _KEY_NAMES.items()
+}
 _COUNTER_NAMES: Final = ("calls", "failures", "cancelled", "timed_calls", "total_duration_ms", "max_duration_ms")
 _SEQUENCE_NAMES: Final = ("occurrences", "successes", "timed", "total_duration_ms")
 
@@ -283,7 +286,7 @@ def key_hash(texts: tuple[str, ...]) -> str:
 
 def _key_row(table: Table, key: tuple[Any, ...]) -> dict[str, Any]:
     row = dict(zip(_KEY_NAMES[table.name], key, strict=True))
-    row["key_hash"] = key_hash(tuple(key[i] for i in _HASHED[table.name]))
+    row["key_hash"] = key_hash(_HASHED[table.name](key))
     return row
 
 
