@@ -181,33 +181,60 @@ class Attribution:
             raise AssertionError(f"attributed parts {added} do not add up to the session total {self.total}")
 
 
+#: The slow clocks' fixed point: a turn's share per token of context is kept as a multiple of 2^-48.
+_SCALE: Final = 1 << 48
+#: What the slow clocks keep: each token kind rent can come out of, then pico-dollars.
+_SLOW: Final = ("cache_read", "cache_write_5m", "cache_write_1h", "input", "pico")
+
+
 @dataclass(slots=True)
 class _Live:
-    """A result in an agent's context: it pays rent on every later turn."""
+    """A result in an agent's context: it pays rent on every later turn, until it settles."""
 
     call: CallCost
     tokens: int
-    clock_turns: int  # the agent's rent clock when the result came in
-    clock_pico: int
+    # The agent's clocks when the result came in (see `_Agent`).
+    clock_turns: int = 0
+    clock_pico: int = 0
+    slow_turns: int = 0
+    slow_clock: tuple[int, ...] = (0, 0, 0, 0, 0)
 
 
 @dataclass(slots=True)
 class _Agent:
-    """What attribution keeps of one agent's context between its turns."""
+    """What attribution keeps of one agent's context between its turns.
+
+    Rent is kept on clocks, so that a turn costs O(1) however many results are in context:
+
+    - the fast clock counts the turns on which every live result paid its whole tokens out of
+      cache reads (the usual turn), and sums the cache-read rate over them: a result's rent is
+      its tokens times the clock's advance while it was in context, exact;
+    - the slow clocks cover the other turns (the cache expired, or the context shrank below the
+      results in it): each adds, per kind, the tokens taken per token of context (fixed point) and
+      keeps the exact total taken. When the results settle (compaction, end of session; they all
+      leave together) each total is shared among them by tokens x advance, largest remainder.
+    """
 
     prev_prompt: int | None = None
     prev_output: int = 0
     pending: tuple[tuple[str, int], ...] = ()
     live: list[_Live] = field(default_factory=list)
     live_tokens: int = 0
-    # The rent clock: turns on which every live result paid its whole tokens out of cache reads,
-    # and the sum of the cache-read rate over them. A result's rent is its tokens times the
-    # clock's advance while it was live: O(1) per turn, however many results are in context.
     clock_turns: int = 0
     clock_pico: int = 0
+    slow_turns: int = 0
+    slow_clock: list[int] = field(default_factory=lambda: [0] * len(_SLOW))
+    slow_total: list[int] = field(default_factory=lambda: [0] * len(_SLOW))
     remainder: Part = field(default_factory=Part)
     text: Part = field(default_factory=Part)
     thinking: Part = field(default_factory=Part)
+
+    def enter(self, live: _Live) -> None:
+        """A result joins the context: its rent starts from the next turn on."""
+        live.clock_turns, live.clock_pico = self.clock_turns, self.clock_pico
+        live.slow_turns, live.slow_clock = self.slow_turns, tuple(self.slow_clock)
+        self.live.append(live)
+        self.live_tokens += live.tokens
 
     def settle(self) -> None:
         """Rent up to now for every live result, which then leaves the context (compaction, session end)."""
@@ -215,9 +242,18 @@ class _Agent:
             turns = self.clock_turns - live.clock_turns
             live.call.rent.cache_read += live.tokens * turns
             live.call.rent.pico += live.tokens * (self.clock_pico - live.clock_pico)
-            live.call.rent_turns += turns
+            live.call.rent_turns += turns + self.slow_turns - live.slow_turns
+        if self.slow_turns and self.live:
+            for index, name in enumerate(_SLOW):
+                if not self.slow_total[index]:
+                    continue
+                weights = [live.tokens * (self.slow_clock[index] - live.slow_clock[index]) for live in self.live]
+                for live, amount in zip(self.live, largest_remainder(self.slow_total[index], weights), strict=True):
+                    setattr(live.call.rent, name, getattr(live.call.rent, name) + amount)
         self.live = []
         self.live_tokens = 0
+        self.slow_clock = [0] * len(_SLOW)
+        self.slow_total = [0] * len(_SLOW)
 
 
 #: Order in which new content (a result) is charged: the request's cache writes, then its uncached input.
@@ -278,9 +314,7 @@ def attribute(
         if agent.live:
             _charge_rent(agent, pools, rates)
         for live in arriving:
-            live.clock_turns, live.clock_pico = agent.clock_turns, agent.clock_pico
-            agent.live.append(live)
-            agent.live_tokens += live.tokens
+            agent.enter(live)
         _charge_issuing(agent, turn, rates, calls)
         # What no result or rent claimed is the agent's context: system prompt, tools, prompts, replies.
         rest = agent.remainder
@@ -382,27 +416,34 @@ def _charge_results(
     for owner in owners:
         owner.result_estimated = estimated
     _take(pools, _NEW_KINDS, claimed, tokens, [o.result for o in owners], rates)
-    return [_Live(owner, count, 0, 0) for owner, count in zip(owners, tokens, strict=True) if count]
+    return [_Live(owner, count) for owner, count in zip(owners, tokens, strict=True) if count]
 
 
 def _charge_rent(agent: _Agent, pools: dict[str, int], rates: Rates) -> None:
     """Every result still in the agent's context pays its tokens on this turn: rent."""
     need = agent.live_tokens
     if need <= pools["cache_read"]:
-        # The usual turn: the whole context came from the cache. Advance the clock (O(1)).
+        # The usual turn: the whole context came from the cache. Advance the fast clock.
         pools["cache_read"] -= need
         agent.clock_turns += 1
         agent.clock_pico += rates.cache_read
         return
-    # Fewer cache reads than results in context: the cache expired (the context was written again)
-    # or the context shrank. Share what this turn has among the live results, one by one.
-    available = sum(pools[kind] for kind in _OLD_KINDS)
-    weights = [live.tokens for live in agent.live]
-    claimed = min(need, available)
-    counts = weights if claimed == need else largest_remainder(claimed, weights)
-    _take(pools, _OLD_KINDS, claimed, counts, [live.call.rent for live in agent.live], rates)
-    for live in agent.live:
-        live.call.rent_turns += 1
+    # Fewer cache reads than results in context: the cache expired (the context was written
+    # again) or the context shrank. Take what the turn has, in order, onto the slow clocks.
+    left = min(need, sum(pools[kind] for kind in _OLD_KINDS))
+    pico = 0
+    for index, kind in enumerate(_OLD_KINDS):
+        taken = min(pools[kind], left)
+        if not taken:
+            continue
+        pools[kind] -= taken
+        left -= taken
+        pico += taken * getattr(rates, kind)
+        agent.slow_total[index] += taken
+        agent.slow_clock[index] += taken * _SCALE // need
+    agent.slow_total[-1] += pico
+    agent.slow_clock[-1] += pico * _SCALE // need
+    agent.slow_turns += 1
 
 
 def _take(

@@ -392,14 +392,20 @@ def largest_remainder(amount: int, weights: Sequence[int]) -> list[int]:
     largest fractional parts, ties to the earlier weight, so the same input always splits the same
     way. All weights 0 (or none): nothing is split, every share is 0.
     """
+    if len(weights) == 1:
+        return [amount if weights[0] > 0 else 0]  # the common case, and the hot path of attribution
     whole = sum(weights)
     if whole <= 0 or amount == 0:
         return [0] * len(weights)
-    shares = [amount * w // whole for w in weights]
+    shares = []
+    remainders = []  # the fractional part of share i, times `whole`: compared in integers
+    for weight in weights:
+        share, remainder = divmod(amount * weight, whole)
+        shares.append(share)
+        remainders.append(remainder)
     left = amount - sum(shares)
     if left:
-        # The fractional part of share i is (amount * w_i) mod whole: compare those, in integers.
-        order = sorted(range(len(weights)), key=lambda i: -((amount * weights[i]) % whole))
-        for i in order[:left]:
+        # A stable sort, descending: among equal remainders the earlier weight comes first.
+        for i in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[:left]:
             shares[i] += 1
     return shares
