@@ -282,3 +282,49 @@ def test_the_sum_rule_holds_for_any_sequence_of_turns(turns: list[Turn], backgro
     result.check()
     for call in result.calls.values():
         assert call.result.pico >= 0 and call.rent.tokens >= 0
+
+
+def test_rent_on_expired_turns_is_shared_by_the_results_in_context() -> None:
+    """Two results in context, the cache expired twice, then the context shrank below them."""
+    turns = worked_example()[:3]
+    expired = Usage(input=3, cache_write_5m=32_600, output=30)
+    shrunk = Usage(input=3, cache_write_5m=2_000, cache_read=8_000, output=30)  # 10 003 < 20 100 in context
+    later = [replace(turns[2], usage=expired), replace(turns[2], usage=expired, text_size=90),
+             replace(turns[2], usage=shrunk)]  # fmt: skip
+    result = attribute([*turns[:2], *later])
+    result.check()
+    read, bash = result.calls["read"], result.calls["bash"]
+    # Turn 3 brought Bash's result: the prompt grew by 32 603 - 32 103 - 50 = 450, cut to its 300 bytes.
+    assert bash.result.usage == Usage(cache_write_5m=300)
+    # Turns 3 and 4 read nothing from the cache: the context was written again, and the results in
+    # it paid their whole tokens out of those writes (Read on both, Bash from turn 4 on).
+    # Turn 5 had 10 003 tokens for the 20 300 of results in context: shared 20 000 : 300.
+    assert read.rent.cache_write_5m == 20_000 * 2 + round(2_000 * 20_000 / 20_300)
+    assert read.rent.cache_read == round(8_000 * 20_000 / 20_300)
+    assert bash.rent.tokens == 300 + 10_003 - round(10_003 * 20_000 / 20_300)
+    assert (read.rent_turns, bash.rent_turns) == (3, 2)
+    # Its dollars are shared the same way: within a token's price of its tokens at the rates.
+    priced = read.rent.cache_write_5m * 3_750_000 + read.rent.cache_read * 300_000 + read.rent.input * 3_000_000
+    assert abs(read.rent.pico - priced) <= 3_750_000
+
+
+#: (run folder, model) where Claude Code's own costUSD is 5/3 of the vendor's price: the 2.1.42 ADW
+#: run priced claude-sonnet-4-5-20250929 at Opus rates (tests/core/test_pricing.py pins it too).
+MISPRICED_BY_CLAUDE_CODE = {("2048-adw-1be417b6-v2.1.42", "claude-sonnet-4-5-20250929"): Decimal(5) / 3}
+WITH_ACCOUNT = [p for p in LOGS if read_session(p).figures is not None]
+
+
+@pytest.mark.parametrize("path", WITH_ACCOUNT, ids=lambda p: str(p.relative_to(FIXTURES))[-70:])
+def test_the_computed_cost_agrees_with_the_runs_own_within_one_percent(path: Path) -> None:
+    session, turns, background = session_of(path)
+    assert session.figures is not None
+    result = attribute(turns, background=background)
+    for model, account in session.figures.models.items():
+        assert account.cost_usd is not None
+        computed = result.by_model[model].usd
+        pinned = next((r for (run, m), r in MISPRICED_BY_CLAUDE_CODE.items() if run in str(path) and m == model), None)
+        if pinned is None:
+            assert abs(computed - account.cost_usd) <= account.cost_usd / 100, (model, computed, account.cost_usd)
+        else:
+            assert abs(account.cost_usd / computed - pinned) < Decimal("1e-9")
+    assert len(WITH_ACCOUNT) >= 10
