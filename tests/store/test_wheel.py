@@ -115,6 +115,8 @@ def test_the_wheel_holds_the_migrations_and_the_dashboard(wheel_venv: WheelVenv)
     wanted.add(APP_IN_WHEEL)
     # Every module of the package, pages included (the build lists its packages by hand: none forgotten).
     wanted |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "tooltrack").rglob("*.py")}
+    # And its data files (the price table): read at run time, so missing from a wheel means broken.
+    wanted |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "tooltrack").rglob("*.json")}
     assert wanted - names == set()
     # Nothing lands at the top of site-packages but the package and its metadata.
     dist_info = wheel_venv.wheel.name.split("-py3")[0] + ".dist-info"
@@ -128,8 +130,10 @@ def test_the_installed_package_comes_from_the_wheel(wheel_venv: WheelVenv) -> No
     probe = (
         "import json, tooltrack\n"
         "from tooltrack.store import alembic_config\n"
+        "from tooltrack.core import builtin_prices\n"
         "print(json.dumps({'package': tooltrack.__file__,"
-        " 'scripts': alembic_config().get_main_option('script_location')}))"
+        " 'scripts': alembic_config().get_main_option('script_location'),"
+        " 'priced': builtin_prices().price('claude-sonnet-4-5-20250929') is not None}))"
     )
     result = wheel_venv.run(wheel_venv.python, "-c", probe)
     assert result.returncode == 0, result.stderr
@@ -138,6 +142,7 @@ def test_the_installed_package_comes_from_the_wheel(wheel_venv: WheelVenv) -> No
     scripts = Path(found["scripts"])
     assert scripts.is_relative_to(wheel_venv.site_packages), found
     assert (scripts / "env.py").is_file() and (scripts / "script.py.mako").is_file()
+    assert found["priced"], "the price table ships with the wheel and loads from it"
 
 
 def test_db_upgrade_and_demo_from_the_wheel(wheel_venv: WheelVenv, blank_database_url: str) -> None:
