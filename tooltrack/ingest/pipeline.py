@@ -33,10 +33,11 @@ from tooltrack.ingest.chunks import (
     writer_for,
     writers_beside,
 )
+from tooltrack.ingest.dating import Dating
 from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
 from tooltrack.ingest.lines import Line, LineReader, Progress, read_head
-from tooltrack.ingest.report import FileReport, Note, RejectedLine
+from tooltrack.ingest.report import FileReport, Note, RejectedLine, Tally
 from tooltrack.store import (
     CopyBatch,
     PreparedBatch,
@@ -223,9 +224,11 @@ def _stream_parts(items: Iterable[Item], report: FileReport, writer: _Writer) ->
         writer.put(batch)
 
 
-def _record(report: FileReport, item: RejectedLine | Note) -> None:
+def _record(report: FileReport, item: RejectedLine | Note | Tally) -> None:
     if isinstance(item, RejectedLine):
         report.reject(item.line, item.reason)
+    elif isinstance(item, Tally):
+        report.add(item)
     else:
         report.note(item.line, item.message)
 
@@ -291,7 +294,8 @@ def ingest_stream(
             if in_children:
                 _stream_chunks(preparer.prepare(line_chunks(reader), writers), options, report, writer)
             else:
-                _stream_parts(parser(iter(reader), options), report, writer)
+                # Logs without timestamps are dated here, by evidence the store may hold.
+                _stream_parts(Dating(engine, name).items(parser(iter(reader), options)), report, writer)
         finally:
             writer.close()
     if preparer.failure:
