@@ -52,11 +52,14 @@ def array_as_jsonl(source: Path, target: Path) -> Path:
     return write_lines(target, elements)
 
 
-def shift_times(values: list[dict[str, Any]], end: datetime) -> list[dict[str, Any]]:
-    """The same lines with every `timestamp` moved by one offset so that the newest is `end`
-    (what a transcript still being written looks like: its last line is recent). Nothing else changes."""
-    times = [_time(v["timestamp"]) for v in values if isinstance(v.get("timestamp"), str)]
-    offset = end - max(times)
+def newest_time(values: list[dict[str, Any]]) -> datetime:
+    """The latest `timestamp` of the lines."""
+    return max(_time(v["timestamp"]) for v in values if isinstance(v.get("timestamp"), str))
+
+
+def shift_times(values: list[dict[str, Any]], offset: timedelta) -> list[dict[str, Any]]:
+    """The same lines with every `timestamp` moved by `offset` (e.g. so that a real session looks
+    like one still being written: its last line recent). Nothing else changes."""
     return [_with(v, "timestamp", _stamp(_time(v["timestamp"]) + offset)) if "timestamp" in v else v for v in values]
 
 

@@ -138,7 +138,8 @@ class _Session:
     """Sidechain line uuid -> its agent, for the lines whose children may still come."""
     finished_agents: set[str] = field(default_factory=set)
     """Agents whose Task has its result: their lines can be forgotten at the next sweep."""
-    sweep_at: int = CHAIN_SWEEP
+    sweep_at: int = 0
+    """`chains` is swept when it grows past this (and past `CHAIN_SWEEP`)."""
     seen_ids: set[str] = field(default_factory=set)
 
     def saw_time(self, when: datetime | None) -> None:
@@ -302,7 +303,7 @@ class ClaudeLog:
                 agent = None
         if agent is not None and isinstance(uuid, str):
             session.chains[uuid] = agent
-            if len(session.chains) > session.sweep_at:
+            if len(session.chains) > min(max(session.sweep_at, CHAIN_SWEEP), CHAIN_LIMIT):
                 self._sweep(session)
         return agent
 
@@ -321,7 +322,7 @@ class ClaudeLog:
         if len(chains) > CHAIN_LIMIT:
             chains = dict(list(chains.items())[len(chains) // 2 :])
         session.chains = chains
-        session.sweep_at = max(CHAIN_SWEEP, 2 * len(chains))
+        session.sweep_at = 2 * len(chains)  # amortised: the next sweep waits until it has doubled
 
     @staticmethod
     def _agent_started(session: _Session, agent: str, named: bool, message: dict[str, Any]) -> None:

@@ -38,6 +38,7 @@ from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
 from tooltrack.ingest.lines import Line, LineReader, Progress, read_head
 from tooltrack.ingest.report import FileReport, Note, RejectedLine, Tally
+from tooltrack.ingest.transcript import is_agent_meta
 from tooltrack.store import (
     CopyBatch,
     PreparedBatch,
@@ -345,10 +346,16 @@ def ingest_file(
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named, and the log files (.jsonl, .json, .ndjson) in folders named, recursively."""
+    """Files named, and the log files (.jsonl, .json, .ndjson) in folders named, recursively.
+
+    A Claude Code 2.1 sub-agent's `agent-<id>.meta.json` is not a log: it is read with the
+    sub-agent's transcript beside it (`tooltrack.ingest.transcript`), so a folder search skips it.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in LOG_SUFFIXES)
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in LOG_SUFFIXES and not is_agent_meta(p.name)
+            )
         else:
             yield path

@@ -36,6 +36,8 @@ SOURCE: Final = "claude-transcript"
 
 #: The file name Claude Code gives a sub-agent's transcript.
 _AGENT_FILE: Final = re.compile(r"agent-([A-Za-z0-9_-]{1,100})\.jsonl")
+#: The file Claude Code 2.1 writes beside a sub-agent's transcript (agent type, description, ...).
+_AGENT_META: Final = re.compile(r"agent-[A-Za-z0-9_-]{1,100}\.meta\.json")
 #: Session ids name files: only these characters are trusted to do so (no path separators).
 _SAFE_SESSION: Final = re.compile(r"[A-Za-z0-9_-]{1,150}")
 #: A sub-agent's meta.json is a few hundred bytes; a larger file is not one.
@@ -119,6 +121,11 @@ def _note_link(value: dict[str, Any], task_calls: set[str], links: dict[str, str
     agent = result_agent(value, value.get("toolUseResult"))
     if agent:
         links[agent] = str(results[0]["tool_use_id"])
+
+
+def is_agent_meta(name: str) -> bool:
+    """Whether `name` is a sub-agent's metadata file (`agent-<agentId>.meta.json`), not a log."""
+    return _AGENT_META.fullmatch(name) is not None
 
 
 def agent_meta_task(name: str) -> str | None:
