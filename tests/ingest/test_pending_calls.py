@@ -71,8 +71,8 @@ def test_a_transcript_read_while_its_call_runs_stores_that_call_when_its_result_
     path = write_lines(tmp_path / "e882830e-9e5b-4305-aca5-df6a745a1c48.jsonl", shift_times(cut, offset))
 
     first = ingest_file(engine, path)
-    assert first.ok and first.calls_pending == 1
     assert ASK_CALL not in _outcomes(engine)  # not stored, so not a failure
+    assert first.ok and first.calls_pending == 1
     [note] = [n for n in first.notes if "still running" in n.message]
     assert note.message.startswith("1 call(s) still running: not stored yet") and note.line == ASK_LINE + 1
     stored_before = set(_outcomes(engine))
@@ -111,8 +111,8 @@ def test_stream_json_without_timestamps_is_judged_by_the_file_modification_time(
     set_written(earlier, minutes_ago(minutes))
     report = ingest_file(engine, earlier)
     still_running = minutes * 60 < UNFINISHED_GRACE_SECONDS
-    assert report.calls_pending == (1 if still_running else 0)
     assert _outcomes(engine).get(OPEN_BASH) == (None if still_running else "interrupted")
+    assert report.calls_pending == (1 if still_running else 0)
 
     # The run ended: the final file (the earlier one is a byte prefix of it) has the result line.
     final = copy_written(fixtures_dir / PLANNER_COMMITTER / "raw_output.jsonl", agents / "raw_output.jsonl")
@@ -133,7 +133,7 @@ def test_a_stream_json_result_line_ends_the_run_at_once(engine: Engine, fixtures
     path = write_lines(tmp_path / "raw_output.jsonl", [*earlier, result])
     set_written(path, minutes_ago(1))
     report = ingest_file(engine, path)
-    assert report.calls_pending == 0 and _outcomes(engine)[OPEN_BASH] == "interrupted"
+    assert _outcomes(engine)[OPEN_BASH] == "interrupted" and report.calls_pending == 0
 
 
 def test_the_ingest_waits_as_long_as_the_hook() -> None:
