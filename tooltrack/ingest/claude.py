@@ -271,7 +271,7 @@ class ClaudeLog:
         if content is None:
             yield RejectedLine(line, f"a {kind} message without content")
             return
-        if agent is not None and kind == "user" and value.get("parentUuid") is None:
+        if agent is not None and kind == "user" and "parentUuid" in value and value["parentUuid"] is None:
             self._agent_started(session, agent, self._named(value), message)
         if not isinstance(content, list):
             return  # a plain prompt or reply: no tool call in it
@@ -330,15 +330,17 @@ class ClaudeLog:
         if agent in session.agent_tasks:
             return  # a line repeated (a resumed session), or a result that named it already
         text = _first_prompt(message)
-        digest = _prompt_digest(text) if text else None
-        waiting = session.open_prompts.get(digest) if digest is not None else None
+        if not text:
+            return
+        digest = _prompt_digest(text)
+        waiting = session.open_prompts.get(digest)
         if not waiting:
             return
         task_id = waiting.pop(0)
         # Several Tasks waiting with the same prompt: which agent is whose cannot be told.
         session.agent_tasks[agent] = (task_id, digest not in session.shared_prompts)
         if not waiting:
-            del session.open_prompts[digest]  # type: ignore[arg-type]
+            del session.open_prompts[digest]
         if task_id in session.tasks:
             session.tasks[task_id].agent = agent
             session.tasks[task_id].agent_named = named
@@ -437,20 +439,23 @@ class ClaudeLog:
     def finish(self) -> Iterator[Item]:
         now = datetime.now(UTC)
         for session in self.sessions.values():
-            yield from self._flush(session, final=True, hold_open=self._may_grow(session, now))
+            last = self._may_grow(session, now)
+            held = self._pending[0]
+            yield from self._flush(session, final=True, hold_open=last is not None)
+            if last is not None and self._pending[0] > held:
+                self._pending[2] = max(last, self._pending[2] or last)  # for the note: the newest
         yield from self._closing_notes()
 
     # -- still running? ------------------------------------------------------------------------
 
-    def _may_grow(self, session: _Session, now: datetime) -> bool:
-        """Whether the session's file may still be written to: its last line (or, without
-        timestamps, the file's modification time) is less than `UNFINISHED_GRACE_SECONDS` old."""
+    def _may_grow(self, session: _Session, now: datetime) -> datetime | None:
+        """When the session's file was last written, if that is less than `UNFINISHED_GRACE_SECONDS`
+        ago (it may still grow), else None. Judged by its last line's time, or without timestamps
+        by the file's modification time; no evidence at all (stdin without timestamps): None."""
         last = session.last_time or self._file_time()
-        if last is None:
-            return False  # no evidence (standard input without timestamps): the run is over
-        if self._pending[2] is None or last > self._pending[2]:
-            self._pending[2] = last
-        return (now - last).total_seconds() < UNFINISHED_GRACE_SECONDS
+        if last is None or (now - last).total_seconds() >= UNFINISHED_GRACE_SECONDS:
+            return None
+        return last
 
     def _file_time(self) -> datetime | None:
         """The modification time of the file read, when it is one on disk."""
@@ -524,9 +529,9 @@ class ClaudeLog:
             yield Tally(calls_pending=pending)
             yield Note(
                 line,
-                f"{pending} call(s) still running: not stored yet (the file may still grow: its last "
-                f"line is from {last:%Y-%m-%d %H:%M} UTC, less than {hours:g} h ago); ingest it again "
-                f"to store them with their outcome (after {hours:g} h they are stored as interrupted)",
+                f"{pending} call(s) still running: not stored yet (the file may still grow: last written "
+                f"{last:%Y-%m-%d %H:%M} UTC, less than {hours:g} h ago); ingest it again to store them "
+                f"with their outcome (after {hours:g} h they are stored as interrupted)",
             )
 
     def _flush(self, session: _Session, *, final: bool, hold_open: bool = False) -> Iterator[Item]:

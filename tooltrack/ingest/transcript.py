@@ -7,14 +7,20 @@ they include any wait for the user's permission (`duration_source = "timestamps"
 
 Sidechains in files of their own: Claude Code 2.0.x writes a sub-agent's lines to
 `<project>/agent-<agentId>.jsonl` beside the session's `<project>/<sessionId>.jsonl`, 2.1.x to
-`<project>/<sessionId>/subagents/agent-<agentId>.jsonl`. Every line there has `isSidechain: true`,
-the session's `sessionId` and (nearly always) the `agentId`. The Task call that started the
-sub-agent is in the session's file: its result line names the agent (`agentId` on the line in
-2.0.x, `toolUseResult.agentId` in 2.1.x). So a sidechain call whose Task is not in its own file
-is looked up in the session's file found beside it (`session_task_links`), whichever order the
-two files are ingested in; when that file is not there, or names no such agent, the calls are
-stored without `parent_call_id` and the report says so in a note. Only files named
-`agent-<id>.jsonl` are taken as sidechain files.
+`<project>/<sessionId>/subagents/agent-<agentId>.jsonl` with `agent-<agentId>.meta.json` beside
+it. Every line there has `isSidechain: true`, the session's `sessionId` and (nearly always) the
+`agentId`. The Task call that started the sub-agent is found, in order (`_external_parent`):
+
+1. in the `toolUseId` of the sub-agent's meta.json (Claude Code 2.1.252; also for a sub-agent
+   started by another sub-agent, whose Agent call is in that sub-agent's file);
+2. in the session's file found beside it (`session_task_links`), whichever order the files are
+   ingested in: the Task whose result line names the agent (`agentId` on the line in 2.0.x,
+   `toolUseResult.agentId` in 2.1.x).
+
+When neither gives it (no such file, a meta.json without toolUseId, a result that names no such
+agent, or an input read from stdin or uploaded, which has no folder), the calls are stored without
+`parent_call_id` and the report says so in a note. Only files named `agent-<id>.jsonl` are taken as
+sidechain files; a folder search skips `agent-<id>.meta.json` (`is_agent_meta`).
 """
 
 from __future__ import annotations
