@@ -47,12 +47,7 @@ def test_serve_answers_over_http(engine: Engine, database_url: str) -> None:
         assert created.status_code == 201
         again = httpx.post(f"{base}/api/v1/observability/task-logs", json=body, timeout=10)
         calls = len(body["tool_calls"])
-        expected = {
-            "id": created.json()["id"],
-            "status": "exists",
-            "tool_calls_stored": 0,
-            "tool_calls_repeated": calls,
-        }
+        expected = {"id": created.json()["id"], "status": "exists", "tool_calls_stored": 0, "tool_calls_repeated": calls}
         assert again.json() == expected
         summary = httpx.get(f"{base}/api/v1/tool-analytics/summary", params={"days": 3650}, timeout=10).json()
         assert summary["total_tool_calls"] == len(body["tool_calls"])
