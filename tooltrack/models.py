@@ -42,6 +42,15 @@ KNOWN_TOOLS: Final = ("Bash", "Read", "Write", "Edit", "Grep", "WebFetch", "Task
 
 Outcome = Literal["ok", "error", "cancelled", "interrupted", "rejected"]
 DurationSource = Literal["measured", "timestamps", "tool_reported", "hook"]
+TimeSource = Literal["run", "adw_state", "file_mtime", "unknown"]
+
+#: What each `TaskLogBase.time_source` means, as the ingest report and the drill-down say it.
+TIME_SOURCE_LABELS: Final[dict[str, str]] = {
+    "run": "another task log of the same run",
+    "adw_state": "the run's adw_state.json",
+    "file_mtime": "the file's modification time",
+    "unknown": "nothing: no evidence, placed at the time it was stored",
+}
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -277,6 +286,12 @@ class TaskLogBase(BaseModel):
 
     source: Name | None = None
     """Where the log came from: "api", "tracker", "stream-json", "transcript", "otel", "hook"."""
+    time_source: TimeSource | None = None
+    """None when `started_at` / `completed_at` are the log's own timestamps. Otherwise they are
+    approximate, and this says where they came from (the source had none, e.g. stream-json of
+    older Claude Code): "run" (another task log of the same adw_id that has its own times),
+    "adw_state" (a time in the run's `agents/<adw_id>/adw_state.json`), "file_mtime" (the file's
+    modification time), "unknown" (no evidence at all: both are empty). See `TIME_SOURCE_LABELS`."""
 
 
 class TaskLogCreate(TaskLogBase):

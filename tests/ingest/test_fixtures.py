@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from tests.helpers.claude_files import copy_written
 from tests.helpers.db import stored_calls, stored_logs, tool_counts
 from tooltrack.ingest import ingest_file
 from tooltrack.store.schema import task_logs
@@ -29,23 +30,29 @@ class Expected:
 # Counted by reading each file (see SOURCES.md for what each exercises).
 EXPECTED: dict[str, Expected] = {
     # init, Bash ok, then two parallel Bash calls: one fails (exit 1), its sibling is cancelled.
+    # No line has a timestamp: the note at the first call's line says the log is dated by the
+    # file's modification time (so are the two below).
     "claude-stream-json/adw-2048-sdlc_implementor.jsonl": Expected(
-        "claude-stream-json", {"Bash": 3}, {"ok": 1, "error": 1, "cancelled": 1}
+        "claude-stream-json", {"Bash": 3}, {"ok": 1, "error": 1, "cancelled": 1}, note_lines=(2,)
     ),
     # One Glob whose only timing is tool_use_result.durationMs = 162.
-    "claude-stream-json/adw-2048-sdlc_planner.jsonl": Expected("claude-stream-json", {"Glob": 1}, {"ok": 1}),
-    # A Task call cut off before its result, and its sub-agent's Bash call (which got a result).
+    "claude-stream-json/adw-2048-sdlc_planner.jsonl": Expected(
+        "claude-stream-json", {"Glob": 1}, {"ok": 1}, note_lines=(1,)
+    ),
+    # A Task call cut off before its result (the file is long finished: interrupted), and its
+    # sub-agent's Bash call (which got a result).
     "claude-stream-json/adw-2048-task-subagent-truncated.jsonl": Expected(
-        "claude-stream-json", {"Task": 1, "Bash": 1}, {"interrupted": 1, "ok": 1}
+        "claude-stream-json", {"Task": 1, "Bash": 1}, {"interrupted": 1, "ok": 1}, note_lines=(1,)
     ),
     # Skill ok, Bash failing with exit 127; line 12 answers a call that is not in the excerpt.
     "claude-stream-json/review-node.jsonl": Expected(
         "claude-stream-json", {"Skill": 1, "Bash": 1}, {"ok": 1, "error": 1}, note_lines=(12,)
     ),
     # Task in the main chain (answered), a Grep in its sidechain (never answered); line 5 answers
-    # a Read whose call was trimmed away.
+    # a Read whose call was trimmed away. The Grep's line (4) lost its agentId in the trimming and
+    # its chain's first line is not the prompt: its Task is guessed (the one running), and noted.
     "claude-transcripts/sidechain_integrated.jsonl": Expected(
-        "claude-transcript", {"Task": 1, "Grep": 1}, {"ok": 1, "interrupted": 1}, note_lines=(5,)
+        "claude-transcript", {"Task": 1, "Grep": 1}, {"ok": 1, "interrupted": 1}, note_lines=(5, 4)
     ),
     "claude-transcripts/representative_messages.jsonl": Expected(
         "claude-transcript", {"Edit": 1, "Bash": 1}, {"ok": 2}
@@ -73,9 +80,11 @@ EXPECTED: dict[str, Expected] = {
         {"TaskOutput": 1, "Bash": 1, "Grep": 2, "Read": 1},
         {"rejected": 1, "error": 2, "ok": 2},
     ),
-    # Two parallel Globs, a Task failing input validation, a sidechain Bash, an Edit refused.
+    # Two parallel Globs, a Task failing input validation, a sidechain Bash, an Edit refused. The
+    # sidechain Bash (line 7) ran after that Task had failed and no Task matches it: a note says
+    # it is stored without parent.
     "claude-transcripts/viewer-sample-v1.0.108.jsonl": Expected(
-        "claude-transcript", {"Glob": 2, "Task": 1, "Bash": 1, "Edit": 1}, {"ok": 3, "error": 2}
+        "claude-transcript", {"Glob": 2, "Task": 1, "Bash": 1, "Edit": 1}, {"ok": 3, "error": 2}, note_lines=(7,)
     ),
     # Hook payload logs: a JSON array of two PostToolUse payloads (Bash, Read), and the examples of
     # the hooks documentation (pretty-printed single payloads; PreToolUse has no result).
@@ -89,9 +98,12 @@ EXPECTED: dict[str, Expected] = {
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_fixture_counts(engine: Engine, fixtures_dir: Path, name: str) -> None:
+def test_fixture_counts(engine: Engine, fixtures_dir: Path, tmp_path: Path, name: str) -> None:
     expected = EXPECTED[name]
-    report = ingest_file(engine, fixtures_dir / name)
+    # A copy with the time its author wrote it, not the checkout's: a file without timestamps is
+    # dated (and, cut off, judged finished) by its modification time.
+    path = copy_written(fixtures_dir / name, tmp_path / name)
+    report = ingest_file(engine, path)
     assert report.error is None
     assert report.format == expected.format
     assert [r.line for r in report.rejected] == list(expected.rejected_lines)
@@ -104,7 +116,7 @@ def test_fixture_counts(engine: Engine, fixtures_dir: Path, name: str) -> None:
     assert report.tool_calls_stored == sum(expected.tools.values())
     assert report.task_logs_stored == expected.task_logs == len(stored_logs(engine))
 
-    again = ingest_file(engine, fixtures_dir / name)
+    again = ingest_file(engine, path)
     assert (again.task_logs_stored, again.tool_calls_stored) == (0, 0)
     assert again.duplicate_tool_calls == sum(expected.tools.values())
     assert len(stored_calls(engine)) == len(calls)
@@ -141,9 +153,10 @@ def test_stream_json_in_adw_layout(engine: Engine, fixtures_dir: Path, tmp_path:
     assert all(c.duration_ms is None and c.duration_source is None for c in log.tool_calls)
 
 
-def test_stream_json_durations_and_parents(engine: Engine, fixtures_dir: Path) -> None:
+def test_stream_json_durations_and_parents(engine: Engine, fixtures_dir: Path, tmp_path: Path) -> None:
     for name in ("adw-2048-sdlc_planner.jsonl", "review-node.jsonl", "adw-2048-task-subagent-truncated.jsonl"):
-        ingest_file(engine, fixtures_dir / "claude-stream-json" / name, adw_id="run-1")
+        path = copy_written(fixtures_dir / "claude-stream-json" / name, tmp_path / name)  # finished long ago
+        ingest_file(engine, path, adw_id="run-1")
     calls = _by_id(engine)
     glob = calls["toolu_01D4SDT3ZxQKYp2zZ5ayYCZc"]
     assert (glob.duration_ms, glob.duration_source, glob.files_matched) == (162, "tool_reported", 5)

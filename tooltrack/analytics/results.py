@@ -237,6 +237,8 @@ class DrillDownLog(BaseModel):
     log_message: str | None
     tool_call_count: int
     calls: list[DrillDownCall]
+    time_source: str | None = None
+    """None: its times are its own; else they are approximate, from this (`TaskLogBase.time_source`)."""
 
 
 class DrillDown(BaseModel):

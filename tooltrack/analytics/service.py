@@ -505,6 +505,7 @@ class AnalyticsService:
                     log_message=row.log_message,
                     tool_call_count=len(stored),
                     calls=calls,
+                    time_source=row.time_source,
                 )
             )
         return DrillDown(adw_id=adw_id, task_logs=logs, tool_calls=total, failures=failures, truncated=truncated)

@@ -9,6 +9,9 @@ of raw rows and by the tests' plain-Python reference, so every answer counts the
   are failures: the agent did not get what it asked for).
 - A task log's *activity time* is `started_at`, else `created_at` (imported logs carry their real
   start; `created_at` is when the row was inserted). Every day bucket is that instant's UTC day.
+- A call without a result may still be running for `UNFINISHED_GRACE_SECONDS` after it was made
+  (a long permission prompt, a long sub-agent): the hook and the ingest both wait that long
+  before they store it as interrupted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from typing import Any, Final
 FILE_MODIFIERS: Final = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 #: Tools that edit a file in place (runs of these are "consecutive edits").
 EDITORS: Final = frozenset({"Edit", "MultiEdit"})
+
+#: How long a call without a result counts as still running (not interrupted): 24 h. The hook
+#: (`tooltrack.capture`) and the ingest of files that may still grow share this one figure.
+UNFINISHED_GRACE_SECONDS: Final = 24 * 3600.0
 
 _TARGET_FIELDS: Final = ("file_path", "command", "pattern", "url", "subagent_type")
 MAX_TARGET: Final = 500

@@ -20,8 +20,12 @@ Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
   `duplicates` (tool calls, and task logs without calls, skipped as already stored; the finer
   counts are `duplicate_task_logs` and `duplicate_tool_calls`), `rejected` (a list of
   `RejectedLine(line, reason)`, line numbers from 1; `rejected_count` when there are more than
-  listed), `notes` (remarks that lost nothing), `error` (the whole file could not be read:
-  unknown format, unreadable) and `ok` (no error and nothing rejected).
+  listed), `notes` (remarks that lost nothing), `parents_guessed` (sub-agent calls whose Task
+  was guessed), `calls_pending` (calls still running at the end of a file that may still grow:
+  not stored yet), `error` (the whole file could not be read: unknown format, unreadable) and
+  `ok` (no error and nothing rejected).
+- Logs of output without timestamps are dated by other evidence, and their `time_source` says
+  which (`tooltrack.ingest.dating`).
 
 Secrets are removed by the store's write path (`tooltrack.core.redaction`), whatever the way in.
 

@@ -8,12 +8,25 @@ line by line, and turns each session into task logs:
 
 - a `tool_use` (id, name, input) waits until its `tool_result` (tool_use_id, content, is_error)
   arrives; parallel calls of one assistant message share a `turn_id` (the message id);
-- a call that never gets a result is kept, marked `interrupted`; a result whose call is not in
-  the file is reported as a note;
+- a call that never gets a result is stored as `interrupted`, unless the file may still grow
+  (its last line, or the file's modification time when lines have no timestamps, is less than
+  `UNFINISHED_GRACE_SECONDS` old): then it is *pending*, not stored, and counted in the report;
+  a later ingest stores it with its outcome. A stream-json `result` line ends its run: calls
+  without a result there are interrupted at once. A result whose call is not in the file is
+  reported as a note;
 - a sub-agent's calls get the id of the Task call (`Agent` since Claude Code 2.1: both are
-  `SUBAGENT_TOOLS`) that started them as `parent_call_id` (stream-json says so; in transcripts:
-  the Task result's `agentId`, else the one Task call running when the sidechain call was made);
-- memory stays bounded: a session's finished calls are handed on every `PART_SIZE` calls.
+  `SUBAGENT_TOOLS`) that started them as `parent_call_id`, at any depth (a Task made inside a
+  sidechain is the parent of its own sub-agent's calls). Stream-json says so
+  (`parent_tool_use_id`). In transcripts each sidechain line belongs to an agent: its `agentId`,
+  else the first line of its chain (followed through `parentUuid`: Claude Code 2.0.24-2.0.27
+  writes parallel sub-agents inline with no `agentId`). An agent's Task is the one whose result
+  names the agent (`agentId`), else the one whose `prompt` input is the text of the agent's first
+  line; a subclass may look further (`_external_parent`: files beside a sub-agent's own file).
+  Only when nothing matches is the Task guessed (the latest started that was running when the call
+  was made, not the agent's own and not matched to another agent): such calls are counted as
+  "parent guessed" in the report;
+- memory stays bounded: a session's finished calls are handed on every `PART_SIZE` calls, and of
+  the sidechain lines only their agent is remembered, for those of agents still running.
 """
 
 from __future__ import annotations
@@ -21,21 +34,36 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from pydantic import ValidationError
 
-from tooltrack.core import SUBAGENT_TOOLS, ToolResult, bound_error, build_call, replace_nul_parsed, result_text
+from tooltrack.core import (
+    SUBAGENT_TOOLS,
+    UNFINISHED_GRACE_SECONDS,
+    ToolResult,
+    bound_error,
+    build_call,
+    replace_nul_parsed,
+    result_text,
+)
 from tooltrack.ingest.items import DEFAULT_PHASE, SESSION_KEY_PREFIX, IngestOptions, Item, LogPart, adw_layout, part_key
 from tooltrack.ingest.lines import Line, parse_json_line
-from tooltrack.ingest.report import Note, RejectedLine
+from tooltrack.ingest.report import Note, RejectedLine, Tally
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
 #: Finished calls of one session handed on together (bounds memory on huge sessions).
 PART_SIZE: Final = 2000
 #: How many call ids a session remembers to skip repeated lines before it forgets the handed-on ones.
 _SEEN_LIMIT: Final = 50_000
+#: Sidechain lines (uuid -> agent) a session remembers before it forgets those of finished agents,
+#: and the most it keeps at all (beyond it the oldest go: a call on such a chain is guessed).
+CHAIN_SWEEP: Final = 10_000
+CHAIN_LIMIT: Final = 100_000
+#: Task calls whose sub-agent's first line has not been seen yet, kept to match it by its prompt.
+_OPEN_TASK_LIMIT: Final = 10_000
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -59,11 +87,28 @@ class _Call:
     turn_id: str | None
     parent_call_id: str | None
     sidechain: bool
-    agent_id: str | None
+    agent: str | None
+    """The sub-agent that made it (sidechain calls): its agentId, else the uuid of its chain's first line."""
+    agent_named: bool
+    """Whether `agent` is an agentId (else a line's uuid)."""
     context_size: int | None
     result: ToolResult | None = None
     finished: datetime | None = None
     done: bool = False
+
+
+@dataclass(slots=True)
+class _Task:
+    """A Task (or Agent) call, as the possible parent of sidechain calls."""
+
+    started: datetime | None
+    owner: str | None
+    """The agent that made this call (None: the main chain): it cannot be that agent's parent."""
+    ended: datetime | None = None
+    agent: str | None = None
+    """The agent it started, once known (its result names it, or its prompt matched a first line)."""
+    agent_named: bool = False
+    """Whether `agent` is an agentId (else the uuid of a chain's first line)."""
 
 
 @dataclass(slots=True)
@@ -79,9 +124,22 @@ class _Session:
     version: str | None = None
     summary: dict[str, Any] | None = None
     summary_line: int = 0
-    agent_tasks: dict[str, str] = field(default_factory=dict)
-    """Sub-agent id -> id of the Task (or Agent) call that started it (transcripts)."""
-    task_windows: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
+    tasks: dict[str, _Task] = field(default_factory=dict)
+    """Every Task (or Agent) call of the session, by call id."""
+    agent_tasks: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """Sub-agent -> (id of the Task call that started it, whether that is certain): from a Task
+    result naming the agent (certain), or from the agent's first prompt (certain unless several
+    running Tasks had that same prompt)."""
+    open_prompts: dict[bytes, list[str]] = field(default_factory=dict)
+    """Digest of a Task's prompt -> the Tasks with it whose sub-agent has not shown up yet."""
+    shared_prompts: set[bytes] = field(default_factory=set)
+    """Prompts that several Tasks waited with at once."""
+    chains: dict[str, str] = field(default_factory=dict)
+    """Sidechain line uuid -> its agent, for the lines whose children may still come."""
+    finished_agents: set[str] = field(default_factory=set)
+    """Agents whose Task has its result: their lines can be forgotten at the next sweep."""
+    sweep_at: int = 0
+    """`chains` is swept when it grows past this (and past `CHAIN_SWEEP`)."""
     seen_ids: set[str] = field(default_factory=set)
 
     def saw_time(self, when: datetime | None) -> None:
@@ -91,6 +149,25 @@ class _Session:
             self.first_time = when
         if self.last_time is None or when > self.last_time:
             self.last_time = when
+
+
+def _prompt_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.strip().encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _first_prompt(message: Any) -> str | None:
+    """The text of a sub-agent's first line (a string, or its text blocks), else None."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [
+            b["text"]
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        ]
+        return "\n".join(texts) if texts else None
+    return None
 
 
 def _usage_context(message: dict[str, Any]) -> int | None:
@@ -107,13 +184,20 @@ def _usage_context(message: dict[str, Any]) -> int | None:
 
 
 def result_agent(line: dict[str, Any], detail: Any) -> str | None:
-    """The sub-agent a Task result line names (`agentId` on the line, or in its result detail)."""
-    agent = line.get("agentId") or (detail.get("agentId") if isinstance(detail, dict) else None)
+    """The sub-agent a Task result line names: `agentId` on the line (2.0.x) or in its result
+    detail (2.1.x). A sidechain line's own `agentId` is the agent that line belongs to, so there
+    only a different one in the detail names the sub-agent (a Task inside a sub-agent)."""
+    own = line.get("agentId")
+    named = detail.get("agentId") if isinstance(detail, dict) else None
+    agent = (named if named != own else None) if line.get("isSidechain") else (own or named)
     return agent if isinstance(agent, str) and agent else None
 
 
 class ClaudeLog:
-    """Reads stream-json or transcript lines and yields task logs, rejections and notes."""
+    """Reads stream-json or transcript lines and yields task logs, rejections, notes and tallies."""
+
+    #: The agent every sidechain line of the input belongs to when it names none (a sub-agent's own file).
+    file_agent: str | None = None
 
     def __init__(self, options: IngestOptions, *, source: str) -> None:
         self.options = options
@@ -123,6 +207,9 @@ class ClaudeLog:
         self.phase = options.phase or (layout[1] if layout else DEFAULT_PHASE)
         self.sessions: dict[str, _Session] = {}
         self.default_session: str | None = None
+        self._guessed: list[int] = [0, 0]  # calls with a guessed parent, line of the first
+        self._pending: list[Any] = [0, 0, None]  # calls still running, line of the first, newest time seen
+        self._orphans: dict[tuple[str, str, bool], list[int]] = {}  # (session, agent, named) -> [calls, first line]
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -170,6 +257,7 @@ class ClaudeLog:
             yield from self._flush(session, final=True)
             session.summary = None
             return
+        agent = self._line_agent(session, value) if value.get("isSidechain") else None
         message = value.get("message")
         if kind is None:
             yield RejectedLine(line, "a JSON object without a type: not a Claude Code message")
@@ -183,14 +271,79 @@ class ClaudeLog:
         if content is None:
             yield RejectedLine(line, f"a {kind} message without content")
             return
+        if agent is not None and kind == "user" and "parentUuid" in value and value["parentUuid"] is None:
+            self._agent_started(session, agent, self._named(value), message)
         if not isinstance(content, list):
             return  # a plain prompt or reply: no tool call in it
         if kind == "assistant":
-            yield from self._uses(session, line, value, message, content, when)
+            yield from self._uses(session, line, value, message, content, when, agent)
         else:
             yield from self._results(session, line, value, content, when)
         if len(session.calls) >= PART_SIZE:
             yield from self._flush(session, final=False)
+
+    # -- which sub-agent, which Task -----------------------------------------------------------
+
+    def _line_agent(self, session: _Session, value: dict[str, Any]) -> str | None:
+        """The agent a sidechain line belongs to: its agentId (else the input's own agent), else
+        its chain's, found through `parentUuid` from the chain's first line (whose uuid names the
+        agent). Lines are remembered for their children: some lines lack the agentId their chain has."""
+        if self.file_agent is not None:
+            agent = value.get("agentId")
+            return agent if isinstance(agent, str) and agent else self.file_agent
+        uuid, parent = value.get("uuid"), value.get("parentUuid")
+        agent = value.get("agentId")
+        if not (isinstance(agent, str) and agent):
+            if parent is None:
+                agent = uuid if isinstance(uuid, str) else None  # the first line of a chain
+            elif isinstance(parent, str):
+                # A parent not seen (a file cut before it, a chain forgotten): it names the chain.
+                agent = session.chains.get(parent, parent)
+            else:
+                agent = None
+        if agent is not None and isinstance(uuid, str):
+            session.chains[uuid] = agent
+            if len(session.chains) > min(max(session.sweep_at, CHAIN_SWEEP), CHAIN_LIMIT):
+                self._sweep(session)
+        return agent
+
+    def _named(self, value: dict[str, Any]) -> bool:
+        """Whether a sidechain line's agent is an agentId (its own or its file's), not a chain's first line."""
+        agent = value.get("agentId")
+        return (isinstance(agent, str) and bool(agent)) or self.file_agent is not None
+
+    @staticmethod
+    def _sweep(session: _Session) -> None:
+        """Forget the lines of finished agents; past `CHAIN_LIMIT`, the oldest half of the rest."""
+        chains = session.chains
+        if session.finished_agents:
+            chains = {uuid: agent for uuid, agent in chains.items() if agent not in session.finished_agents}
+            session.finished_agents.clear()
+        if len(chains) > CHAIN_LIMIT:
+            chains = dict(list(chains.items())[len(chains) // 2 :])
+        session.chains = chains
+        session.sweep_at = 2 * len(chains)  # amortised: the next sweep waits until it has doubled
+
+    @staticmethod
+    def _agent_started(session: _Session, agent: str, named: bool, message: dict[str, Any]) -> None:
+        """A sub-agent's first line: its text is the prompt of the Task that started it."""
+        if agent in session.agent_tasks:
+            return  # a line repeated (a resumed session), or a result that named it already
+        text = _first_prompt(message)
+        if not text:
+            return
+        digest = _prompt_digest(text)
+        waiting = session.open_prompts.get(digest)
+        if not waiting:
+            return
+        task_id = waiting.pop(0)
+        # Several Tasks waiting with the same prompt: which agent is whose cannot be told.
+        session.agent_tasks[agent] = (task_id, digest not in session.shared_prompts)
+        if not waiting:
+            del session.open_prompts[digest]
+        if task_id in session.tasks:
+            session.tasks[task_id].agent = agent
+            session.tasks[task_id].agent_named = named
 
     def _uses(
         self,
@@ -200,11 +353,13 @@ class ClaudeLog:
         message: dict[str, Any],
         content: list[Any],
         when: datetime | None,
+        agent: str | None,
     ) -> Iterator[Item]:
         sidechain = bool(value.get("isSidechain"))
         parent = value.get("parent_tool_use_id")
         context = _usage_context(message)
         turn = message.get("id") if isinstance(message.get("id"), str) else None
+        named = self._named(value)
         for block in content:
             if not isinstance(block, dict) or block.get("type") != "tool_use":
                 continue
@@ -215,20 +370,37 @@ class ClaudeLog:
             if call_id in session.seen_ids:
                 continue  # the same message repeated (resumed sessions repeat lines)
             session.seen_ids.add(call_id)
+            tool_input = block.get("input")
             session.calls[call_id] = _Call(
                 call_id=call_id,
                 name=name,
-                tool_input=block.get("input"),
+                tool_input=tool_input,
                 line=line,
                 started=when,
                 turn_id=turn,
                 parent_call_id=parent if isinstance(parent, str) else None,
                 sidechain=sidechain,
-                agent_id=value.get("agentId") if isinstance(value.get("agentId"), str) else None,
+                agent=agent,
+                agent_named=named,
                 context_size=context,
             )
-            if name in SUBAGENT_TOOLS and not sidechain:
-                session.task_windows[call_id] = (when, None)
+            if name in SUBAGENT_TOOLS:
+                self._task_started(session, call_id, tool_input, when, agent)
+
+    @staticmethod
+    def _task_started(
+        session: _Session, call_id: str, tool_input: Any, when: datetime | None, owner: str | None
+    ) -> None:
+        session.tasks[call_id] = _Task(started=when, owner=owner)
+        prompt = tool_input.get("prompt") if isinstance(tool_input, dict) else None
+        if isinstance(prompt, str) and prompt.strip():
+            digest = _prompt_digest(prompt)
+            waiting = session.open_prompts.setdefault(digest, [])
+            if waiting:
+                session.shared_prompts.add(digest)
+            waiting.append(call_id)
+            if len(session.open_prompts) > _OPEN_TASK_LIMIT:  # Tasks whose agent never showed up
+                del session.open_prompts[next(iter(session.open_prompts))]
 
     def _results(
         self, session: _Session, line: int, value: dict[str, Any], content: list[Any], when: datetime | None
@@ -253,40 +425,129 @@ class ClaudeLog:
             )
             call.finished = when
             call.done = True
-            if call.name in SUBAGENT_TOOLS and call_id in session.task_windows:
-                session.task_windows[call_id] = (call.started, when)
-                agent = result_agent(value, detail)
-                if agent and not value.get("isSidechain"):
-                    session.agent_tasks[agent] = call_id
+            task = session.tasks.get(call.call_id)
+            if task is not None:
+                task.ended = when
+                # The agent named on a line belongs to its one result.
+                agent = result_agent(value, detail) if len(results) == 1 else None
+                if agent:
+                    session.agent_tasks[agent] = (call.call_id, True)
+                    task.agent, task.agent_named = agent, True
+                if task.agent is not None:
+                    session.finished_agents.add(task.agent)
 
     def finish(self) -> Iterator[Item]:
+        now = datetime.now(UTC)
         for session in self.sessions.values():
-            yield from self._flush(session, final=True)
+            last = self._may_grow(session, now)
+            held = self._pending[0]
+            yield from self._flush(session, final=True, hold_open=last is not None)
+            if last is not None and self._pending[0] > held:
+                self._pending[2] = max(last, self._pending[2] or last)  # for the note: the newest
+        yield from self._closing_notes()
+
+    # -- still running? ------------------------------------------------------------------------
+
+    def _may_grow(self, session: _Session, now: datetime) -> datetime | None:
+        """When the session's file was last written, if that is less than `UNFINISHED_GRACE_SECONDS`
+        ago (it may still grow), else None. Judged by its last line's time, or without timestamps
+        by the file's modification time; no evidence at all (stdin without timestamps): None."""
+        last = session.last_time or self._file_time()
+        if last is None or (now - last).total_seconds() >= UNFINISHED_GRACE_SECONDS:
+            return None
+        return last
+
+    def _file_time(self) -> datetime | None:
+        """The modification time of the file read, when it is one on disk."""
+        if self.options.name == "-":
+            return None
+        try:
+            return datetime.fromtimestamp(Path(self.options.name).stat().st_mtime, UTC)
+        except (OSError, ValueError):
+            return None  # an upload's name, or no longer there
 
     # -- handing on ----------------------------------------------------------------------------
 
-    def _parent_of(self, session: _Session, call: _Call) -> str | None:
+    def _parent_of(self, session: _Session, call: _Call) -> tuple[str | None, bool]:
+        """The Task that started the agent that made `call`, and whether it was guessed."""
         if call.parent_call_id or not call.sidechain:
-            return call.parent_call_id
-        if call.agent_id and call.agent_id in session.agent_tasks:
-            return session.agent_tasks[call.agent_id]
+            return call.parent_call_id, False
+        if call.agent is not None and call.agent in session.agent_tasks:
+            task_id, certain = session.agent_tasks[call.agent]
+            return task_id, not certain
+        found = self._external_parent(session, call)
+        if found is not None:
+            return found, False
+        guess = self._guess_parent(session, call)
+        return guess, guess is not None
+
+    def _external_parent(self, session: _Session, call: _Call) -> str | None:
+        """The Task of a sidechain call as found outside this input (see `tooltrack.ingest.transcript`)."""
+        return None
+
+    @staticmethod
+    def _guess_parent(session: _Session, call: _Call) -> str | None:
+        """The Task that was running when `call` was made (the latest started), leaving out the
+        Tasks of its own agent and those known to have started another agent (known by the same
+        kind of name: a chain's first line and an agentId may be one agent)."""
         if call.started is None:
             return None
-        # The Task call that was running when this sidechain call was made (the latest started).
         best: tuple[datetime, str] | None = None
-        for task_id, (start, end) in session.task_windows.items():
-            running = start is not None and start <= call.started and (end is None or call.started <= end)
-            if running and start is not None and (best is None or start > best[0]):
+        for task_id, task in session.tasks.items():
+            if task.owner == call.agent:
+                continue
+            if task.agent is not None and task.agent != call.agent and task.agent_named == call.agent_named:
+                continue
+            start, end = task.started, task.ended
+            if start is None or start > call.started or (end is not None and call.started > end):
+                continue
+            if best is None or start > best[0]:
                 best = (start, task_id)
         return best[1] if best else None
 
-    def _flush(self, session: _Session, *, final: bool) -> Iterator[Item]:
+    def _orphan_reason(self, session_id: str, agent: str) -> str:
+        """Why no Task was found for an agent's calls (a subclass knows more places it looked)."""
+        return "no Task call in this input started it (by the agent its result names, or by its first prompt)"
+
+    def _closing_notes(self) -> Iterator[Item]:
+        """What the report says once the input is read: guessed parents, orphans, pending calls."""
+        guessed, line = self._guessed
+        if guessed:
+            yield Tally(parents_guessed=guessed)
+            yield Note(
+                line,
+                f"{guessed} sub-agent call(s) matched no Task by the agent its result names or by the "
+                "agent's first prompt: parent_call_id guessed (the Task running when each was made)",
+            )
+        for (session_id, agent, named), (count, first) in self._orphans.items():
+            who = f"agent {agent}" if named else f"the sub-agent whose first line is {agent}"
+            why = self._orphan_reason(session_id, agent)
+            yield Note(first, f"{count} sidechain call(s) of {who}: {why}: stored without parent_call_id")
+        pending, line, last = self._pending
+        if pending:
+            hours = UNFINISHED_GRACE_SECONDS / 3600
+            yield Tally(calls_pending=pending)
+            yield Note(
+                line,
+                f"{pending} call(s) still running: not stored yet (the file may still grow: last written "
+                f"{last:%Y-%m-%d %H:%M} UTC, less than {hours:g} h ago); ingest it again to store them "
+                f"with their outcome (after {hours:g} h they are stored as interrupted)",
+            )
+
+    def _flush(self, session: _Session, *, final: bool, hold_open: bool = False) -> Iterator[Item]:
+        """Hand on the session's finished calls (all of them when `final`, those still without a
+        result too, as interrupted, unless `hold_open`: then those are pending and left out)."""
         ready: list[_Call] = []
         for call_id, call in list(session.calls.items()):
             if not call.done and not final:
                 break  # keep call order: hand on only the finished calls before the first open one
-            ready.append(call)
             del session.calls[call_id]
+            if not call.done and hold_open:
+                if not self._pending[0]:
+                    self._pending[1] = call.line
+                self._pending[0] += 1
+                continue
+            ready.append(call)
         if len(session.seen_ids) > _SEEN_LIMIT:
             # Forget handed-on ids (the store's call_id filter still catches repeats): bounded memory.
             session.seen_ids = set(session.calls)
@@ -294,6 +555,16 @@ class ClaudeLog:
             return
         records: list[ToolCallRecord] = []
         for call in ready:
+            parent, guessed = self._parent_of(session, call)
+            if guessed:
+                if not self._guessed[0]:
+                    self._guessed[1] = call.line
+                self._guessed[0] += 1
+            elif parent is None and call.sidechain:
+                orphan = self._orphans.setdefault(
+                    (session.session_id, call.agent or "?", call.agent_named), [0, call.line]
+                )
+                orphan[0] += 1
             payload = build_call(
                 name=call.name,
                 tool_input=call.tool_input,
@@ -302,7 +573,7 @@ class ClaudeLog:
                 started=call.started,
                 finished=call.finished,
                 turn_id=call.turn_id,
-                parent_call_id=self._parent_of(session, call),
+                parent_call_id=parent,
                 context_size_before=call.context_size,
             )
             try:
@@ -337,6 +608,10 @@ class ClaudeLog:
         }
         if started is not None and completed is not None:
             values["duration_seconds"] = max(0.0, (completed - started).total_seconds())
+        elif started is None and completed is None:
+            # No timestamp anywhere (older stream-json): never the ingest time; the pipeline dates
+            # it by the best evidence it finds (`tooltrack.ingest.dating`).
+            values["time_source"] = "unknown"
         values["log_key"] = part_key(session.session_id, "part", calls)
         if summary is not None:
             values.update(self._summary_fields(summary))

@@ -11,7 +11,7 @@ from typing import Any, Final
 from pydantic import TypeAdapter, ValidationError
 
 from tooltrack.ingest.lines import Line
-from tooltrack.ingest.report import Note, RejectedLine
+from tooltrack.ingest.report import Note, RejectedLine, Tally
 from tooltrack.models import TaskLogCreate, ToolCallRecord, field_type
 
 #: Each option and the TaskLogCreate field it fills on every log of the file.
@@ -76,7 +76,7 @@ class RowPart:
     line: int
 
 
-Item = LogPart | RowPart | RejectedLine | Note
+Item = LogPart | RowPart | RejectedLine | Note | Tally
 Parser = Callable[[Iterator[Line], IngestOptions], Iterator[Item]]
 
 

@@ -33,10 +33,12 @@ from tooltrack.ingest.chunks import (
     writer_for,
     writers_beside,
 )
+from tooltrack.ingest.dating import Dating
 from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
 from tooltrack.ingest.lines import Line, LineReader, Progress, read_head
-from tooltrack.ingest.report import FileReport, Note, RejectedLine
+from tooltrack.ingest.report import FileReport, Note, RejectedLine, Tally
+from tooltrack.ingest.transcript import is_agent_meta
 from tooltrack.store import (
     CopyBatch,
     PreparedBatch,
@@ -223,9 +225,11 @@ def _stream_parts(items: Iterable[Item], report: FileReport, writer: _Writer) ->
         writer.put(batch)
 
 
-def _record(report: FileReport, item: RejectedLine | Note) -> None:
+def _record(report: FileReport, item: RejectedLine | Note | Tally) -> None:
     if isinstance(item, RejectedLine):
         report.reject(item.line, item.reason)
+    elif isinstance(item, Tally):
+        report.add(item)
     else:
         report.note(item.line, item.message)
 
@@ -291,7 +295,8 @@ def ingest_stream(
             if in_children:
                 _stream_chunks(preparer.prepare(line_chunks(reader), writers), options, report, writer)
             else:
-                _stream_parts(parser(iter(reader), options), report, writer)
+                # Logs without timestamps are dated here, by evidence the store may hold.
+                _stream_parts(Dating(engine, name).items(parser(iter(reader), options)), report, writer)
         finally:
             writer.close()
     if preparer.failure:
@@ -341,10 +346,16 @@ def ingest_file(
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named, and the log files (.jsonl, .json, .ndjson) in folders named, recursively."""
+    """Files named, and the log files (.jsonl, .json, .ndjson) in folders named, recursively.
+
+    A Claude Code 2.1 sub-agent's `agent-<id>.meta.json` is not a log: it is read with the
+    sub-agent's transcript beside it (`tooltrack.ingest.transcript`), so a folder search skips it.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in LOG_SUFFIXES)
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in LOG_SUFFIXES and not is_agent_meta(p.name)
+            )
         else:
             yield path

@@ -25,6 +25,16 @@ class Note:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts a parser adds to its file's report: nothing was lost, but the user should know."""
+
+    parents_guessed: int = 0
+    """Sub-agent calls whose Task was guessed (see `FileReport.parents_guessed`)."""
+    calls_pending: int = 0
+    """Calls still running at the end of a file that may still grow (see `FileReport.calls_pending`)."""
+
+
 @dataclass(slots=True)
 class FileReport:
     """The outcome of ingesting one file or stream.
@@ -43,6 +53,13 @@ class FileReport:
     rejected: list[RejectedLine] = field(default_factory=list)
     rejected_count: int = 0
     notes: list[Note] = field(default_factory=list)
+    parents_guessed: int = 0
+    """Sub-agent (sidechain) calls stored with a guessed `parent_call_id`: no Task matched them by
+    the agent its result names or by the agent's first prompt, so the Task running when each was
+    made was taken (a note says so too)."""
+    calls_pending: int = 0
+    """Calls without a result at the end of a file that may still grow (its last line is recent):
+    still running, not stored yet; a later ingest stores them with their outcome."""
     lines: int = 0
     bytes_read: int = 0
     error: str | None = None
@@ -61,6 +78,10 @@ class FileReport:
         self.rejected_count += 1
         if len(self.rejected) < MAX_LISTED:
             self.rejected.append(RejectedLine(line, reason))
+
+    def add(self, tally: Tally) -> None:
+        self.parents_guessed += tally.parents_guessed
+        self.calls_pending += tally.calls_pending
 
     def note(self, line: int, message: str) -> None:
         if len(self.notes) < MAX_LISTED:

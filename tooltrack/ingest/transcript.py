@@ -7,14 +7,20 @@ they include any wait for the user's permission (`duration_source = "timestamps"
 
 Sidechains in files of their own: Claude Code 2.0.x writes a sub-agent's lines to
 `<project>/agent-<agentId>.jsonl` beside the session's `<project>/<sessionId>.jsonl`, 2.1.x to
-`<project>/<sessionId>/subagents/agent-<agentId>.jsonl`. Every line there has `isSidechain: true`,
-the session's `sessionId` and (nearly always) the `agentId`. The Task call that started the
-sub-agent is in the session's file: its result line names the agent (`agentId` on the line in
-2.0.x, `toolUseResult.agentId` in 2.1.x). So a sidechain call whose Task is not in its own file
-is looked up in the session's file found beside it (`session_task_links`), whichever order the
-two files are ingested in; when that file is not there, or names no such agent, the calls are
-stored without `parent_call_id` and the report says so in a note. Only files named
-`agent-<id>.jsonl` are taken as sidechain files.
+`<project>/<sessionId>/subagents/agent-<agentId>.jsonl` with `agent-<agentId>.meta.json` beside
+it. Every line there has `isSidechain: true`, the session's `sessionId` and (nearly always) the
+`agentId`. The Task call that started the sub-agent is found, in order (`_external_parent`):
+
+1. in the `toolUseId` of the sub-agent's meta.json (Claude Code 2.1.252; also for a sub-agent
+   started by another sub-agent, whose Agent call is in that sub-agent's file);
+2. in the session's file found beside it (`session_task_links`), whichever order the files are
+   ingested in: the Task whose result line names the agent (`agentId` on the line in 2.0.x,
+   `toolUseResult.agentId` in 2.1.x).
+
+When neither gives it (no such file, a meta.json without toolUseId, a result that names no such
+agent, or an input read from stdin or uploaded, which has no folder), the calls are stored without
+`parent_call_id` and the report says so in a note. Only files named `agent-<id>.jsonl` are taken as
+sidechain files; a folder search skips `agent-<id>.meta.json` (`is_agent_meta`).
 """
 
 from __future__ import annotations
@@ -27,18 +33,21 @@ from typing import Any, Final
 
 import orjson
 
-from tooltrack.core import SUBAGENT_TOOLS
+from tooltrack.core import MAX_NAME, SUBAGENT_TOOLS
 from tooltrack.ingest.claude import ClaudeLog, _Call, _Session, result_agent
 from tooltrack.ingest.items import IngestOptions, Item
 from tooltrack.ingest.lines import Line, LineReader
-from tooltrack.ingest.report import Note
 
 SOURCE: Final = "claude-transcript"
 
 #: The file name Claude Code gives a sub-agent's transcript.
 _AGENT_FILE: Final = re.compile(r"agent-([A-Za-z0-9_-]{1,100})\.jsonl")
+#: The file Claude Code 2.1 writes beside a sub-agent's transcript (agent type, description, ...).
+_AGENT_META: Final = re.compile(r"agent-[A-Za-z0-9_-]{1,100}\.meta\.json")
 #: Session ids name files: only these characters are trusted to do so (no path separators).
 _SAFE_SESSION: Final = re.compile(r"[A-Za-z0-9_-]{1,150}")
+#: A sub-agent's meta.json is a few hundred bytes; a larger file is not one.
+_META_LIMIT: Final = 64 * 1024
 
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
@@ -120,25 +129,48 @@ def _note_link(value: dict[str, Any], task_calls: set[str], links: dict[str, str
         links[agent] = str(results[0]["tool_use_id"])
 
 
+def is_agent_meta(name: str) -> bool:
+    """Whether `name` is a sub-agent's metadata file (`agent-<agentId>.meta.json`), not a log."""
+    return _AGENT_META.fullmatch(name) is not None
+
+
+def agent_meta_task(name: str) -> str | None:
+    """The Task that started a sub-agent, as its `agent-<id>.meta.json` beside `name` names it.
+
+    Claude Code 2.1 writes `<session>/subagents/agent-<id>.meta.json` next to the sub-agent's
+    transcript; recent versions (2.1.252 seen) put the spawning Agent call's id in `toolUseId`
+    (also for a sub-agent started by another sub-agent, with `parentAgentId`); older ones
+    (2.1.97 seen) hold only `agentType` and `description`. None when there is no such file, it
+    is not JSON, or it names no call.
+    """
+    path = Path(name)
+    meta = path.with_name(path.name.removesuffix(".jsonl") + ".meta.json")
+    try:
+        if not meta.is_file() or meta.stat().st_size > _META_LIMIT:
+            return None
+        value = orjson.loads(meta.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None  # unreadable: the session's file is still looked up, and a note says if that fails
+    task = value.get("toolUseId") if isinstance(value, dict) else None
+    return task if isinstance(task, str) and 0 < len(task) <= MAX_NAME else None
+
+
 class _TranscriptLog(ClaudeLog):
-    """`ClaudeLog` that also finds the Task of a sidechain whose lines sit in a file of their own."""
+    """`ClaudeLog` that also finds the Task of a sidechain whose lines sit in a file of their own:
+    by the file's `meta.json` (`toolUseId`), else by the session's file beside it."""
 
     def __init__(self, options: IngestOptions, *, source: str) -> None:
         super().__init__(options, source=source)
         self.file_agent = sidechain_agent(options.name)
+        self.meta_task = agent_meta_task(options.name) if self.file_agent else None
         self._links: dict[str, tuple[Path | None, Mapping[str, str]]] = {}
-        self._unlinked: dict[tuple[str, str], list[int]] = {}  # (session, agent) -> [calls, first line]
 
-    def _parent_of(self, session: _Session, call: _Call) -> str | None:
-        parent = super()._parent_of(session, call)
-        if parent is not None or not call.sidechain or self.file_agent is None:
-            return parent  # a session's own file: `ClaudeLog` alone decides
-        agent = call.agent_id or self.file_agent  # the fixture's sidechain Grep line has agentId null
-        parent = self._session_links(session.session_id)[1].get(agent)
-        if parent is None:
-            seen = self._unlinked.setdefault((session.session_id, agent), [0, call.line])
-            seen[0] += 1
-        return parent
+    def _external_parent(self, session: _Session, call: _Call) -> str | None:
+        if self.file_agent is None or call.agent is None:
+            return None  # a session's own file: `ClaudeLog` alone decides
+        if call.agent == self.file_agent and self.meta_task is not None:
+            return self.meta_task
+        return self._session_links(session.session_id)[1].get(call.agent)
 
     def _session_links(self, session_id: str) -> tuple[Path | None, Mapping[str, str]]:
         if session_id not in self._links:
@@ -149,12 +181,18 @@ class _TranscriptLog(ClaudeLog):
                 self._links[session_id] = (None, {})
         return self._links[session_id]
 
-    def finish(self) -> Iterator[Item]:
-        yield from super().finish()
-        for (session_id, agent), (count, line) in self._unlinked.items():
-            found, _ = self._session_links(session_id)
-            if found is None:
-                why = f"the session's transcript {session_id}.jsonl was not found (or not readable) beside this file"
-            else:
-                why = f"no Task result in {found} names this agent"
-            yield Note(line, f"{count} sidechain call(s) of agent {agent}: {why}: stored without parent_call_id")
+    def _orphan_reason(self, session_id: str, agent: str) -> str:
+        if self.file_agent is None:
+            if Path(self.options.name).is_file():
+                return super()._orphan_reason(session_id, agent)
+            # docs/ingest.md: a sub-agent's file read from standard input (or uploaded) has no
+            # folder, so the session's transcript beside it cannot be looked up.
+            return (
+                "no Task call in this input started it, and an input read without a path (standard input, "
+                f"an upload) cannot have its session's transcript {session_id}.jsonl looked up beside it: "
+                "ingest the sub-agent's file from its folder"
+            )
+        found, _ = self._session_links(session_id)
+        if found is None:
+            return f"the session's transcript {session_id}.jsonl was not found (or not readable) beside this file"
+        return f"no Task result in {found} names this agent"

@@ -103,6 +103,7 @@ def copy_tail(row: dict[str, Any]) -> str:
             calls,
             _field(get("log_key")),
             _field(get("source")),
+            _field(get("time_source")),
         )
     )
 

@@ -35,6 +35,7 @@ INSERT_COLUMNS = (
     "tool_calls",
     "log_key",
     "source",
+    "time_source",
 )
 
 

@@ -82,6 +82,9 @@ task_logs = Table(
     # Idempotency: the same log stored twice is stored once (see tooltrack.store.keys).
     Column("log_key", Text),
     Column("source", Text),
+    # NULL: started_at / completed_at are the log's own timestamps; else where the approximate
+    # ones came from (a source without timestamps; see TaskLogBase.time_source). Migration 0008.
+    Column("time_source", Text),
 )
 
 Index("idx_task_logs_adw_id", task_logs.c.adw_id)

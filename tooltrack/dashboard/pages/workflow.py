@@ -12,7 +12,7 @@ from tooltrack.dashboard.formatting import duration
 from tooltrack.dashboard.loaders import DRILLDOWN_MAX_CALLS, current_data
 from tooltrack.dashboard.page import require_data, stop_with_info
 from tooltrack.dashboard.text import md, shorten
-from tooltrack.models import MAX_NAME, TaskLogCreate, field_type
+from tooltrack.models import MAX_NAME, TIME_SOURCE_LABELS, TaskLogCreate, field_type
 
 INPUT_KEY = "workflow_adw_id"
 PICK_KEY = "workflow_pick"
@@ -37,6 +37,15 @@ def _problem(adw_id: str, what: str) -> str | None:
     except ValidationError as exc:  # e.g. a NUL, which PostgreSQL refuses in a query parameter
         return f"{what} cannot be an adw_id: {exc.errors()[0]['msg']}."
     return None
+
+
+def time_mark(log: DrillDownLog) -> str | None:
+    """The short mark of a log whose time is not its own (its source had no timestamps), else None."""
+    if log.time_source is None:
+        return None
+    if log.time_source == "unknown":
+        return "time unknown (shown when it was stored)"
+    return f"time approximate (from {TIME_SOURCE_LABELS.get(log.time_source, log.time_source)})"
 
 
 def _call_row(log: DrillDownLog, call: DrillDownCall, more: dict[str, object]) -> dict[str, object]:
@@ -112,6 +121,7 @@ st.dataframe(
                 "Phase": log.phase_name,
                 "Status": log.phase_status,
                 "Started (UTC)": log.started_at,
+                "Time": time_mark(log),
                 "Duration (s)": log.duration_seconds,
                 "Tool calls": log.tool_call_count,
                 "Tokens": log.tokens_used,
@@ -124,6 +134,15 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+approximate = [log for log in drill.task_logs if log.time_source is not None]
+if approximate:
+    # Never the ingest time dressed as a real one: say which phases are dated by other evidence.
+    st.caption(
+        md(
+            f"{len(approximate)} of {len(drill.task_logs)} phases had no timestamps of their own: "
+            + "; ".join(sorted({f"{log.phase_name}: {time_mark(log)}" for log in approximate}))
+        )
+    )
 
 gantt = charts.timeline(drill)
 if gantt is None:
