@@ -41,7 +41,14 @@ from tooltrack.core import (
 KNOWN_TOOLS: Final = ("Bash", "Read", "Write", "Edit", "Grep", "WebFetch", "Task")
 
 Outcome = Literal["ok", "error", "cancelled", "interrupted", "rejected"]
-DurationSource = Literal["measured", "timestamps", "tool_reported", "hook"]
+#: Where a call's duration came from. Execution only (`tooltrack.core.EXECUTION_SOURCES`): "measured" by the
+#: tracker around the call, "tool_reported" by the tool itself, "hook" (the hook's own
+#: `duration_ms`, which leaves out permission prompts). Wall time, which includes any wait for the
+#: user: "timestamps" (the call's and its result's transcript lines), "hook_timing" (between the
+#: PreToolUse and PostToolUse events).
+DurationSource = Literal["measured", "timestamps", "tool_reported", "hook", "hook_timing"]
+#: How a run (or one of its task logs) ended.
+RunOutcome = Literal["completed", "failed", "interrupted"]
 TimeSource = Literal["run", "adw_state", "file_mtime", "unknown"]
 
 #: What each `TaskLogBase.time_source` means, as the ingest report and the drill-down say it.
@@ -179,6 +186,7 @@ UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 NonNegativeInt = Annotated[int, Field(ge=0, le=INT64_MAX)]
 NonNegativeInt32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
 Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_nul)]
 Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_no_nul)]
 RequiredName = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(_no_nul)]
@@ -252,6 +260,22 @@ class ToolCallRecord(BaseModel):
     duration_source: DurationSource | None = None
     """How duration_ms was obtained; "timestamps" includes any permission wait."""
     parameters: Parameters | None = None
+    model: Name | None = None
+    """The model whose turn issued the call (Claude Code's `message.model`)."""
+
+    # Cost (docs/analytics.md, "Cost: what each tool call cost"): what the call cost, attributed
+    # from the session's usage; the parts add up to `cost_usd`.
+    cost_usd: NonNegativeFloat | None = None
+    cost_issuing_usd: NonNegativeFloat | None = None
+    """The output tokens of the turn that issued the call, its share by size."""
+    cost_result_usd: NonNegativeFloat | None = None
+    """The tokens the call's result added to the next request."""
+    cost_rent_usd: NonNegativeFloat | None = None
+    """The cache reads the result cost on every later turn until the context was compacted."""
+    cost_subagent_usd: NonNegativeFloat | None = None
+    """For a Task call: what its sub-agent's turns cost beyond the calls they made."""
+    cost_tokens: NonNegativeInt | None = None
+    """The tokens of all those parts."""
     """The input of a tool without dedicated fields (redacted), so unknown tools keep their shape."""
 
     @property
@@ -286,6 +310,26 @@ class TaskLogBase(BaseModel):
 
     source: Name | None = None
     """Where the log came from: "api", "tracker", "stream-json", "transcript", "otel", "hook"."""
+    # Identity of the run (Claude Code sessions, where the source says; settable by any client).
+    project: Name | None = None
+    """The project: the name of the repository root the session ran in (from its `cwd`)."""
+    project_path: Text | None = None
+    """The session's full working directory."""
+    git_branch: Name | None = None
+    agent: Name | None = None
+    """The agent that made the calls, e.g. "claude-code"."""
+    agent_version: Name | None = None
+    models: Annotated[list[Name], Field(max_length=50)] | None = None
+    """The models the session used, the most used first."""
+    title: Text | None = None
+    """The session's title: Claude Code's own summary line, else its first user prompt (one line)."""
+    outcome: RunOutcome | None = None
+    """completed / failed / interrupted, from the phase status or the `result` line."""
+    mcp_servers: Annotated[list[Name], Field(max_length=200)] | None = None
+    """The MCP servers the session had loaded (stream-json `system`/`init`)."""
+    tools_available: Annotated[list[Name], Field(max_length=1000)] | None = None
+    """The tools the session had available (stream-json `system`/`init`)."""
+
     time_source: TimeSource | None = None
     """None when `started_at` / `completed_at` are the log's own timestamps. Otherwise they are
     approximate, and this says where they came from (the source had none, e.g. stream-json of

@@ -11,7 +11,7 @@ A nullable text column without a default: adding it rewrites no row on either da
 downgrade drops it (what it said is lost; the times themselves stay).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-# 0007 is being written on another branch (rollup keys); this one follows whichever is on main.
 down_revision = "0007"
 branch_labels = None
 depends_on = None

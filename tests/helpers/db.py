@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from tests.helpers.paths import ROOT
 from tooltrack.models import TaskLogWithToolCalls, ToolCallRecord
-from tooltrack.store import ROLLUP_TABLES, TaskLogRepository
+from tooltrack.store import DERIVED_TABLES, TaskLogRepository
 from tooltrack.store.schema import task_logs
 
 #: The script docs/security.md tells users to run with psql to make a read-only login.
@@ -62,7 +62,7 @@ def tool_counts(engine: Engine) -> Counter[str]:
 def rollup_snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every rollup table, in a stable order."""
     with engine.connect() as connection:
-        return {table.name: sorted(tuple(row) for row in connection.execute(select(table))) for table in ROLLUP_TABLES}
+        return {table.name: sorted(tuple(row) for row in connection.execute(select(table))) for table in DERIVED_TABLES}
 
 
 def run_readonly_role_script(owner_url: str, role: str, password: str) -> None:

@@ -12,13 +12,12 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, select
 
-from tooltrack.store import DERIVED
-from tooltrack.store.schema import metadata, task_logs
+from tooltrack.store import DERIVED, DERIVED_TABLES
 
 
 def derived_tables() -> list[Table]:
-    """Every table in the store's schema except the source of truth itself."""
-    return [table for table in metadata.sorted_tables if table is not task_logs]
+    """Every derived table of the store's schema (the rollups and the runs)."""
+    return list(DERIVED_TABLES)
 
 
 def _normal(value: Any) -> Any:

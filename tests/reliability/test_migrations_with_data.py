@@ -84,13 +84,19 @@ def _keys_by_id(engine: Engine) -> dict[int, tuple[str | None, str | None]]:
         return {row.id: (row.log_key, row.source) for row in connection.execute(query)}
 
 
+#: The columns of task_logs at 0002 (0001's and tool_calls), all a row could hold then.
+_COLUMNS_BEFORE_0003 = frozenset(
+    {
+        "adw_id", "issue_number", "workflow_template", "phase_name", "phase_number", "phase_status",
+        "log_message", "error_message", "started_at", "completed_at", "duration_seconds", "tokens_used",
+        "cost_usd", "tool_calls",
+    }
+)  # fmt: skip
+
+
 def _store_as_before_0003(engine: Engine, logs: list[TaskLogCreate]) -> list[int]:
     """Store `logs` as tooltrack did before 0003 existed: no key, no source, duplicates kept."""
-    rows = []
-    for log in logs:
-        row = to_row(log)
-        del row["log_key"], row["source"]
-        rows.append(row)
+    rows = [{name: value for name, value in to_row(log).items() if name in _COLUMNS_BEFORE_0003} for log in logs]
     with engine.begin() as connection:
         return [
             connection.execute(task_logs.insert().values(row).returning(task_logs.c.id)).scalar_one() for row in rows

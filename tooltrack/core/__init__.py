@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     )
     from tooltrack.core.calls import (
         EDITORS,
+        EXECUTION_SOURCES,
         FILE_MODIFIERS,
         MAX_TARGET,
         UNFINISHED_GRACE_SECONDS,
@@ -140,6 +141,7 @@ _EXPORTS = {
     "CostCheck": "tooltrack.core.usage",
     "DATABASE_URL_ENV": "tooltrack.core.config",
     "EDITORS": "tooltrack.core.calls",
+    "EXECUTION_SOURCES": "tooltrack.core.calls",
     "ERROR_MESSAGE_LIMIT": "tooltrack.core.bounds",
     "FILE_MODIFIERS": "tooltrack.core.calls",
     "INT32_MAX": "tooltrack.core.bounds",
@@ -250,6 +252,7 @@ __all__ = [
     "DATABASE_URL_ENV",
     "EDITORS",
     "ERROR_MESSAGE_LIMIT",
+    "EXECUTION_SOURCES",
     "FILE_MODIFIERS",
     "INT32_MAX",
     "INT64_MAX",

@@ -87,3 +87,9 @@ def call_time(call: dict[str, Any], fallback: datetime) -> datetime:
     else:
         return fallback
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+#: The duration sources that time the call's execution alone (the tracker's measurement, the
+#: tool's own timing, the hook's `duration_ms`); the others ("timestamps" of transcript lines,
+#: "hook_timing" between PreToolUse and PostToolUse) include any wait for the user's permission.
+EXECUTION_SOURCES: Final = frozenset({"measured", "tool_reported", "hook"})

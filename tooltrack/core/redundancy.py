@@ -53,6 +53,17 @@ class Tally:
     count: int = 0
     occurrences: int = 0
     wasted_ms: int = 0
+    wasted_tokens: int = 0
+    """Attributed tokens of the redundant calls (`cost_tokens`, where the source let it be known)."""
+    wasted_usd: float = 0.0
+    """Attributed cost of the redundant calls (`cost_usd`, where known)."""
+
+    def waste(self, call: dict[str, Any]) -> None:
+        """Count `call` as one redundant call: its time, and what it cost."""
+        self.count += 1
+        self.wasted_ms += duration_of(call) or 0
+        self.wasted_tokens += call.get("cost_tokens") or 0
+        self.wasted_usd += call.get("cost_usd") or 0.0
 
 
 @dataclass(slots=True)
@@ -111,8 +122,7 @@ class _ReadTracker:
             tally = self.found.get("repeated_read", key, file_path=str(path))
             tally.occurrences += 1
             if key in self.known and not _same_turn(self.known[key], turn):
-                tally.count += 1
-                tally.wasted_ms += duration_of(call) or 0
+                tally.waste(call)
             if key not in self.known and not is_failed(call) and not is_cancelled(call):
                 self.known[key] = turn
                 self.keys_of_path.setdefault(str(path), set()).add(key)
@@ -134,8 +144,7 @@ class _CommandTracker:
             tally = self.found.get("repeated_command", command, command=command)
             tally.occurrences += 1
             if self.last is not None and self.last[0] == command and not _same_turn(self.last[1], turn):
-                tally.count += 1
-                tally.wasted_ms += duration_of(call) or 0
+                tally.waste(call)
             self.last = (command, turn)
         elif tool in FILE_MODIFIERS:
             self.last = None
@@ -147,8 +156,7 @@ class _EditTracker:
         self.path: str | None = None
         self.turn: str | None = None
         self.length = 0
-        self.redundant = 0
-        self.wasted = 0
+        self.wasted: list[dict[str, Any]] = []  # the redundant edits of the current run
 
     def see(self, call: dict[str, Any]) -> None:
         path = call.get("file_path")
@@ -157,8 +165,7 @@ class _EditTracker:
             if str(path) == self.path:
                 self.length += 1
                 if not _same_turn(self.turn, turn):
-                    self.redundant += 1
-                    self.wasted += duration_of(call) or 0
+                    self.wasted.append(call)
             else:
                 self.close()
                 self.path, self.length = str(path), 1
@@ -167,9 +174,9 @@ class _EditTracker:
             self.close()
 
     def close(self) -> None:
-        if self.path is not None and self.length >= 2 and self.redundant > 0:
+        if self.path is not None and self.length >= 2 and self.wasted:
             tally = self.found.get("consecutive_edits", self.path, file_path=self.path)
             tally.occurrences += self.length
-            tally.count += self.redundant
-            tally.wasted_ms += self.wasted
-        self.path, self.turn, self.length, self.redundant, self.wasted = None, None, 0, 0, 0
+            for call in self.wasted:
+                tally.waste(call)
+        self.path, self.turn, self.length, self.wasted = None, None, 0, []

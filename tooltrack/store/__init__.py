@@ -10,8 +10,8 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
 - Writing: `TaskLogRepository`, `write_task_logs`; the bulk path (`bulk_write_task_logs`,
   `json_row`, `keyed_row`, `PreparedBatch`, `write_prepared`, `CopyBatch`, `copy_batch`,
   `write_copy_batch`, `supports_copy`) used by the ingest.
-- Reading: `task_logs` and the rollup tables (`ROLLUP_TABLES`, `tool_daily`, ...), which the
-  analytics query, with the constants that say how the rollups count.
+- Reading: `task_logs`, the rollup tables (`ROLLUP_TABLES`, `tool_daily`, ...) and the runs
+  (`runs`), which the analytics query, with the constants that say how the rollups count.
 - Upkeep: `DERIVED` (the derived structures kept on every insert), `InsertedLog`, `select_logs`.
 - Errors: `is_transient` (a database error the same work may get past a moment later; `is_busy`,
   the part of it that is another transaction in the way), `RetryPolicy` / `DEFAULT_POLICY`,
@@ -56,12 +56,16 @@ from tooltrack.store.migrate import (
 from tooltrack.store.repository import StoreResult, TaskLogRepository, write_task_logs
 from tooltrack.store.rollups import MAX_ERROR_MESSAGE, NO_COMMAND, NO_TEMPLATE, SEQUENCE_LENGTHS, SLOW_CALL_MS
 from tooltrack.store.schema import (
+    DERIVED_TABLES,
+    GROUP_COLUMNS,
     ROLLUP_TABLES,
+    TIMINGS,
     command_daily,
     failed_calls,
     latency_daily,
     log_redundancy,
     metadata,
+    runs,
     sequence_daily,
     slow_calls,
     task_logs,
@@ -115,6 +119,7 @@ __all__ = [
     "metadata",
     "refuse_if_ahead",
     "retry_transient",
+    "runs",
     "select_logs",
     "sequence_daily",
     "shared_engine",

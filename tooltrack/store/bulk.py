@@ -104,8 +104,23 @@ def copy_tail(row: dict[str, Any]) -> str:
             _field(get("log_key")),
             _field(get("source")),
             _field(get("time_source")),
+            _field(get("project")),
+            _field(get("project_path")),
+            _field(get("git_branch")),
+            _field(get("agent")),
+            _field(get("agent_version")),
+            _json_field(get("models")),
+            _field(get("title")),
+            _field(get("outcome")),
+            _json_field(get("mcp_servers")),
+            _json_field(get("tools_available")),
         )
     )
+
+
+def _json_field(value: Any) -> str:
+    """A JSON column's COPY text: its JSON with backslashes doubled (the text format's escape), or NULL."""
+    return "\\N" if value is None else orjson.dumps(value).decode().replace("\\", "\\\\")
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -280,15 +295,7 @@ def _start(row: dict[str, Any]) -> datetime | None:
 
 def _inserted_log(id_: int, row: dict[str, Any], created_at: datetime) -> InsertedLog:
     """A `json_row` row as the derived maintainers take it."""
-    return InsertedLog(
-        id=id_,
-        adw_id=row["adw_id"],
-        workflow_template=row.get("workflow_template"),
-        phase_name=row["phase_name"],
-        started_at=_start(row),
-        created_at=created_at,
-        tool_calls=row.get("tool_calls") or [],
-    )
+    return InsertedLog.of(id_, created_at, row)
 
 
 def write_copy_batch(

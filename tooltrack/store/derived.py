@@ -13,14 +13,14 @@ child process of the bulk ingest) then `apply_prepared` in the insert's transact
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Row, Select, select
 
-from tooltrack.store.schema import task_logs
+from tooltrack.store.schema import derived_state, task_logs
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,25 +34,65 @@ class InsertedLog:
     started_at: datetime | None
     created_at: datetime
     tool_calls: list[dict[str, Any]]
+    project: str | None = None
+    agent: str | None = None
+    model: str | None = None
+    """The log's main model (the first of its `models`)."""
+    phase_status: str | None = None
+    outcome: str | None = None
+    title: str | None = None
+    source: str | None = None
+    cost_usd: float | None = None
+    tokens_used: int | None = None
+    completed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, id_: int, created_at: datetime, row: Mapping[str, Any]) -> InsertedLog:
+        """A stored row (`to_row`'s or `json_row`'s, times as datetimes or ISO text) as maintainers take it."""
+        models = row.get("models")
+        return cls(
+            id=id_,
+            adw_id=row["adw_id"],
+            workflow_template=row.get("workflow_template"),
+            phase_name=row["phase_name"],
+            started_at=_time(row.get("started_at")),
+            created_at=created_at,
+            tool_calls=row.get("tool_calls") or [],
+            project=row.get("project"),
+            agent=row.get("agent"),
+            model=models[0] if isinstance(models, list) and models else None,
+            phase_status=row.get("phase_status"),
+            outcome=row.get("outcome"),
+            title=row.get("title"),
+            source=row.get("source"),
+            cost_usd=row.get("cost_usd"),
+            tokens_used=row.get("tokens_used"),
+            completed_at=_time(row.get("completed_at")),
+        )
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> InsertedLog:
         """A row of `select_logs()` as a maintainer takes it."""
-        return cls(
-            id=row.id,
-            adw_id=row.adw_id,
-            workflow_template=row.workflow_template,
-            phase_name=row.phase_name,
-            started_at=row.started_at,
-            created_at=row.created_at,
-            tool_calls=row.tool_calls or [],
-        )
+        return cls.of(row.id, row.created_at, row._mapping)
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+#: The columns of `task_logs` a derived maintainer reads (never the texts a log carries for people).
+_UPKEEP_COLUMNS: Final = (
+    "id", "adw_id", "workflow_template", "phase_name", "phase_status", "outcome", "title", "source",
+    "project", "agent", "models", "started_at", "completed_at", "created_at", "cost_usd", "tokens_used",
+    "tool_calls",
+)  # fmt: skip
 
 
 def select_logs() -> Select[Any]:
-    """The columns of `task_logs` that make an `InsertedLog` (never the texts: only what upkeep reads)."""
-    c = task_logs.c
-    return select(c.id, c.adw_id, c.workflow_template, c.phase_name, c.started_at, c.created_at, c.tool_calls)
+    """The columns of `task_logs` that make an `InsertedLog`."""
+    return select(*(task_logs.c[name] for name in _UPKEEP_COLUMNS))
 
 
 OnInsert = Callable[[Connection, Sequence[InsertedLog]], None]
@@ -76,6 +116,9 @@ class Maintainer:
     rebuild: Rebuild
     prepare: Prepare | None = None
     apply: Apply | None = None
+    version: int = 1
+    """The shape of the tables it keeps: when `derived_state` records another version for it (a
+    migration reshaped them and left them empty), `Registry.rebuild_stale` rebuilds it."""
 
     def __post_init__(self) -> None:
         if (self.prepare is None) != (self.apply is None):
@@ -141,5 +184,23 @@ class Registry:
     def rebuild_all(self, connection: Connection) -> list[str]:
         """Recompute every derived structure from `task_logs`; returns the names rebuilt."""
         for maintainer in self._maintainers.values():
-            maintainer.rebuild(connection)
+            self._rebuild(connection, maintainer)
         return self.names
+
+    def rebuild_stale(self, connection: Connection) -> list[str]:
+        """Rebuild each derived structure whose tables `derived_state` says were built for another
+        version than its own (or never); returns the names rebuilt."""
+        query = select(derived_state.c.name, derived_state.c.version)
+        built = {name: version for name, version in connection.execute(query)}
+        # A maintainer without a row (a database made from the metadata, or whose state was emptied)
+        # is taken as current: only a migration that reshapes its tables marks it stale.
+        stale = [m for m in self._maintainers.values() if built.get(m.name, m.version) != m.version]
+        for maintainer in stale:
+            self._rebuild(connection, maintainer)
+        return [m.name for m in stale]
+
+    @staticmethod
+    def _rebuild(connection: Connection, maintainer: Maintainer) -> None:
+        maintainer.rebuild(connection)
+        connection.execute(derived_state.delete().where(derived_state.c.name == maintainer.name))
+        connection.execute(derived_state.insert().values(name=maintainer.name, version=maintainer.version))

@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine
 from tooltrack.store.dialects import dialect_of
 from tooltrack.store.engine import describe
 from tooltrack.store.errors import is_busy
+from tooltrack.store.upkeep import DERIVED
 
 #: The installed package that holds env.py, script.py.mako and versions/ (the top-level migrations/).
 MIGRATIONS_PACKAGE = "tooltrack.store.migrations"
@@ -99,9 +100,18 @@ class DatabaseBehindHead(RevisionMismatch):
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database up to `revision` (default: the newest).
 
+    At the newest revision, derived tables a migration reshaped (and left empty) are rebuilt from
+    `task_logs` in the same transaction (`Registry.rebuild_stale`), so nobody reads empty rollups.
     Raises DatabaseAheadOfCode, before changing anything, when a newer tooltrack migrated it.
     """
-    _run(engine, lambda config: command.upgrade(config, revision))
+
+    def migrate(config: Config) -> None:
+        command.upgrade(config, revision)
+        connection: Connection = config.attributes["connection"]
+        if _revision_on(connection) in head_revisions():
+            DERIVED.rebuild_stale(connection)
+
+    _run(engine, migrate)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -36,6 +36,16 @@ INSERT_COLUMNS = (
     "log_key",
     "source",
     "time_source",
+    "project",
+    "project_path",
+    "git_branch",
+    "agent",
+    "agent_version",
+    "models",
+    "title",
+    "outcome",
+    "mcp_servers",
+    "tools_available",
 )
 
 
@@ -125,17 +135,7 @@ def insert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[
         for new in connection.execute(statement):
             created[new.log_key] = new.id
             source = by_key[new.log_key]
-            inserted.append(
-                InsertedLog(
-                    id=new.id,
-                    adw_id=source["adw_id"],
-                    workflow_template=source["workflow_template"],
-                    phase_name=source["phase_name"],
-                    started_at=source["started_at"],
-                    created_at=new.created_at,
-                    tool_calls=source["tool_calls"],
-                )
-            )
+            inserted.append(InsertedLog.of(new.id, new.created_at, source))
     DERIVED.after_insert(connection, inserted)
     return created
 

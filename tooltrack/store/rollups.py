@@ -35,6 +35,8 @@ from sqlalchemy import (
 )
 
 from tooltrack.core import (
+    EXECUTION_SOURCES,
+    SUBAGENT_TOOLS,
     activity_time,
     bucket_of,
     call_target,
@@ -46,13 +48,16 @@ from tooltrack.core import (
 )
 from tooltrack.store import derived
 from tooltrack.store.dialects import DatabaseDialect, dialect_of
+from tooltrack.store.runs import RunParts
 from tooltrack.store.schema import (
+    GROUP_COLUMNS,
     KEY_HASH_COLUMNS,
     ROLLUP_TABLES,
     command_daily,
     failed_calls,
     latency_daily,
     log_redundancy,
+    runs,
     sequence_daily,
     slow_calls,
     task_logs,
@@ -77,26 +82,38 @@ KEY_HASH_DIGITS: Final = 32
 
 # Per counter table, the columns of the key tuples `RollupBatch` aggregates by, in their order
 # (plain str, not quoted_name: they become JSON keys of the bulk insert, which orjson checks).
+_GROUP: Final = ("day", *GROUP_COLUMNS)
 _KEY_NAMES: Final = {
-    tool_daily.name: ("day", "workflow_template", "phase_name", "tool_name"),
-    latency_daily.name: ("day", "workflow_template", "phase_name", "tool_name", "bucket"),
-    command_daily.name: ("day", "workflow_template", "phase_name", "command"),
-    sequence_daily.name: ("day", "workflow_template", "phase_name", "n", "tool_1", "tool_2", "tool_3"),
+    tool_daily.name: (*_GROUP, "subagent", "tool_name"),
+    latency_daily.name: (*_GROUP, "tool_name", "timing", "bucket"),
+    command_daily.name: (*_GROUP, "command"),
+    sequence_daily.name: (*_GROUP, "n", "tool_1", "tool_2", "tool_3"),
 }
-# The text columns `key_hash` digests, picked out of those tuples (as a tuple: each has 3 or 5).
+# The text columns `key_hash` digests, picked out of those tuples (as a tuple: each has several).
 _HASHED: Final = {
     name: operator.itemgetter(*(keys.index(c) for c in KEY_HASH_COLUMNS[name])) for name, keys in _KEY_NAMES.items()
 }
 _COUNTER_NAMES: Final = ("calls", "failures", "cancelled", "timed_calls", "total_duration_ms", "max_duration_ms")
+_TOOL_EXTRA_NAMES: Final = ("exec_timed_calls", "exec_total_duration_ms", "cost_calls", "cost_tokens", "cost_pico")
 _SEQUENCE_NAMES: Final = ("occurrences", "successes", "timed", "total_duration_ms")
+#: A sub-agent's calls whose Task is not in the same task log (its file was ingested on its own).
+SUBAGENT_UNKNOWN: Final = "(sub-agent)"
+PICO: Final = 10**12
+
+
+def pico(usd: Any) -> int:
+    """Dollars (a float as the record stores them) as whole pico-dollars, the rollups' unit."""
+    return round(usd * PICO) if isinstance(usd, int | float) and not isinstance(usd, bool) and usd > 0 else 0
 
 
 class RollupBatch:
     """The rollup rows of a batch of task logs, aggregated in memory, then written at once."""
 
     def __init__(self) -> None:
-        # key -> [calls, failures, cancelled, timed, total, max (-1 = none)]
+        # key -> [calls, failures, cancelled, timed, total, max (-1 = none),
+        #         exec timed, exec total, costed calls, cost tokens, cost pico]
         self.tools: dict[tuple[Any, ...], list[int]] = {}
+        # key -> [calls, failures, cancelled, timed, total, max (-1 = none)]
         self.commands: dict[tuple[Any, ...], list[int]] = {}
         self.latency: dict[tuple[Any, ...], int] = {}
         # key -> [occurrences, successes, timed, total]
@@ -104,29 +121,51 @@ class RollupBatch:
         self.failed: list[dict[str, Any]] = []
         self.slow: list[dict[str, Any]] = []
         self.redundancy: list[dict[str, Any]] = []
+        self.runs = RunParts()
 
     def add(self, log: derived.InsertedLog) -> None:
         # The hot loop of every insert (a few µs per call): names are bound locally and the
-        # definitions of analytics.calls are used as they are, so the rollups count like the reads.
+        # definitions of tooltrack.core are used as they are, so the rollups count like the reads.
         moment = activity_time(log.started_at, log.created_at)
         day = moment.date()
         template = log.workflow_template or NO_TEMPLATE
         phase = log.phase_name
+        project, agent, log_model = log.project or "", log.agent or "", log.model or ""
         tools, latency, commands = self.tools, self.latency, self.commands
+        calls = log.tool_calls
+        # The sub-agent type of each Task of the log, for the calls its sub-agent made.
+        tasks = {
+            c["call_id"]: str(c.get("subagent_type") or SUBAGENT_UNKNOWN)
+            for c in calls
+            if c.get("tool_name") in SUBAGENT_TOOLS and c.get("call_id")
+        }
         names: list[str] = []
         failures: list[bool] = []
         durations: list[int | None] = []
-        for index, call in enumerate(log.tool_calls):
+        for index, call in enumerate(calls):
             tool = str(call.get("tool_name") or UNKNOWN_TOOL)
             failed, cancelled, duration = outcome_of(call)
-            _count(tools, (day, template, phase, tool), failed, cancelled, duration)
+            model = call.get("model") or log_model
+            group = (day, template, phase, project, agent, model)
+            parent = call.get("parent_call_id")
+            subagent = tasks.get(parent, SUBAGENT_UNKNOWN) if parent else ""
+            agg = _count(tools, (*group, subagent, tool), failed, cancelled, duration, _TOOL_WIDTH)
+            execution = call.get("duration_source") in EXECUTION_SOURCES
             if duration is not None:
-                key = (day, template, phase, tool, bucket_of(duration))
+                if execution:
+                    agg[6] += 1
+                    agg[7] += duration
+                key = (*group, tool, "exec" if execution else "wall", bucket_of(duration))
                 latency[key] = latency.get(key, 0) + 1
+            cost = call.get("cost_usd")
+            if cost is not None:
+                agg[8] += 1
+                agg[9] += call.get("cost_tokens") or 0
+                agg[10] += pico(cost)
             if tool == "Bash":
                 command = call.get("command")
                 name = normalise_command(str(command)) if command else NO_COMMAND
-                _count(commands, (day, template, phase, name), failed, cancelled, duration)
+                _count(commands, (*group, name), failed, cancelled, duration, _COUNTER_WIDTH)
             slow = duration is not None and duration >= SLOW_CALL_MS
             if failed or slow:
                 row = {
@@ -137,6 +176,9 @@ class RollupBatch:
                     "occurred_at": call_time(call, moment),
                     "workflow_template": template,
                     "phase_name": phase,
+                    "project": project,
+                    "agent": agent,
+                    "model": model,
                     "tool_name": tool,
                     "duration_ms": duration,
                 }
@@ -154,8 +196,9 @@ class RollupBatch:
             names.append(tool)
             failures.append(failed)
             durations.append(duration)
-        self._add_sequences(day, template, phase, names, failures, durations)
-        tallies = find_in_log(log.tool_calls)
+        self._add_sequences((day, template, phase, project, agent, log_model), names, failures, durations)
+        tallies = find_in_log(calls)
+        self.runs.add(log, moment, failed=sum(failures), redundant=sum(t.count for t in tallies))
         if tallies:
             self.redundancy.append(
                 {
@@ -164,19 +207,18 @@ class RollupBatch:
                     "day": day,
                     "workflow_template": template,
                     "phase_name": phase,
+                    "project": project,
+                    "agent": agent,
+                    "model": log_model,
                     "redundant_calls": sum(t.count for t in tallies),
                     "wasted_ms": sum(t.wasted_ms for t in tallies),
+                    "wasted_tokens": sum(t.wasted_tokens for t in tallies),
+                    "wasted_pico": sum(pico(t.wasted_usd) for t in tallies),
                 }
             )
 
     def _add_sequences(
-        self,
-        day: Any,
-        template: str,
-        phase: str,
-        names: list[str],
-        failures: list[bool],
-        durations: list[int | None],
+        self, group: tuple[Any, ...], names: list[str], failures: list[bool], durations: list[int | None]
     ) -> None:
         """Count every 2-gram and 3-gram of consecutive calls (SEQUENCE_LENGTHS, written out)."""
         sequences = self.sequences
@@ -186,7 +228,7 @@ class RollupBatch:
             ok = not (failures[start] or failures[start + 1])
             d1, d2 = durations[start], durations[start + 1]
             timed = d1 is not None and d2 is not None
-            key = (day, template, phase, 2, first, second, "")
+            key = (*group, 2, first, second, "")
             agg = sequences.get(key)
             if agg is None:
                 agg = sequences[key] = [0, 0, 0, 0]
@@ -198,7 +240,7 @@ class RollupBatch:
                 agg[3] += d1 + d2  # type: ignore[operator]
             if start + 2 < count:
                 d3 = durations[start + 2]
-                key = (day, template, phase, 3, first, second, names[start + 2])
+                key = (*group, 3, first, second, names[start + 2])
                 agg = sequences.get(key)
                 if agg is None:
                     agg = sequences[key] = [0, 0, 0, 0]
@@ -222,7 +264,7 @@ class RollupBatch:
     def write_counters(self, connection: Connection) -> None:
         """Add the counters to their tables, then forget them."""
         dialect = dialect_of(connection)
-        _upsert_counters(connection, dialect, tool_daily, self.tools)
+        _upsert_counters(connection, dialect, tool_daily, self.tools, _TOOL_EXTRA_NAMES)
         _upsert(
             connection,
             dialect,
@@ -230,7 +272,7 @@ class RollupBatch:
             [_key_row(latency_daily, key) | {"calls": calls} for key, calls in sorted(self.latency.items())],
             added=("calls",),
         )
-        _upsert_counters(connection, dialect, command_daily, self.commands)
+        _upsert_counters(connection, dialect, command_daily, self.commands, ())
         _upsert(
             connection,
             dialect,
@@ -252,14 +294,26 @@ class RollupBatch:
                 statement, parameters = dialect.bulk_insert(table, rows)
                 connection.execute(statement, parameters)
         self.failed, self.slow, self.redundancy = [], [], []
+        self.runs.write(connection)
+
+
+_COUNTER_WIDTH: Final = len(_COUNTER_NAMES)
+_TOOL_WIDTH: Final = len(_COUNTER_NAMES) + len(_TOOL_EXTRA_NAMES)
 
 
 def _count(
-    target: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], failed: bool, cancelled: bool, duration: int | None
-) -> None:
+    target: dict[tuple[Any, ...], list[int]],
+    key: tuple[Any, ...],
+    failed: bool,
+    cancelled: bool,
+    duration: int | None,
+    width: int,
+) -> list[int]:
+    """Count one call into `target[key]` (a list of `width` counters, the first six the calls'),
+    and return that list for the caller's own counters."""
     agg = target.get(key)
     if agg is None:
-        agg = target[key] = [0, 0, 0, 0, 0, -1]
+        agg = target[key] = [0, 0, 0, 0, 0, -1] + [0] * (width - 6)
     agg[0] += 1
     if failed:
         agg[1] += 1
@@ -270,6 +324,7 @@ def _count(
         agg[4] += duration
         if duration > agg[5]:
             agg[5] = duration
+    return agg
 
 
 @lru_cache(maxsize=1 << 16)
@@ -295,14 +350,18 @@ def _upsert_counters(
     dialect: DatabaseDialect,
     table: Table,
     aggregates: dict[tuple[Any, ...], list[int]],
+    extra: tuple[str, ...],
 ) -> None:
+    """Add counters (`_COUNTER_NAMES`, then the table's `extra` ones, all added) to `table`."""
+    names = (*_COUNTER_NAMES, *extra)
     rows = []
     for key, agg in sorted(aggregates.items()):
-        row = _key_row(table, key) | dict(zip(_COUNTER_NAMES, agg, strict=True))
+        row = _key_row(table, key) | dict(zip(names, agg, strict=True))
         if row["max_duration_ms"] < 0:
             row["max_duration_ms"] = None
         rows.append(row)
-    _upsert(connection, dialect, table, rows, added=_COUNTER_NAMES[:-1], maximum="max_duration_ms")
+    added = tuple(name for name in names if name != "max_duration_ms")
+    _upsert(connection, dialect, table, rows, added=added, maximum="max_duration_ms")
 
 
 def _upsert(
@@ -342,6 +401,8 @@ def apply(connection: Connection, batch: RollupBatch, ids: Sequence[int]) -> Non
     The batch itself is left as it was (its rows keep their placeholders).
     """
     mapped = copy.copy(batch)  # `write` empties the copy's fields, not the batch's
+    mapped.runs = RunParts()
+    mapped.runs.merged = dict(batch.runs.merged)
     mapped.failed, mapped.slow, mapped.redundancy = (
         [row | {"task_log_id": ids[row["task_log_id"]]} for row in rows]
         for rows in (batch.failed, batch.slow, batch.redundancy)
@@ -358,6 +419,7 @@ def rebuild(connection: Connection) -> None:
     """Empty the rollups and recompute them from `task_logs`, batch by batch, in id order."""
     for table in reversed(ROLLUP_TABLES):
         connection.execute(table.delete())
+    connection.execute(runs.delete())
     query = derived.select_logs().order_by(task_logs.c.id)
     last_id = 0
     # One batch across rounds: counters of the same day and group add up in memory, so far fewer

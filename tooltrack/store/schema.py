@@ -19,7 +19,14 @@ Migrations in `migrations/versions/` are the history; this module is the present
   - `rollup_sequence_daily`  per 2-gram and 3-gram of tool names: occurrences, successes, durations
   - `derived_failed_calls`   one row per failing call (for the failure list and error kinds)
   - `derived_slow_calls`     one row per call of at least SLOW_CALL_MS (for the slowest calls)
-  - `derived_log_redundancy` per task log: redundant calls and wasted time (for redundancy alerts)
+  - `derived_log_redundancy` per task log: redundant calls, wasted time and cost (for redundancy)
+
+  Every rollup row also carries the run's project and agent and the calls' model (migration 0009),
+  so every figure can be filtered by them; `rollup_tool_daily` keeps sub-agent types, execution-only
+  timing and the calls' attributed cost, and `rollup_latency_daily` keeps execution-only and wall
+  latency apart.
+- `derived_runs`: one row per workflow run (its time span, attributes, outcome and counts).
+- `derived_state`: which version of its tables each derived maintainer built.
 """
 
 from __future__ import annotations
@@ -85,6 +92,17 @@ task_logs = Table(
     # NULL: started_at / completed_at are the log's own timestamps; else where the approximate
     # ones came from (a source without timestamps; see TaskLogBase.time_source). Migration 0008.
     Column("time_source", Text),
+    # Identity of the run (migration 0009; see TaskLogBase).
+    Column("project", Text),
+    Column("project_path", Text),
+    Column("git_branch", Text),
+    Column("agent", Text),
+    Column("agent_version", Text),
+    Column("models", JSONDocument),
+    Column("title", Text),
+    Column("outcome", Text),
+    Column("mcp_servers", JSONDocument),
+    Column("tools_available", JSONDocument),
 )
 
 Index("idx_task_logs_adw_id", task_logs.c.adw_id)
@@ -113,13 +131,22 @@ tool_call_ids = Table(
 
 
 def _group_columns() -> list[Column[Any]]:
+    """The day and the group a rollup row counts: the run's template, phase, project and agent,
+    and the model of the calls ("" where the source does not say)."""
     return [
         Column("day", Date, primary_key=True),
         # 32 hex digits: the first 128 bits of SHA-256 over the table's KEY_HASH_COLUMNS.
         Column("key_hash", Text, primary_key=True),
         Column("workflow_template", Text, nullable=False),
         Column("phase_name", Text, nullable=False),
+        Column("project", Text, nullable=False),
+        Column("agent", Text, nullable=False),
+        Column("model", Text, nullable=False),
     ]
+
+
+#: The columns every rollup table filters by, beside the day (`_group_columns` and the call rows).
+GROUP_COLUMNS: Final = ("workflow_template", "phase_name", "project", "agent", "model")
 
 
 def _call_counters() -> list[Column[Any]]:
@@ -137,8 +164,18 @@ tool_daily = Table(
     "rollup_tool_daily",
     metadata,
     *_group_columns(),
+    # "" for the session's own calls, else the subagent_type of the Task whose sub-agent made them.
+    Column("subagent", Text, nullable=False),
     Column("tool_name", Text, nullable=False),
     *_call_counters(),
+    # Execution-only timing (duration sources that leave out waits for the user: EXECUTION_SOURCES).
+    Column("exec_timed_calls", BigInteger, nullable=False),
+    Column("exec_total_duration_ms", BigInteger, nullable=False),
+    # What the calls cost (attributed, see tooltrack.core.cost): tokens, and whole pico-dollars so
+    # that sums stay exact.
+    Column("cost_calls", BigInteger, nullable=False),
+    Column("cost_tokens", BigInteger, nullable=False),
+    Column("cost_pico", BigInteger, nullable=False),
 )
 
 latency_daily = Table(
@@ -146,6 +183,8 @@ latency_daily = Table(
     metadata,
     *_group_columns(),
     Column("tool_name", Text, nullable=False),
+    # "exec" (execution only) or "wall" (includes waits for the user): see TIMINGS.
+    Column("timing", Text, nullable=False),
     Column("bucket", Integer, primary_key=True, autoincrement=False),
     Column("calls", BigInteger, nullable=False),
 )
@@ -182,6 +221,9 @@ def _call_row_columns() -> list[Column[Any]]:
         Column("occurred_at", UTCDateTime, nullable=False),
         Column("workflow_template", Text, nullable=False),
         Column("phase_name", Text, nullable=False),
+        Column("project", Text, nullable=False),
+        Column("agent", Text, nullable=False),
+        Column("model", Text, nullable=False),
         Column("tool_name", Text, nullable=False),
         Column("duration_ms", BigInteger),
     ]
@@ -215,8 +257,14 @@ log_redundancy = Table(
     Column("day", Date, nullable=False),
     Column("workflow_template", Text, nullable=False),
     Column("phase_name", Text, nullable=False),
+    Column("project", Text, nullable=False),
+    Column("agent", Text, nullable=False),
+    Column("model", Text, nullable=False),
     Column("redundant_calls", BigInteger, nullable=False),
     Column("wasted_ms", BigInteger, nullable=False),
+    # What the redundant calls cost (attributed tokens and pico-dollars, where known).
+    Column("wasted_tokens", BigInteger, nullable=False),
+    Column("wasted_pico", BigInteger, nullable=False),
 )
 Index("idx_log_redundancy_day", log_redundancy.c.day)
 Index("idx_log_redundancy_adw_id", log_redundancy.c.adw_id)
@@ -225,11 +273,59 @@ Index("idx_log_redundancy_adw_id", log_redundancy.c.adw_id)
 #: Per counter table, the text columns its `key_hash` digests, in order (the key is the day,
 #: `key_hash` and the table's other primary key columns: `bucket`, `n`).
 KEY_HASH_COLUMNS: Final = {
-    tool_daily.name: ("workflow_template", "phase_name", "tool_name"),
-    latency_daily.name: ("workflow_template", "phase_name", "tool_name"),
-    command_daily.name: ("workflow_template", "phase_name", "command"),
-    sequence_daily.name: ("workflow_template", "phase_name", "tool_1", "tool_2", "tool_3"),
+    tool_daily.name: (*GROUP_COLUMNS, "subagent", "tool_name"),
+    latency_daily.name: (*GROUP_COLUMNS, "tool_name", "timing"),
+    command_daily.name: (*GROUP_COLUMNS, "command"),
+    sequence_daily.name: (*GROUP_COLUMNS, "tool_1", "tool_2", "tool_3"),
 }
+#: The two kinds of latency the rollups keep apart.
+TIMINGS: Final = ("exec", "wall")
+
+# One row per workflow run (adw_id), for the Runs page and the run counts: kept by
+# tooltrack.store.runs in the insert's transaction, rebuilt from task_logs like the rollups.
+runs = Table(
+    "derived_runs",
+    metadata,
+    Column("adw_id", Text, primary_key=True),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    # The run's attributes, from its earliest task log that has each ("" when none has it).
+    Column("workflow_template", Text, nullable=False),
+    Column("project", Text, nullable=False),
+    Column("agent", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("title", Text),
+    Column("source", Text),
+    # completed / failed (a log failed) / interrupted (the latest log was): see tooltrack.store.runs.
+    Column("outcome", Text, nullable=False),
+    Column("latest_outcome", Text, nullable=False),
+    Column("task_logs", BigInteger, nullable=False),
+    Column("failed_logs", BigInteger, nullable=False),
+    Column("calls", BigInteger, nullable=False),
+    Column("failed_calls", BigInteger, nullable=False),
+    Column("redundant_calls", BigInteger, nullable=False),
+    # The run's own cost (task_logs.cost_usd, e.g. a result line's), and the attributed cost of its
+    # calls, in pico-dollars; `cost_logs` counts the logs that had a cost of their own.
+    Column("cost_pico", BigInteger, nullable=False),
+    Column("cost_logs", BigInteger, nullable=False),
+    Column("tokens", BigInteger, nullable=False),
+)
+Index("idx_runs_last_at", runs.c.last_at)
+Index("idx_runs_first_day", runs.c.first_day)
+Index("idx_runs_last_day", runs.c.last_day)
+Index("idx_runs_project", runs.c.project)
+
+# The version of the tables each derived maintainer keeps: a maintainer whose tables were built
+# for another version is rebuilt by `tooltrack.store.upgrade` (migrations that reshape derived
+# tables leave them empty and mark them here).
+derived_state = Table(
+    "derived_state",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
 
 #: The derived tables `tooltrack.store.rollups` keeps, in the order it writes them.
 ROLLUP_TABLES: Final = (
@@ -241,3 +337,5 @@ ROLLUP_TABLES: Final = (
     slow_calls,
     log_redundancy,
 )
+#: Every derived table, the rollups and the runs.
+DERIVED_TABLES: Final = (*ROLLUP_TABLES, runs)
