@@ -6,9 +6,11 @@ SubagentStop / SessionEnd closes the session's finished calls into one task log 
 posts it when `TOOLTRACK_HOOK_POST=1`).
 
 Whatever happens it exits 0 and writes nothing to stdout, which Claude Code may read as a
-decision; its own errors go to `<spool dir>/hook-errors.log`. It imports only the standard library
-(no pydantic, sqlalchemy or httpx unless it posts), so that `python -m tooltrack.capture.hook`
-starts about as fast as Python itself.
+decision; its own errors go to `<spool dir>/hook-errors.log`. When the spool's folder cannot be
+written, the session is recorded in the fallback folder (`spool.fallback_dir()`, the system temp
+folder per user) and the hook says so on stderr, once per session. It imports only the standard
+library (no pydantic, sqlalchemy or httpx unless it posts), so that `python -m
+tooltrack.capture.hook` starts about as fast as Python itself.
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ from tooltrack.capture.files import append_line
 from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
 from tooltrack.capture.session_format import CLOSING_EVENTS, post_line, pre_line, session_file
 from tooltrack.capture.spool import Spool
-from tooltrack.core import MAX_NAME, MAX_TEXT
+from tooltrack.core import INT32_MAX, INT64_MAX, INT64_MIN, MAX_DURATION_MS, MAX_NAME, MAX_TEXT
 
 if TYPE_CHECKING:
+    from tooltrack.capture.client import TaskLogClient
     from tooltrack.capture.hook_sessions import Deliver
 
 # `hook_sessions` (closing a session) is imported where a close needs it: a PreToolUse or
 # PostToolUse, most of the hook's runs, does without it.
 
 POST_ENV = "TOOLTRACK_HOOK_POST"
+#: Seconds a post of the hook may take in all (connecting, sending, the whole answer).
+POST_DEADLINE = 1.0
 #: Environment variables that say which workflow run and phase the session's calls belong to.
 META_ENV = {
     "adw_id": "TOOLTRACK_ADW_ID",
@@ -52,9 +57,11 @@ def meta_from_env(env: Mapping[str, str]) -> dict[str, Any]:
             continue
         if key in ("phase_number", "issue_number"):
             try:
-                meta[key] = int(value)
+                number = int(value)
             except ValueError:
                 continue
+            if 0 <= number <= INT32_MAX:  # the model's bounds: one bad setting must not cost the session
+                meta[key] = number
         else:
             meta[key] = value[:MAX_NAME]
     return meta
@@ -94,7 +101,7 @@ def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any])
                 fields["exit_code"] = code
     duration = event.get("duration_ms")
     duration_ms = None
-    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
+    if isinstance(duration, int | float) and not isinstance(duration, bool) and 0 <= duration <= MAX_DURATION_MS:
         duration_ms = round(duration)
     return post_line(
         session_id=event.get("session_id"),
@@ -111,19 +118,85 @@ def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any])
 
 
 def _post_or_spool(spool: Spool, env: Mapping[str, str]) -> Deliver:
-    """Post a closed task log at once (short timeout, no retry), spooling it when that fails."""
-    from tooltrack.capture.client import TaskLogClient  # httpx: only loaded when posting
+    """Post closed task logs at once, spooling them when that fails.
 
-    client = TaskLogClient.from_env(env, timeout=1.0, retries=0)
+    One deadline of `POST_DEADLINE` seconds for each post, no retry, and after a post that failed
+    the rest of this run's logs go straight to the spool: the agent waits for this hook, so a slow
+    API costs it at most one deadline. Calls the API refuses one by one go to the dead-letter file,
+    the rest of their log is posted without them. An unusable token is said in the hook's error
+    log and the logs are spooled.
+    """
+    clients: list[TaskLogClient] = []
+    failed = False
+
+    def set_aside(part: dict[str, Any], reason: str, status: int | None) -> None:
+        spool.dead_letter(reason, payload=part, status=status, origin="hook")
+
+    def connect() -> TaskLogClient | None:
+        # Made at the first post, not before: a Stop with nothing finished does without httpx.
+        from tooltrack.capture.client import TaskLogClient, UnusableToken
+        from tooltrack.capture.hook_sessions import log_hook_problem
+
+        try:
+            clients.append(TaskLogClient.from_env(env, timeout=POST_DEADLINE, retries=0))
+        except UnusableToken as exc:
+            log_hook_problem(spool, {"error": f"{exc}: the session's task logs are spooled, not posted"})
+            return None
+        return clients[0]
 
     def deliver(payload: dict[str, Any]) -> None:
-        result = client.post(payload)
-        if result.status == "rejected":
-            spool.dead_letter(result.reason, payload=payload, status=result.http_status, origin="hook")
-        elif not result.accepted:
+        nonlocal failed
+        client = None if failed else (clients[0] if clients else connect())
+        if client is None:
+            failed = True
             spool.append(payload)
+            return
+        result = client.post(payload, set_aside=set_aside)
+        sent = result.sent or payload
+        if result.status == "rejected":
+            spool.dead_letter(result.reason, payload=sent, status=result.http_status, origin="hook")
+        elif not result.accepted:
+            failed = True
+            spool.append(sent)
 
     return deliver
+
+
+def _notice_fallback(backup: Spool, session_id: str, spool: Spool, problem: OSError) -> None:
+    """Say on stderr, once per session, that the session is recorded in the fallback folder.
+
+    Once: a notice file per session in the fallback folder, created exclusively (the first hook
+    run to create it speaks). The reason also goes to the hook's error log there.
+    """
+    notices = backup.path.parent / "notices"
+    notices.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(notices / session_file(backup, session_id).name, _NOTICE_FLAGS, 0o600))
+    except FileExistsError:
+        return
+    message = (
+        f"tooltrack: cannot write the spool folder {spool.path.parent} ({problem}); recording this session in"
+        f" {backup.path.parent} instead (`tooltrack replay` sends it, `tooltrack doctor` shows it)"
+    )
+    sys.stderr.write(message + "\n")
+    from tooltrack.capture.hook_sessions import log_hook_problem
+
+    log_hook_problem(backup, {"error": message, "session_id": session_id})
+
+
+_NOTICE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+
+
+def _record_event(spool: Spool, session_id: str, line: bytes) -> None:
+    """Append one event line to the session's state file, in the fallback folder when the spool's cannot be written."""
+    try:
+        append_line(session_file(spool, session_id), line)
+    except OSError as problem:
+        backup = spool.fallback_spool()
+        if backup is None:
+            raise
+        append_line(session_file(backup, session_id), line)
+        _notice_fallback(backup, session_id, spool, problem)
 
 
 def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env: Mapping[str, str]) -> None:
@@ -131,23 +204,58 @@ def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env
     name = event.get("hook_event_name")
     session_id = str(event.get("session_id") or "unknown")
     if name == "PreToolUse":
-        append_line(session_file(spool, session_id), _pre_event(event, received, meta_from_env(env)))
+        _record_event(spool, session_id, _pre_event(event, received, meta_from_env(env)))
     elif name in ("PostToolUse", "PostToolUseFailure"):
-        append_line(session_file(spool, session_id), _post_event(event, received, meta_from_env(env)))
+        _record_event(spool, session_id, _post_event(event, received, meta_from_env(env)))
     elif name in CLOSING_EVENTS:
         from tooltrack.capture.hook_sessions import close_session
 
         deliver = _post_or_spool(spool, env) if env.get(POST_ENV) == "1" else None
-        close_session(
-            spool,
-            session_file(spool, session_id),
-            reason=str(name),
-            at=received,
-            meta=meta_from_env(env),
-            include_unfinished=name == "SessionEnd",
-            session_id=session_id,
-            deliver=deliver,
-        )
+        backup = spool.existing_fallback()
+        # The session may have been recorded in the fallback folder (all of it, or since the spool's
+        # folder became unwritable): close it there too. Its task log goes to the spool when that
+        # can be written again, else beside it.
+        failure: BaseException | None = None
+        for where in (spool, backup):
+            if where is None:
+                continue
+            try:
+                close_session(
+                    spool,
+                    session_file(where, session_id),
+                    reason=str(name),
+                    at=received,
+                    meta=meta_from_env(env),
+                    include_unfinished=name == "SessionEnd",
+                    session_id=session_id,
+                    deliver=deliver,
+                )
+            except Exception as exc:  # the other place is still closed; the error is logged after
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+
+def _int_or_text(digits: str) -> int | str:
+    if len(digits) > 20:  # beyond 64 bits whatever the digits (and int() refuses past 4300 of them)
+        return digits
+    number = int(digits)
+    return number if INT64_MIN <= number <= INT64_MAX else digits
+
+
+def _float_or_text(digits: str) -> float | str:
+    number = float(digits)
+    return number if number - number == 0 else digits  # 1e400 is inf: kept as it was written
+
+
+def _event_from_json(raw: bytes) -> Any:
+    """The hook event, with every number the store cannot hold kept as the text it was written as.
+
+    An integer beyond 64 bits (12345678901234567890 in an MCP tool's input), NaN, Infinity or a
+    float beyond range (1e400) would make the whole session's task log unstorable; as text they
+    are kept in `parameters`, and a field that must be a number (a count, a duration) is left out.
+    """
+    return json.loads(raw, parse_int=_int_or_text, parse_float=_float_or_text, parse_constant=str)
 
 
 def _log_error(spool: Spool | None, raw: bytes) -> None:
@@ -171,7 +279,7 @@ def main(stdin: Any = None, env: Mapping[str, str] | None = None) -> int:
     try:
         spool = Spool()
         raw = (stdin or sys.stdin.buffer).read()
-        event = json.loads(raw)
+        event = _event_from_json(raw)
         if isinstance(event, Mapping):
             handle_event(event, received=received, spool=spool, env=os.environ if env is None else env)
         else:
