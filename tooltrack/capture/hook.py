@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tooltrack.capture.files import append_line
 from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
@@ -28,12 +28,9 @@ from tooltrack.capture.session_format import CLOSING_EVENTS, post_line, pre_line
 from tooltrack.capture.spool import Spool
 from tooltrack.core import INT32_MAX, INT64_MAX, INT64_MIN, MAX_DURATION_MS, MAX_NAME, MAX_TEXT
 
-if TYPE_CHECKING:
-    from tooltrack.capture.client import TaskLogClient
-    from tooltrack.capture.hook_sessions import Deliver
-
-# `hook_sessions` (closing a session) is imported where a close needs it: a PreToolUse or
-# PostToolUse, most of the hook's runs, does without it.
+# `hook_sessions` (closing a session) and `hook_delivery` (posting it, the fallback notice) are
+# imported where they are needed: a PreToolUse or PostToolUse, most of the hook's runs, does
+# without them (with no bytecode cached, compiling them would cost every tool call).
 
 POST_ENV = "TOOLTRACK_HOOK_POST"
 #: Seconds a post of the hook may take in all (connecting, sending, the whole answer).
@@ -117,76 +114,6 @@ def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any])
     )
 
 
-def _post_or_spool(spool: Spool, env: Mapping[str, str]) -> Deliver:
-    """Post closed task logs at once, spooling them when that fails.
-
-    One deadline of `POST_DEADLINE` seconds for each post, no retry, and after a post that failed
-    the rest of this run's logs go straight to the spool: the agent waits for this hook, so a slow
-    API costs it at most one deadline. Calls the API refuses one by one go to the dead-letter file,
-    the rest of their log is posted without them. An unusable token is said in the hook's error
-    log and the logs are spooled.
-    """
-    clients: list[TaskLogClient] = []
-    failed = False
-
-    def set_aside(part: dict[str, Any], reason: str, status: int | None) -> None:
-        spool.dead_letter(reason, payload=part, status=status, origin="hook")
-
-    def connect() -> TaskLogClient | None:
-        # Made at the first post, not before: a Stop with nothing finished does without httpx.
-        from tooltrack.capture.client import TaskLogClient, UnusableToken
-        from tooltrack.capture.hook_sessions import log_hook_problem
-
-        try:
-            clients.append(TaskLogClient.from_env(env, timeout=POST_DEADLINE, retries=0))
-        except UnusableToken as exc:
-            log_hook_problem(spool, {"error": f"{exc}: the session's task logs are spooled, not posted"})
-            return None
-        return clients[0]
-
-    def deliver(payload: dict[str, Any]) -> None:
-        nonlocal failed
-        client = None if failed else (clients[0] if clients else connect())
-        if client is None:
-            failed = True
-            spool.append(payload)
-            return
-        result = client.post(payload, set_aside=set_aside)
-        sent = result.sent or payload
-        if result.status == "rejected":
-            spool.dead_letter(result.reason, payload=sent, status=result.http_status, origin="hook")
-        elif not result.accepted:
-            failed = True
-            spool.append(sent)
-
-    return deliver
-
-
-def _notice_fallback(backup: Spool, session_id: str, spool: Spool, problem: OSError) -> None:
-    """Say on stderr, once per session, that the session is recorded in the fallback folder.
-
-    Once: a notice file per session in the fallback folder, created exclusively (the first hook
-    run to create it speaks). The reason also goes to the hook's error log there.
-    """
-    notices = backup.path.parent / "notices"
-    notices.mkdir(mode=0o700, exist_ok=True)
-    try:
-        os.close(os.open(notices / session_file(backup, session_id).name, _NOTICE_FLAGS, 0o600))
-    except FileExistsError:
-        return
-    message = (
-        f"tooltrack: cannot write the spool folder {spool.path.parent} ({problem}); recording this session in"
-        f" {backup.path.parent} instead (`tooltrack replay` sends it, `tooltrack doctor` shows it)"
-    )
-    sys.stderr.write(message + "\n")
-    from tooltrack.capture.hook_sessions import log_hook_problem
-
-    log_hook_problem(backup, {"error": message, "session_id": session_id})
-
-
-_NOTICE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-
-
 def _record_event(spool: Spool, session_id: str, line: bytes) -> None:
     """Append one event line to the session's state file, in the fallback folder when the spool's cannot be written."""
     try:
@@ -196,7 +123,9 @@ def _record_event(spool: Spool, session_id: str, line: bytes) -> None:
         if backup is None:
             raise
         append_line(session_file(backup, session_id), line)
-        _notice_fallback(backup, session_id, spool, problem)
+        from tooltrack.capture.hook_delivery import notice_fallback
+
+        notice_fallback(backup, session_id, spool, problem)
 
 
 def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env: Mapping[str, str]) -> None:
@@ -210,7 +139,11 @@ def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env
     elif name in CLOSING_EVENTS:
         from tooltrack.capture.hook_sessions import close_session
 
-        deliver = _post_or_spool(spool, env) if env.get(POST_ENV) == "1" else None
+        deliver = None
+        if env.get(POST_ENV) == "1":
+            from tooltrack.capture.hook_delivery import post_or_spool
+
+            deliver = post_or_spool(spool, env, deadline=POST_DEADLINE)
         backup = spool.existing_fallback()
         # The session may have been recorded in the fallback folder (all of it, or since the spool's
         # folder became unwritable): close it there too. Its task log goes to the spool when that
