@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.helpers.hook import HOOK, run_hook
@@ -256,3 +257,24 @@ def test_two_closes_at_once_each_deliver_a_marked_batch_under_one_key(spool: Spo
     assert keys[1][0] == keys[0][0] and len(keys[1]) == 2
     state = fold(path.read_bytes()) if path.exists() else None
     assert state is None or (not state.calls and not state.markers)
+
+
+def test_threads_logging_after_the_background_worker_closed_post_side_by_side(spool: Spool) -> None:
+    entered: list[float] = []
+
+    def slow_api(request: httpx.Request) -> httpx.Response:
+        entered.append(time.monotonic())
+        time.sleep(1.5)
+        return httpx.Response(201, json={"id": 1, "status": "created"})
+
+    sender = TaskLogSender(TaskLogClient("http://api.test", transport=httpx.MockTransport(slow_api)), spool)
+    worker = sender.background()
+    worker.close()  # closed (say at interpreter exit): later logs are posted by the thread that logs them
+    payload = {"adw_id": "a", "phase_name": "p", "phase_status": "completed", "tool_calls": []}
+    threads = [threading.Thread(target=worker.submit, args=(dict(payload, log_key=f"k{n}"),)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(entered) == 2
+    assert abs(entered[1] - entered[0]) < 1.0  # the second did not wait for the first's post

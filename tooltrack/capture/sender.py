@@ -152,14 +152,15 @@ class BackgroundSender:
         return self._closed
 
     def submit(self, payload: dict[str, Any]) -> Outcome:
-        with self._lock:
-            if self._closed:
-                return self.sender.send(payload)
-            try:
-                self._queue.put_nowait(payload)
-                return "queued"
-            except queue.Full:
-                return self.sender.keep(payload)
+        with self._lock:  # so that nothing is queued behind the stop marker of a close
+            if not self._closed:
+                try:
+                    self._queue.put_nowait(payload)
+                    return "queued"
+                except queue.Full:
+                    return self.sender.keep(payload)  # a local append
+        # Closed: posted here and now, but not under the lock, which other threads' submits take.
+        return self.sender.send(payload)
 
     def _run(self) -> None:
         while True:
