@@ -71,7 +71,7 @@ from tooltrack.capture.session_format import session_file as session_file  # whe
 from tooltrack.capture.spool import Spool, dumps_line, hook_log_path, sessions_dir, utc_iso
 from tooltrack.core import INT64_MAX, INT64_MIN, MAX_DURATION_MS, MAX_NAME, MAX_TEXT, storable_text
 
-Deliver = Callable[[dict[str, Any]], None]
+Deliver = Callable[[dict[str, Any]], object]  # what it returns is not used (Spool.append gives the file)
 
 #: A stale close leaves a call without PostToolUse alone until its PreToolUse is this old.
 UNFINISHED_GRACE_SECONDS = 24 * 3600.0
