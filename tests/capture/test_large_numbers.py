@@ -129,3 +129,26 @@ def test_the_tracker_keeps_an_out_of_range_parameter_as_text_and_the_rest_of_the
     (call,) = tracker.get_tool_calls()
     assert call["file_path"] == "db.sqlite" and call["duration_ms"] == 12
     assert call["parameters"] == {"row_id": str(BIG), "ratio": "NaN"}
+
+
+def test_splitting_stops_after_a_few_rounds_with_nothing_set_aside_unsent(spool: Spool) -> None:
+    import httpx
+
+    sent: list[list[str]] = []
+    set_aside: list[list[str]] = []
+
+    def api(request: httpx.Request) -> httpx.Response:  # refuses the first call of whatever it is sent
+        calls = json.loads(request.content)["tool_calls"]
+        sent.append([c["call_id"] for c in calls])
+        detail = [{"field": "tool_calls[0].parameters", "message": "cannot be stored"}]
+        return httpx.Response(422, json={"detail": detail, "message": "tool_calls[0].parameters: cannot be stored"})
+
+    with TaskLogClient("http://api.test", transport=httpx.MockTransport(api), retries=0) as client:
+        result = client.post(
+            _line_with([_plain(f"c{n}") for n in range(8)]),
+            set_aside=lambda part, reason, status: set_aside.append([c["call_id"] for c in part["tool_calls"]]),
+        )
+    assert result.status == "rejected" and result.sent is not None
+    # Every call set aside was named by an answer, and what is left is exactly what the last answer was about.
+    assert set_aside == [["c0"], ["c1"], ["c2"]]
+    assert [c["call_id"] for c in result.sent["tool_calls"]] == sent[-1] == [f"c{n}" for n in range(3, 8)]

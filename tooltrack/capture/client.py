@@ -293,12 +293,13 @@ class TaskLogClient:
         """
         deadline = self._clock() + self.timeout
         current: Mapping[str, Any] = payload
-        for _round in range(MAX_SPLITS + 1):
+        for splits in range(MAX_SPLITS + 1):
             result = self._post_with_retries(current, deadline)
             calls = current.get("tool_calls")
             named = result.refused_calls
             if (
-                result.status != "rejected"
+                splits == MAX_SPLITS  # the last answer stands: nothing is set aside that is not sent after
+                or result.status != "rejected"
                 or set_aside is None
                 or not named
                 or not isinstance(calls, list)
