@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, text
 
 from tests.helpers.hook import run_hook
 from tooltrack import ToolCallTracker
@@ -38,7 +39,9 @@ def _calls(engine: Engine, adw_id: str) -> dict[str, dict]:
     return {call.call_id: call.model_dump(exclude_none=True) for log in logs for call in log.tool_calls}
 
 
-def test_the_hook_keeps_out_of_range_numbers_as_text(spool: Spool, engine: Engine, api_client: TaskLogClient) -> None:
+def test_the_hook_keeps_out_of_range_numbers_and_the_session(
+    spool: Spool, engine: Engine, api_client: TaskLogClient
+) -> None:
     raw_input = b'{"row_id": %d, "ratio": 1e400, "limit": NaN, "nested": [{"n": -%d}], "small": 7}' % (BIG, BIG)
     events = [
         {"tool_name": "Read", "tool_use_id": "before", "tool_input": {"file_path": "a.py"}},
@@ -58,13 +61,38 @@ def test_the_hook_keeps_out_of_range_numbers_as_text(spool: Spool, engine: Engin
     TaskLogCreate.model_validate(payload)  # the whole log is storable
     report = replay_spool(spool, api_client)
     assert (report.created, report.rejected) == (1, 0)
-    stored = _calls(engine, "s-big")
+    stored = _stored_rows(engine, "s-big")  # as stored (see the PostgreSQL read defect below)
     assert set(stored) == {"before", "big", "after", "slow"}
-    assert stored["big"]["parameters"] == {
-        "row_id": str(BIG), "ratio": "1e400", "limit": "NaN", "nested": [{"n": f"-{BIG}"}], "small": 7,
-    }  # fmt: skip
+    # As the shared mapping keeps them (tooltrack/core/claude_tools.py, the same for ingest): an
+    # integer beyond 64 bits as the float orjson reads it as, NaN and Infinity as text.
+    big = stored["big"]["parameters"]
+    assert float(big["row_id"]) == float(BIG) and float(big["nested"][0]["n"]) == -float(BIG)
+    assert (big["ratio"], big["limit"], big["small"]) == ("inf", "nan", 7)
     assert "offset" not in stored["after"] and stored["after"]["file_path"] == "b.py"
     assert "duration_ms" not in stored["slow"]
+
+
+def _stored_rows(engine: Engine, adw_id: str) -> dict[str, dict]:
+    """The stored calls of `adw_id` read as plain JSON, without the read models."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT tool_calls FROM task_logs WHERE adw_id = :a"), {"a": adw_id})
+        logs = [value if isinstance(value, list) else json.loads(value) for (value,) in rows]
+    return {call["call_id"]: call for calls in logs for call in calls}
+
+
+def test_a_float_beyond_64_bits_in_parameters_reads_back(
+    engine: Engine, api_client: TaskLogClient, request: pytest.FixtureRequest
+) -> None:
+    # Found while testing the above (not a capture defect: the store's read path, and the model).
+    # PostgreSQL's jsonb keeps 1.2345678901234567e19 as the numeric 12345678901234567000, which
+    # reads back as an integer beyond 64 bits: the read model refuses it, so every read of the run
+    # answers 500 (GET .../task-logs/{id}, ?adw_id=), though the write was accepted (201).
+    if engine.dialect.name == "postgresql":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="jsonb reads a float >= 2**63 back as an int"))
+    payload = _line_with([_plain("f", parameters={"n": float(BIG)})], key="hook:float-read")
+    assert api_client.post(payload).status == "created"
+    (log,) = TaskLogRepository(engine).list_by_adw_id("adw-split")
+    assert log.tool_calls[0].parameters == {"n": float(BIG)}
 
 
 def test_a_session_line_written_before_the_fix_closes_into_a_storable_log(spool: Spool) -> None:
@@ -76,7 +104,7 @@ def test_a_session_line_written_before_the_fix_closes_into_a_storable_log(spool:
     (payload,) = close_session(spool, path, reason="Stop", session_id="s-old")
     log = TaskLogCreate.model_validate(payload)
     x, y = sorted(log.tool_calls, key=lambda c: c.call_id or "")
-    assert x.parameters is not None and x.parameters["id"] == str(BIG) and x.parameters["f"] == "Infinity"
+    assert x.parameters is not None and x.parameters["id"] == float(BIG) and x.parameters["f"] == "inf"
     assert y.offset is None and y.parameters == {"invalid_fields": {"offset": str(BIG), "duration_ms": str(2**70)}}
 
 
@@ -128,7 +156,7 @@ def test_the_tracker_keeps_an_out_of_range_parameter_as_text_and_the_rest_of_the
     tracker.record_tool_call("mcp__db__fetch", 12, True, file_path="db.sqlite", row_id=BIG, ratio=float("nan"))
     (call,) = tracker.get_tool_calls()
     assert call["file_path"] == "db.sqlite" and call["duration_ms"] == 12
-    assert call["parameters"] == {"row_id": str(BIG), "ratio": "NaN"}
+    assert call["parameters"] == {"row_id": str(BIG), "ratio": "nan"}
 
 
 def test_splitting_stops_after_a_few_rounds_with_nothing_set_aside_unsent(spool: Spool) -> None:

@@ -26,7 +26,7 @@ from tooltrack.capture.files import append_line
 from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
 from tooltrack.capture.session_format import CLOSING_EVENTS, post_line, pre_line, session_file
 from tooltrack.capture.spool import Spool
-from tooltrack.core import INT32_MAX, INT64_MAX, INT64_MIN, MAX_DURATION_MS, MAX_NAME, MAX_TEXT
+from tooltrack.core import INT32_MAX, MAX_DURATION_MS, MAX_NAME, MAX_TEXT
 
 # `hook_sessions` (closing a session) and `hook_delivery` (posting it, the fallback notice) are
 # imported where they are needed: a PreToolUse or PostToolUse, most of the hook's runs, does
@@ -169,28 +169,6 @@ def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env
             raise failure
 
 
-def _int_or_text(digits: str) -> int | str:
-    if len(digits) > 20:  # beyond 64 bits whatever the digits (and int() refuses past 4300 of them)
-        return digits
-    number = int(digits)
-    return number if INT64_MIN <= number <= INT64_MAX else digits
-
-
-def _float_or_text(digits: str) -> float | str:
-    number = float(digits)
-    return number if number - number == 0 else digits  # 1e400 is inf: kept as it was written
-
-
-def _event_from_json(raw: bytes) -> Any:
-    """The hook event, with every number the store cannot hold kept as the text it was written as.
-
-    An integer beyond 64 bits (12345678901234567890 in an MCP tool's input), NaN, Infinity or a
-    float beyond range (1e400) would make the whole session's task log unstorable; as text they
-    are kept in `parameters`, and a field that must be a number (a count, a duration) is left out.
-    """
-    return json.loads(raw, parse_int=_int_or_text, parse_float=_float_or_text, parse_constant=str)
-
-
 def _log_error(spool: Spool | None, raw: bytes) -> None:
     """Write the current exception to the hook's error log; never raise from here."""
     try:
@@ -212,7 +190,7 @@ def main(stdin: Any = None, env: Mapping[str, str] | None = None) -> int:
     try:
         spool = Spool()
         raw = (stdin or sys.stdin.buffer).read()
-        event = _event_from_json(raw)
+        event = json.loads(raw)
         if isinstance(event, Mapping):
             handle_event(event, received=received, spool=spool, env=os.environ if env is None else env)
         else:

@@ -46,7 +46,6 @@ module would cost every tool call about a millisecond.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import defaultdict
@@ -236,18 +235,24 @@ def build_record(call: PendingCall) -> dict[str, Any]:
 
 
 def storable_numbers(value: Any) -> Any:
-    """JSON `value` with each number the store cannot hold written as its text instead.
+    """JSON `value` with each number the store cannot hold replaced as the shared mapping does.
 
-    Integers beyond 64 bits (an MCP tool's input may hold 12345678901234567890), NaN and
-    +-Infinity: orjson, PostgreSQL's jsonb and the model refuse them, which would cost the whole
-    session's task log; as text they are kept, and the call with them. The hook reads events so
-    already (`hook._event_from_json`); this is for lines written before it did.
+    An integer beyond 64 bits becomes the float orjson reads it as (its text when even a float
+    cannot hold it), NaN and +-Infinity their text: orjson, PostgreSQL's jsonb and the model refuse
+    them, which would cost the whole session's task log. The hook's events go through that mapping
+    (`tooltrack.core.claude_tools.shape`) already; this is for session lines written before it did,
+    so that a value is stored the same way whenever its line was written.
     """
     kind = type(value)
     if kind is int:
-        return value if INT64_MIN <= value <= INT64_MAX else str(value)
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return str(value)
     if kind is float:
-        return value if value - value == 0 else json.dumps(value)  # NaN, Infinity, -Infinity
+        return value if value - value == 0 else str(value)  # nan, inf, -inf
     if kind is dict:
         return {key: storable_numbers(item) for key, item in value.items()}
     if kind is list:
@@ -256,9 +261,9 @@ def storable_numbers(value: Any) -> Any:
 
 
 def _storable_numbers_of(record: dict[str, Any]) -> dict[str, Any]:
-    """`record` with out-of-range numbers in `parameters` as text, and typed fields beyond their
-    bounds (a count beyond 64 bits, a duration beyond `MAX_DURATION_MS`) moved into
-    `parameters["invalid_fields"]` as text, as the tracker does: the rest of the call is kept."""
+    """`record` with out-of-range numbers in `parameters` replaced (`storable_numbers`), and typed
+    fields beyond their bounds (a count beyond 64 bits, a duration beyond `MAX_DURATION_MS`) moved
+    into `parameters["invalid_fields"]` as text, as the tracker does: the rest of the call is kept."""
     invalid: dict[str, str] = {}
     for key, value in record.items():
         if type(value) is int and not (

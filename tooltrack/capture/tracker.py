@@ -64,7 +64,11 @@ def _safe_text(value: Any, limit: int = 2000) -> str:
 
 def _storable(value: Any) -> Any:
     """`value` (plain JSON data) with every key and string made storable, and every number the store
-    cannot hold (an integer beyond 64 bits, NaN, Infinity) as its text: kept, not refused."""
+    cannot hold (an integer beyond 64 bits, NaN, Infinity) as its text: kept, not refused.
+
+    Text, not the float the hook's shared mapping makes of such an integer: the mapping matches
+    what ingest's orjson reads from a Claude Code file, the tracker has no such twin, and text
+    keeps an identifier of 20 digits exact."""
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, dict):
@@ -74,7 +78,7 @@ def _storable(value: Any) -> Any:
     if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
         return str(value)
     if type(value) is float and value - value != 0:
-        return json.dumps(value)  # NaN, Infinity, -Infinity
+        return str(value)  # nan, inf, -inf: as the hook's mapping spells them
     return value
 
 
