@@ -7,9 +7,14 @@ Figures printed:
 - validation at the end of the phase (`get_tool_calls()`), per call;
 - the hook command's own wall time per event, run as a subprocess the way Claude Code runs it,
   for `python -m tooltrack.capture.hook` and for the `tooltrack hook` entry point, with bare
-  `python -c pass` beside them.
+  `python -c pass` beside them;
+- the worst wait an agent sees when the API trickles its answer (a local server sending a valid
+  HTTP 201 one byte every 0.8 s): `log_task_completion(background=False)`, the Stop hook posting
+  (`TOOLTRACK_HOOK_POST=1`), and a PreToolUse of the same session while a SubagentStop posts.
+  Each is given up on after `--trickle-cap` seconds (printed as "> cap"); the script runs on older
+  checkouts too, for the figure before a change.
 
-Usage: python bench/bench_capture.py [--calls 200000] [--hook-runs 40]
+Usage: python bench/bench_capture.py [--calls 200000] [--hook-runs 40] [--trickle-cap 300] [--no-trickle]
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import json
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -161,14 +168,171 @@ def bench_hook(runs: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_BODY = b'{"id": 1, "status": "created"}'
+_ANSWER = b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
+    len(_BODY),
+    _BODY,
+)
+
+
+class TricklingServer:
+    """A local TCP server that answers every request with a valid HTTP 201, one byte every `interval` s."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self._socket.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self.connections = 0
+        self._stop = threading.Event()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
+
+    def _trickle(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(0.2)
+            try:
+                while connection.recv(65536):
+                    pass
+            except TimeoutError:
+                pass
+            except OSError:
+                return
+            for byte in _ANSWER:
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+                if self._stop.wait(self.interval):
+                    return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._acceptor.join(5)
+        self._socket.close()
+
+
+def _in_thread(action: Callable[[], object], cap: float) -> float:
+    """Seconds `action` took, or `inf` when it was still running after `cap` s (it is left to finish)."""
+    took: list[float] = []
+
+    def run() -> None:
+        started = time.perf_counter()
+        action()
+        took.append(time.perf_counter() - started)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(cap)
+    return took[0] if took else float("inf")
+
+
+def _hook_run(event: dict, env: dict[str, str], cap: float) -> float:
+    started = time.perf_counter()
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "tooltrack.capture.hook"], input=json.dumps(event).encode(), env=env, timeout=cap
+        )
+    except subprocess.TimeoutExpired:
+        return float("inf")
+    return time.perf_counter() - started
+
+
+def _session(session: str, calls: int, env: dict[str, str]) -> None:
+    for n in range(calls):
+        for name in ("PreToolUse", "PostToolUse"):
+            event = json.loads(_hook_event(name, session, n))
+            subprocess.run([sys.executable, "-m", "tooltrack.capture.hook"], input=json.dumps(event).encode(), env=env)
+
+
+def bench_trickling(interval: float, cap: float) -> None:
+    print(f"\nan API that trickles its answer (one byte every {interval} s): what the agent waits, s")
+    server = TricklingServer(interval)
+    folder = Path(tempfile.mkdtemp(prefix="tooltrack-bench-trickle-"))
+    (folder / "tmp").mkdir()
+    settings = {
+        "TOOLTRACK_SPOOL": str(folder / "spool.jsonl"),
+        "TOOLTRACK_API_URL": server.url,
+        "TMPDIR": str(folder / "tmp"),
+    }
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **settings)
+    env.pop("TOOLTRACK_API_TOKEN", None)
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    rows: list[tuple[str, float]] = []
+    closing: subprocess.Popen[bytes] | None = None
+    try:
+        from tooltrack.capture.sender import TaskLogSender, log_task_completion
+        from tooltrack.capture.spool import Spool
+
+        sender = TaskLogSender(spool=Spool(folder / "spool.jsonl"))  # from the environment, as the default one
+        took = _in_thread(
+            lambda: log_task_completion("bench", 1, "Build", 3, True, "ok", background=False, sender=sender), cap
+        )
+        rows.append(("log_task_completion(background=False)", took))
+
+        _session("bench-stop", 3, env)
+        stop = {"session_id": "bench-stop", "hook_event_name": "Stop"}
+        rows.append(("Stop hook, TOOLTRACK_HOOK_POST=1", _hook_run(stop, dict(env, TOOLTRACK_HOOK_POST="1"), cap)))
+
+        _session("bench-busy", 3, env)
+        before = server.connections
+        hook = [sys.executable, "-m", "tooltrack.capture.hook"]
+        closing = subprocess.Popen(hook, stdin=subprocess.PIPE, env=dict(env, TOOLTRACK_HOOK_POST="1"))
+        assert closing.stdin is not None
+        closing.stdin.write(json.dumps({"session_id": "bench-busy", "hook_event_name": "SubagentStop"}).encode())
+        closing.stdin.close()
+        deadline = time.monotonic() + 30
+        while server.connections == before and time.monotonic() < deadline and closing.poll() is None:
+            time.sleep(0.005)
+        pre = json.loads(_hook_event("PreToolUse", "bench-busy", 99))
+        rows.append(("PreToolUse while a SubagentStop posts", _hook_run(pre, env, cap)))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.close()
+        if closing is not None:
+            try:
+                closing.wait(cap)
+            except subprocess.TimeoutExpired:
+                closing.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+    for label, took in rows:
+        print(f"  {label:42s} {_seconds(took, cap)}")
+    print(f"  worst wait an agent sees: {_seconds(max(took for _, took in rows), cap)}")
+
+
+def _seconds(took: float, cap: float) -> str:
+    return f"> {cap:.0f} (given up)" if took == float("inf") else f"{took:7.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--hook-runs", type=int, default=40)
+    parser.add_argument("--trickle-interval", type=float, default=0.8, help="Seconds between the server's bytes.")
+    parser.add_argument("--trickle-cap", type=float, default=300.0, help="Seconds after which a wait is given up on.")
+    parser.add_argument("--no-trickle", action="store_true", help="Skip the trickling-server figures.")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores (shared with other work: figures are indicative)")
     bench_recording(args.calls)
     bench_hook(args.hook_runs)
+    if not args.no_trickle:
+        bench_trickling(args.trickle_interval, args.trickle_cap)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ def _private_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every spool and data file of a test inside its tmp_path, never the user's folder."""
     monkeypatch.setenv("TOOLTRACK_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TOOLTRACK_SPOOL", str(tmp_path / "spool" / "task_logs.jsonl"))
+    # The fallback spool lives in the system temp folder ($TMPDIR/tooltrack-<uid>): a private one.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     for name in ("TOOLTRACK_API_URL", "TOOLTRACK_API_TOKEN", "TOOLTRACK_ADW_ID", "TOOLTRACK_PHASE"):
         monkeypatch.delenv(name, raising=False)
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from tooltrack.api.errors import validation_error_handler
 from tooltrack.api.limits import BodySizeLimit
 from tooltrack.api.routes import observability_router, tool_analytics_router
-from tooltrack.api.settings import max_body_bytes
+from tooltrack.api.settings import check_tokens, max_body_bytes
 from tooltrack.api.transient import transient_error_handler
 from tooltrack.core import VERSION
 from tooltrack.store import TransientDatabaseError
@@ -20,8 +20,10 @@ def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> 
 
     The database must be migrated already (`tooltrack serve` and `tooltrack db upgrade` do it).
     Transient database errors are retried inside the request, then answered 503 with Retry-After.
-    OpenAPI is served at /openapi.json, with the interactive docs at /docs.
+    OpenAPI is served at /openapi.json, with the interactive docs at /docs. Raises ValueError when
+    TOOLTRACK_API_TOKEN or TOOLTRACK_API_READ_TOKEN holds what no HTTP header can carry.
     """
+    check_tokens()
     app = FastAPI(
         title="tooltrack",
         version=VERSION,

@@ -22,6 +22,20 @@ def api_read_token() -> str | None:
     return os.environ.get(READ_TOKEN_ENV) or None
 
 
+def check_tokens() -> None:
+    """Refuse to start with a token no client can send (a no-break space pasted with it, say).
+
+    Such a token makes every write answered 401 for ever, since no HTTP header can carry it: say
+    so at start-up, naming the variable and the character (never the token).
+    """
+    from tooltrack.capture import token_problem  # the one rule for what a bearer token may hold
+
+    for name in (API_TOKEN_ENV, READ_TOKEN_ENV):
+        problem = token_problem(os.environ.get(name), name)
+        if problem:
+            raise ValueError(problem)
+
+
 def max_body_bytes() -> int:
     value = os.environ.get(MAX_BODY_ENV)
     if not value:

@@ -14,12 +14,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tooltrack.capture.client import API_TOKEN_ENV, API_URL_ENV, DEFAULT_API_URL, PostResult, TaskLogClient
+    from tooltrack.capture.client import (
+        API_TOKEN_ENV,
+        API_URL_ENV,
+        DEFAULT_API_URL,
+        ApiCheck,
+        PostResult,
+        TaskLogClient,
+        UnusableToken,
+        token_problem,
+    )
     from tooltrack.capture.hook import main as run_hook
     from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS
     from tooltrack.capture.replay import ReplayReport, replay_spool
     from tooltrack.capture.sender import BackgroundSender, TaskLogSender, build_task_log, log_task_completion
-    from tooltrack.capture.spool import Spool, default_spool_path
+    from tooltrack.capture.spool import Spool, default_spool_path, fallback_dir, hook_log_path, sessions_dir
     from tooltrack.capture.tracker import ToolCallTracker, TrackedCall, clean_tool_call
 
 #: Public name -> its module, or (module, the name it has there).
@@ -28,6 +37,12 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "API_URL_ENV": "tooltrack.capture.client",
     "DEFAULT_API_URL": "tooltrack.capture.client",
     "UNFINISHED_GRACE_SECONDS": "tooltrack.capture.hook_sessions",
+    "ApiCheck": "tooltrack.capture.client",
+    "UnusableToken": "tooltrack.capture.client",
+    "token_problem": "tooltrack.capture.client",
+    "fallback_dir": "tooltrack.capture.spool",
+    "hook_log_path": "tooltrack.capture.spool",
+    "sessions_dir": "tooltrack.capture.spool",
     "run_hook": ("tooltrack.capture.hook", "main"),
     "BackgroundSender": "tooltrack.capture.sender",
     "PostResult": "tooltrack.capture.client",
@@ -49,6 +64,7 @@ __all__ = [
     "API_URL_ENV",
     "DEFAULT_API_URL",
     "UNFINISHED_GRACE_SECONDS",
+    "ApiCheck",
     "BackgroundSender",
     "PostResult",
     "ReplayReport",
@@ -57,12 +73,17 @@ __all__ = [
     "TaskLogSender",
     "ToolCallTracker",
     "TrackedCall",
+    "UnusableToken",
     "build_task_log",
     "clean_tool_call",
     "default_spool_path",
+    "fallback_dir",
+    "hook_log_path",
     "log_task_completion",
     "replay_spool",
     "run_hook",
+    "sessions_dir",
+    "token_problem",
 ]
 
 

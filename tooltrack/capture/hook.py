@@ -6,9 +6,11 @@ SubagentStop / SessionEnd closes the session's finished calls into one task log 
 posts it when `TOOLTRACK_HOOK_POST=1`).
 
 Whatever happens it exits 0 and writes nothing to stdout, which Claude Code may read as a
-decision; its own errors go to `<spool dir>/hook-errors.log`. It imports only the standard library
-(no pydantic, sqlalchemy or httpx unless it posts), so that `python -m tooltrack.capture.hook`
-starts about as fast as Python itself.
+decision; its own errors go to `<spool dir>/hook-errors.log`. When the spool's folder cannot be
+written, the session is recorded in the fallback folder (`spool.fallback_dir()`, the system temp
+folder per user) and the hook says so on stderr, once per session. It imports only the standard
+library (no pydantic, sqlalchemy or httpx unless it posts), so that `python -m
+tooltrack.capture.hook` starts about as fast as Python itself.
 """
 
 from __future__ import annotations
@@ -18,21 +20,21 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tooltrack.capture.files import append_line
 from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
 from tooltrack.capture.session_format import CLOSING_EVENTS, post_line, pre_line, session_file
 from tooltrack.capture.spool import Spool
-from tooltrack.core import MAX_NAME, MAX_TEXT
+from tooltrack.core import INT32_MAX, MAX_DURATION_MS, MAX_NAME, MAX_TEXT
 
-if TYPE_CHECKING:
-    from tooltrack.capture.hook_sessions import Deliver
-
-# `hook_sessions` (closing a session) is imported where a close needs it: a PreToolUse or
-# PostToolUse, most of the hook's runs, does without it.
+# `hook_sessions` (closing a session) and `hook_delivery` (posting it, the fallback notice) are
+# imported where they are needed: a PreToolUse or PostToolUse, most of the hook's runs, does
+# without them (with no bytecode cached, compiling them would cost every tool call).
 
 POST_ENV = "TOOLTRACK_HOOK_POST"
+#: Seconds a post of the hook may take in all (connecting, sending, the whole answer).
+POST_DEADLINE = 1.0
 #: Environment variables that say which workflow run and phase the session's calls belong to.
 META_ENV = {
     "adw_id": "TOOLTRACK_ADW_ID",
@@ -52,9 +54,11 @@ def meta_from_env(env: Mapping[str, str]) -> dict[str, Any]:
             continue
         if key in ("phase_number", "issue_number"):
             try:
-                meta[key] = int(value)
+                number = int(value)
             except ValueError:
                 continue
+            if 0 <= number <= INT32_MAX:  # the model's bounds: one bad setting must not cost the session
+                meta[key] = number
         else:
             meta[key] = value[:MAX_NAME]
     return meta
@@ -94,7 +98,7 @@ def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any])
                 fields["exit_code"] = code
     duration = event.get("duration_ms")
     duration_ms = None
-    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
+    if isinstance(duration, int | float) and not isinstance(duration, bool) and 0 <= duration <= MAX_DURATION_MS:
         duration_ms = round(duration)
     return post_line(
         session_id=event.get("session_id"),
@@ -110,20 +114,18 @@ def _post_event(event: Mapping[str, Any], received: float, meta: dict[str, Any])
     )
 
 
-def _post_or_spool(spool: Spool, env: Mapping[str, str]) -> Deliver:
-    """Post a closed task log at once (short timeout, no retry), spooling it when that fails."""
-    from tooltrack.capture.client import TaskLogClient  # httpx: only loaded when posting
+def _record_event(spool: Spool, session_id: str, line: bytes) -> None:
+    """Append one event line to the session's state file, in the fallback folder when the spool's cannot be written."""
+    try:
+        append_line(session_file(spool, session_id), line)
+    except OSError as problem:
+        backup = spool.fallback_spool()
+        if backup is None:
+            raise
+        append_line(session_file(backup, session_id), line)
+        from tooltrack.capture.hook_delivery import notice_fallback
 
-    client = TaskLogClient.from_env(env, timeout=1.0, retries=0)
-
-    def deliver(payload: dict[str, Any]) -> None:
-        result = client.post(payload)
-        if result.status == "rejected":
-            spool.dead_letter(result.reason, payload=payload, status=result.http_status, origin="hook")
-        elif not result.accepted:
-            spool.append(payload)
-
-    return deliver
+        notice_fallback(backup, session_id, spool, problem)
 
 
 def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env: Mapping[str, str]) -> None:
@@ -131,23 +133,40 @@ def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env
     name = event.get("hook_event_name")
     session_id = str(event.get("session_id") or "unknown")
     if name == "PreToolUse":
-        append_line(session_file(spool, session_id), _pre_event(event, received, meta_from_env(env)))
+        _record_event(spool, session_id, _pre_event(event, received, meta_from_env(env)))
     elif name in ("PostToolUse", "PostToolUseFailure"):
-        append_line(session_file(spool, session_id), _post_event(event, received, meta_from_env(env)))
+        _record_event(spool, session_id, _post_event(event, received, meta_from_env(env)))
     elif name in CLOSING_EVENTS:
         from tooltrack.capture.hook_sessions import close_session
 
-        deliver = _post_or_spool(spool, env) if env.get(POST_ENV) == "1" else None
-        close_session(
-            spool,
-            session_file(spool, session_id),
-            reason=str(name),
-            at=received,
-            meta=meta_from_env(env),
-            include_unfinished=name == "SessionEnd",
-            session_id=session_id,
-            deliver=deliver,
-        )
+        deliver = None
+        if env.get(POST_ENV) == "1":
+            from tooltrack.capture.hook_delivery import post_or_spool
+
+            deliver = post_or_spool(spool, env, deadline=POST_DEADLINE)
+        backup = spool.existing_fallback()
+        # The session may have been recorded in the fallback folder (all of it, or since the spool's
+        # folder became unwritable): close it there too. Its task log goes to the spool when that
+        # can be written again, else beside it.
+        failure: BaseException | None = None
+        for where in (spool, backup):
+            if where is None:
+                continue
+            try:
+                close_session(
+                    spool,
+                    session_file(where, session_id),
+                    reason=str(name),
+                    at=received,
+                    meta=meta_from_env(env),
+                    include_unfinished=name == "SessionEnd",
+                    session_id=session_id,
+                    deliver=deliver,
+                )
+            except Exception as exc:  # the other place is still closed; the error is logged after
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 def _log_error(spool: Spool | None, raw: bytes) -> None:

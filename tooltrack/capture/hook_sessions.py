@@ -11,11 +11,21 @@ read back only by `session_format.py`):
 - `done`: the ids of the calls closed before (one line, rewritten at each close).
 
 Closing a batch (at Stop / SubagentStop / SessionEnd, or when `tooltrack replay` finds a session
-that went quiet) is done holding the file's lock: write the `close` marker, deliver the payload
-(append it to the spool, or post it), then rewrite the file without the closed calls' events and
-with their ids added to the `done` line. The key is a hash of the session id and the call ids, so a
-crash anywhere in between is repaired by the next close re-delivering the marked batch under the
-same key, which the store keeps once.
+that went quiet) takes three steps, and holds the file's lock only for the first and the last, so
+that no hook process ever waits on another's network I/O (the lock is what every PreToolUse and
+PostToolUse takes to append):
+
+1. holding the lock: write the `close` marker of the new batch, and build the payloads of it and
+   of any earlier marker still in the file (a close that did not complete);
+2. without the lock: deliver them (append to the spool, or post with a deadline);
+3. holding the lock again: read the file afresh (events appended meanwhile are kept) and rewrite
+   it without the events of the batches delivered, their markers gone and their ids added to the
+   `done` line. Markers this close did not deliver (another close running at the same time, a
+   delivery that failed) stay, with their calls' events.
+
+The key is a hash of the session id and the call ids, so a crash anywhere in between is repaired by
+the next close re-delivering the marked batch under the same key, which the store keeps once; two
+closes at once may both deliver one marker, which is stored once for the same reason.
 
 Each call is delivered once: an event that arrives for a call already closed (a PostToolUse after
 its session was closed as stale with the call unfinished, a repeated event) is dropped at the next
@@ -58,9 +68,9 @@ from tooltrack.capture.session_format import (
 )
 from tooltrack.capture.session_format import session_file as session_file  # where callers have found it
 from tooltrack.capture.spool import Spool, dumps_line, hook_log_path, sessions_dir, utc_iso
-from tooltrack.core import MAX_NAME, MAX_TEXT, storable_text
+from tooltrack.core import INT64_MAX, INT64_MIN, MAX_DURATION_MS, MAX_NAME, MAX_TEXT, storable_text
 
-Deliver = Callable[[dict[str, Any]], None]
+Deliver = Callable[[dict[str, Any]], object]  # what it returns is not used (Spool.append gives the file)
 
 #: A stale close leaves a call without PostToolUse alone until its PreToolUse is this old.
 UNFINISHED_GRACE_SECONDS = 24 * 3600.0
@@ -72,10 +82,20 @@ _LOG_LIMIT = 1 << 20  # rotate the hook's error log past 1 MB
 
 def log_hook_problem(spool: Spool, entry: dict[str, Any]) -> None:
     """Add one entry to the hook's error log (`hook-errors.log` beside the spool), rotating it past 1 MB."""
-    path = hook_log_path(spool.path)
+    line = dumps_line({"at": utc_iso(), "pid": os.getpid(), **entry})
+    try:
+        _append_log(hook_log_path(spool.path), line)
+    except OSError:
+        backup = spool.fallback_spool()  # the spool's folder cannot be written: the log goes with the spool
+        if backup is None:
+            raise
+        _append_log(hook_log_path(backup.path), line)
+
+
+def _append_log(path: Path, line: bytes) -> None:
     if path.exists() and path.stat().st_size > _LOG_LIMIT:
         os.replace(path, path.with_suffix(".log.1"))
-    append_line(path, dumps_line({"at": utc_iso(), "pid": os.getpid(), **entry}))
+    append_line(path, line)
 
 
 class PendingCall:
@@ -103,11 +123,22 @@ class PendingCall:
 class SessionState:
     """A session file read back: calls in order of first sight, close markers, lines per call."""
 
-    __slots__ = ("bad_lines", "calls", "done", "done_at", "event_ids", "markers", "newer_lines", "session_id")
+    __slots__ = (
+        "bad_lines",
+        "calls",
+        "done",
+        "done_at",
+        "event_ids",
+        "marker_lines",
+        "markers",
+        "newer_lines",
+        "session_id",
+    )
 
     def __init__(self) -> None:
         self.calls: dict[str, PendingCall] = {}
         self.markers: list[CloseMarker] = []
+        self.marker_lines: list[bytes] = []  # as written, in the order of `markers`
         self.event_ids: list[tuple[bytes, str]] = []
         self.bad_lines: list[tuple[int, bytes, str]] = []
         self.newer_lines: list[tuple[int, bytes, str]] = []  # of a format newer than this code reads
@@ -133,6 +164,7 @@ def fold(data: bytes) -> SessionState:
             continue
         if isinstance(event, CloseMarker):
             state.markers.append(event)
+            state.marker_lines.append(line)
             continue
         if isinstance(event, DoneIds):
             state.done.update(dict.fromkeys(event.ids))
@@ -199,6 +231,57 @@ def build_record(call: PendingCall) -> dict[str, Any]:
         record["error_message"] = "the call never finished: no PostToolUse event before the session closed"
     if start is not None:
         record["timestamp"] = utc_iso(start)
+    return _storable_numbers_of(record)
+
+
+def storable_numbers(value: Any) -> Any:
+    """JSON `value` with each number the store cannot hold replaced as the shared mapping does.
+
+    An integer beyond 64 bits becomes the float orjson reads it as (its text when even a float
+    cannot hold it), NaN and +-Infinity their text: orjson, PostgreSQL's jsonb and the model refuse
+    them, which would cost the whole session's task log. The hook's events go through that mapping
+    (`tooltrack.core.claude_tools.shape`) already; this is for session lines written before it did,
+    so that a value is stored the same way whenever its line was written.
+    """
+    kind = type(value)
+    if kind is int:
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return str(value)
+    if kind is float:
+        return value if value - value == 0 else str(value)  # nan, inf, -inf
+    if kind is dict:
+        return {key: storable_numbers(item) for key, item in value.items()}
+    if kind is list:
+        return [storable_numbers(item) for item in value]
+    return value
+
+
+def _storable_numbers_of(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` with out-of-range numbers in `parameters` replaced (`storable_numbers`), and typed
+    fields beyond their bounds (a count beyond 64 bits, a duration beyond `MAX_DURATION_MS`) moved
+    into `parameters["invalid_fields"]` as text, as the tracker does: the rest of the call is kept."""
+    invalid: dict[str, str] = {}
+    for key, value in record.items():
+        if type(value) is int and not (
+            INT64_MIN <= value <= INT64_MAX and (key != "duration_ms" or value <= MAX_DURATION_MS)
+        ):
+            invalid[key] = str(value)
+    for key in invalid:
+        del record[key]
+    if "duration_ms" in invalid:
+        record.pop("duration_source", None)
+    parameters = record.get("parameters")
+    if isinstance(parameters, dict):
+        record["parameters"] = parameters = storable_numbers(parameters)
+    if invalid:
+        if not isinstance(parameters, dict):
+            parameters = record["parameters"] = {}
+        earlier = parameters.get("invalid_fields")
+        parameters["invalid_fields"] = {**(earlier if isinstance(earlier, dict) else {}), **invalid}
     return record
 
 
@@ -285,33 +368,25 @@ def close_session(
     once its PreToolUse is `unfinished_grace` seconds old; younger ones stay. Events of calls closed
     before are dropped (see the module's docstring). Returns the payloads delivered: an earlier
     batch whose delivery may not have completed (re-sent under its own key), then the new batch.
+    `deliver` runs without the file's lock held; when it raises, that batch stays marked for the
+    next close and the first such error is raised once the file is tidied.
     """
     if not path.exists():
         return []
     deliver = deliver or spool.append
     at = time.time() if at is None else at
-    delivered: list[dict[str, Any]] = []
-    with locked_fd(path) as fd:
-        data = read_all(fd)
-        state = fold(data)
+    batches: list[tuple[str, dict[str, Any]]] = []
+    settled: set[str] = set()  # keys of markers with nothing left to deliver: dropped in step 3
+    with locked_fd(path) as fd:  # step 1: mark the new batch, build the payloads
+        state = fold(read_all(fd))
         sid = session_id or state.session_id or path.stem
-        for number, line, problem in state.bad_lines:
-            spool.dead_letter(problem, raw_line=line.decode("utf-8", "replace"), origin=f"{path}:{number}")
-        for number, line, problem in state.newer_lines:
-            # Skipped, not guessed at; the whole line is kept here, since the file drops it below.
-            log_hook_problem(
-                spool,
-                {"error": f"skipped: {problem}", "origin": f"{path}:{number}", "line": line.decode("utf-8", "replace")},
-            )
         closed: set[str] = set(state.done)  # delivered before: a late event of theirs is dropped
-        newly_closed: list[str] = []
         for marker in state.markers:
             ids = [i for i in marker.ids if i in state.calls and i not in state.done]
             if ids:
-                payload = build_payload(sid, [state.calls[i] for i in ids], marker)
-                deliver(payload)
-                delivered.append(payload)
-            newly_closed += [i for i in marker.ids if i not in closed]
+                batches.append((marker.key, build_payload(sid, [state.calls[i] for i in ids], marker)))
+            else:
+                settled.add(marker.key)
             closed.update(marker.ids)
         started_before = at - unfinished_grace
         batch = [
@@ -326,35 +401,64 @@ def close_session(
             marker = CloseMarker(key=batch_key(sid, ids), ids=ids, reason=reason, at=at, meta=chosen_meta)
             os.lseek(fd, 0, os.SEEK_END)
             write_all(fd, close_line(marker))  # we hold the lock: this line lands whole
-            payload = build_payload(sid, batch, marker)
+            batches.append((marker.key, build_payload(sid, batch, marker)))
+    delivered: list[dict[str, Any]] = []
+    delivered_keys: set[str] = set(settled)
+    failure: BaseException | None = None
+    for key, payload in batches:  # step 2: no lock held, however long delivery takes
+        try:
             deliver(payload)
-            delivered.append(payload)
-            newly_closed += ids
-            closed.update(ids)
-        _compact(path, data, state, closed, newly_closed, at=at, keep_closed_ids=keep_closed_ids)
+        except Exception as exc:
+            failure = failure or exc
+            continue
+        delivered.append(payload)
+        delivered_keys.add(key)
+    with locked_fd(path) as fd:  # step 3: forget what was delivered, keep everything else
+        data = read_all(fd)
+        _tidy(spool, path, data, fold(data), delivered_keys, at=at, keep_closed_ids=keep_closed_ids)
+    if failure is not None:
+        raise failure
     return delivered
 
 
-def _compact(
+def _tidy(
+    spool: Spool,
     path: Path,
     data: bytes,
     state: SessionState,
-    closed: set[str],
-    newly_closed: list[str],
+    delivered_keys: set[str],
     *,
     at: float,
     keep_closed_ids: float,
 ) -> None:
-    """Rewrite the session file (lock held): the `done` line, then the events of calls still open.
+    """Rewrite the session file (lock held) without the batches delivered, and unreadable lines set aside.
 
     The file is left untouched when nothing changed, so a quiet session stays quiet; it is removed
     when no call is open and the closed ids are old enough to forget.
     """
+    for number, line, problem in state.bad_lines:
+        spool.dead_letter(problem, raw_line=line.decode("utf-8", "replace"), origin=f"{path}:{number}")
+    for number, line, problem in state.newer_lines:
+        # Skipped, not guessed at; the whole line is kept here, since the file drops it below.
+        log_hook_problem(
+            spool,
+            {"error": f"skipped: {problem}", "origin": f"{path}:{number}", "line": line.decode("utf-8", "replace")},
+        )
+    closed: set[str] = set(state.done)
+    newly_closed: list[str] = []
+    kept_markers: list[bytes] = []
+    for marker, line in zip(state.markers, state.marker_lines, strict=True):
+        if marker.key in delivered_keys:
+            newly_closed += [i for i in marker.ids if i not in closed]
+            closed.update(marker.ids)
+        else:
+            kept_markers.append(line + b"\n")
     last_close = at if newly_closed else state.done_at
     done = [i for i in (*state.done, *newly_closed) if not i.startswith(_SYNTHETIC)]
     if last_close is None or at - last_close >= keep_closed_ids:
         done = []
     lines = [done_line(list(dict.fromkeys(done)), last_close)] if done and last_close is not None else []
+    lines += kept_markers
     lines += [line + b"\n" for line, call_id in state.event_ids if call_id not in closed]
     content = b"".join(lines)
     if not content:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from tooltrack.capture.client import TaskLogClient
+from tooltrack.capture.client import TaskLogClient, UnusableToken, warn_if_unusable_token
 from tooltrack.capture.spool import Spool
 from tooltrack.capture.tracker import ToolCallTracker, clean_tool_call
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
@@ -38,8 +38,16 @@ class TaskLogSender:
     """Posts payloads with a client, falling back to a spool. `send` never raises."""
 
     def __init__(self, client: TaskLogClient | None = None, spool: Spool | None = None) -> None:
-        self.client = client or TaskLogClient.from_env()
         self.spool = spool or Spool()
+        #: Why this sender cannot post (an unusable TOOLTRACK_API_TOKEN): everything is spooled.
+        self.problem: str | None = None
+        if client is None:
+            try:
+                client = TaskLogClient.from_env()
+            except UnusableToken as exc:
+                # Said once, at start-up; every log is spooled (never lost) until the token is fixed.
+                self.problem = warn_if_unusable_token() or str(exc)
+        self.client = client
         self._background: BackgroundSender | None = None
         self._background_lock = threading.Lock()
 
@@ -54,33 +62,59 @@ class TaskLogSender:
         """Drain the background worker (if one was started), then close the HTTP client."""
         if self._background is not None:
             self._background.close()
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
 
     def send(self, payload: dict[str, Any]) -> Outcome:
-        """Post `payload`; spool it or dead-letter it when the API does not take it."""
+        """Post `payload`; spool it or dead-letter it when the API does not take it.
+
+        Calls the API refuses one by one are dead-lettered and the rest of the log is posted
+        without them (the outcome is then the rest's).
+        """
+        if self.client is None:
+            logger.warning("%s: task log %s spooled", self.problem, payload.get("log_key"))
+            return self.keep(payload)
+
+        def set_aside(part: dict[str, Any], reason: str, status: int | None) -> None:
+            if self.refuse(part, reason, status=status) == "lost":
+                raise OSError("the refused calls could not be kept")  # post nothing rather than lose them
+
         try:
-            result = self.client.post(payload)
-        except Exception as exc:  # a bug or an odd transport: still keep the payload
+            result = self.client.post(payload, set_aside=set_aside)
+        except Exception as exc:  # a bug, an odd transport, an unwritable dead-letter file: keep the payload
             logger.warning("posting the task log failed unexpectedly: %s", exc)
             return self.keep(payload)
+        sent = result.sent or payload
         if result.accepted:
             return result.status  # type: ignore[return-value]
         if result.status == "rejected":
-            return self.refuse(payload, result.reason, status=result.http_status)
+            return self.refuse(sent, result.reason, status=result.http_status)
         logger.warning("the API at %s did not take the task log (%s): spooled", self.client.base_url, result.reason)
-        return self.keep(payload)
+        return self.keep(sent)
 
     def keep(self, payload: dict[str, Any]) -> Outcome:
-        """Put the payload in the spool for a later `tooltrack replay`."""
+        """Put the payload in the spool (or its fallback folder) for a later `tooltrack replay`."""
         try:
-            self.spool.append(payload)
-            return "spooled"
+            written = self.spool.append(payload)
         except Exception:
-            logger.exception("could not write the spool %s: task log %s lost", self.spool.path, payload.get("log_key"))
+            logger.exception(
+                "could not write the spool %s nor its fallback %s: task log %s lost",
+                self.spool.path,
+                self.spool.fallback_path,
+                payload.get("log_key"),
+            )
             return "lost"
+        if written != self.spool.path:
+            logger.warning(
+                "the spool %s cannot be written (%s): task log kept in %s instead; `tooltrack replay` sends it",
+                self.spool.path,
+                self.spool.fallback_reason,
+                written,
+            )
+        return "spooled"
 
     def refuse(self, payload: Any, reason: str, *, status: int | None = None) -> Outcome:
-        """Keep an invalid payload in the dead-letter file, with the reason."""
+        """Keep an invalid payload in the dead-letter file (or its fallback), with the reason."""
         logger.error("task log rejected: %s (kept in %s)", reason, self.spool.dead_letter_path)
         try:
             self.spool.dead_letter(reason, payload=payload, status=status, origin="log_task_completion")
@@ -118,14 +152,15 @@ class BackgroundSender:
         return self._closed
 
     def submit(self, payload: dict[str, Any]) -> Outcome:
-        with self._lock:
-            if self._closed:
-                return self.sender.send(payload)
-            try:
-                self._queue.put_nowait(payload)
-                return "queued"
-            except queue.Full:
-                return self.sender.keep(payload)
+        with self._lock:  # so that nothing is queued behind the stop marker of a close
+            if not self._closed:
+                try:
+                    self._queue.put_nowait(payload)
+                    return "queued"
+                except queue.Full:
+                    return self.sender.keep(payload)  # a local append
+        # Closed: posted here and now, but not under the lock, which other threads' submits take.
+        return self.sender.send(payload)
 
     def _run(self) -> None:
         while True:

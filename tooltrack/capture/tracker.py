@@ -24,7 +24,8 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
-from tooltrack.core import storable_text
+from tooltrack.capture.client import warn_if_unusable_token
+from tooltrack.core import INT64_MAX, INT64_MIN, storable_text
 from tooltrack.models import MAX_TEXT, ToolCallRecord, describe_validation_error
 
 logger = logging.getLogger(__name__)
@@ -62,13 +63,22 @@ def _safe_text(value: Any, limit: int = 2000) -> str:
 
 
 def _storable(value: Any) -> Any:
-    """`value` (plain JSON data) with every key and string made storable."""
+    """`value` (plain JSON data) with every key and string made storable, and every number the store
+    cannot hold (an integer beyond 64 bits, NaN, Infinity) as its text: kept, not refused.
+
+    Text, not the float the hook's shared mapping makes of such an integer: the mapping matches
+    what ingest's orjson reads from a Claude Code file, the tracker has no such twin, and text
+    keeps an identifier of 20 digits exact."""
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, dict):
         return {storable_text(key): _storable(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_storable(item) for item in value]
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+        return str(value)
+    if type(value) is float and value - value != 0:
+        return str(value)  # nan, inf, -inf: as the hook's mapping spells them
     return value
 
 
@@ -218,6 +228,9 @@ class ToolCallTracker:
         self._lock = threading.Lock()
         self._warned: set[str] = set()
         self.started_at = time.time()
+        # Said at the start of the phase, not at its end: a token no request can carry means this
+        # phase's log will wait in the spool (once per token value, see the client).
+        warn_if_unusable_token()
 
     # Recording -------------------------------------------------------------------------------
 

@@ -46,7 +46,9 @@ class Duration(click.ParamType):
     help="In a quiet session, a call still without its PostToolUse is sent as interrupted once its"
     " PreToolUse is this old (e.g. 3600s, 90m, 24h); until then it waits for its PostToolUse.",
 )
-@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each answer.")
+@click.option(
+    "--timeout", default=5.0, show_default=True, help="Seconds one post may take in all (its retries included)."
+)
 def replay(
     spool: Path | None,
     api_url: str,
@@ -61,21 +63,27 @@ def replay(
     Only payloads the API accepted leave the spool; payloads it refuses as invalid go to the
     dead-letter file with the reason. Replaying twice stores nothing twice.
     """
-    from tooltrack.capture import Spool, replay_spool
+    from tooltrack.capture import Spool, TaskLogClient, replay_spool, token_problem
 
+    problem = token_problem(token)
+    if problem:  # say it now: every post would fail (or be refused) and the spool would only grow
+        raise click.BadParameter(problem, param_hint="'--token' / $TOOLTRACK_API_TOKEN")
     target = Spool(spool, dead_letter=dead_letter)
-    from tooltrack.capture import TaskLogClient
-
     with TaskLogClient(api_url, token=token, timeout=timeout) as client:
         report = replay_spool(target, client, quiet_seconds=quiet_after, unfinished_after=unfinished_after)
     click.echo(f"spool: {target.path}")
+    for other in report.spools[1:]:
+        click.echo(f"fallback spool: {other} (written while the spool's folder could not be)")
     if report.sessions_closed:
         click.echo(f"closed {report.sessions_closed} quiet hook session batch(es) into the spool")
     click.echo(f"sent {report.sent} task logs ({report.created} new, {report.duplicates} stored before)")
-    if report.rejected:
-        click.echo(f"rejected {report.rejected}: kept with the reason in {target.dead_letter_path}", err=True)
-    for problem in dict.fromkeys(report.problems):
-        click.echo(f"not sent: {problem}", err=True)
+    if report.rejected or report.calls_set_aside:
+        what = f"rejected {report.rejected}"
+        if report.calls_set_aside:
+            what += f" task logs and {report.calls_set_aside} single calls (their logs were sent without them)"
+        click.echo(f"{what}: kept with the reason in {target.dead_letter_path}", err=True)
+    for reason in dict.fromkeys(report.problems):
+        click.echo(f"not sent: {reason}", err=True)
     if report.kept:
         click.echo(f"{report.kept} task logs stay in the spool for the next replay", err=True)
         raise SystemExit(1)

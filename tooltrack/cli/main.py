@@ -12,6 +12,7 @@ from typing import Final
 import click
 
 from tooltrack.cli.capture import hook, replay
+from tooltrack.cli.doctor import doctor
 from tooltrack.cli.ingest import ingest
 from tooltrack.cli.migrate import upgrade_database
 from tooltrack.cli.rollups import rollups
@@ -113,3 +114,4 @@ main.add_command(rollups)
 main.add_command(serve)
 main.add_command(replay)
 main.add_command(hook)
+main.add_command(doctor)

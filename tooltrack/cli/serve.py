@@ -18,7 +18,11 @@ def serve(host: str, port: int) -> None:
     from tooltrack.api import create_app
 
     engine = make_engine()
+    try:
+        app = create_app(engine)  # first: a token no client can send is said before anything starts
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"database: {describe(engine)}")
     upgrade_database(engine)
     click.echo(f"API: http://{host}:{port}/docs")
-    uvicorn.run(create_app(engine), host=host, port=port)
+    uvicorn.run(app, host=host, port=port)
