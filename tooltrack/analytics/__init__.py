@@ -4,6 +4,7 @@ from tooltrack.analytics.filters import DEFAULT_DAYS, MAX_DAYS, Filters, today_u
 from tooltrack.analytics.results import (
     CallStats,
     CommandStats,
+    DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
     DrillDownCall,
@@ -36,6 +37,7 @@ __all__ = [
     "AnalyticsService",
     "CallStats",
     "CommandStats",
+    "DailyLatencyPoint",
     "DailyToolPoint",
     "DrillDown",
     "DrillDownCall",

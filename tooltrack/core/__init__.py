@@ -67,7 +67,14 @@ if TYPE_CHECKING:
     from tooltrack.core.commands import MAX_COMMAND_NAME, normalise_command
     from tooltrack.core.config import DATABASE_URL_ENV, database_url, default_data_dir, default_database_url
     from tooltrack.core.error_kinds import MAX_KIND, NO_MESSAGE, error_kind
-    from tooltrack.core.histogram import bucket_bounds, bucket_of, bucket_value, exact_percentile, percentiles
+    from tooltrack.core.histogram import (
+        PERCENTILE_ERROR,
+        bucket_bounds,
+        bucket_of,
+        bucket_value,
+        exact_percentile,
+        percentiles,
+    )
     from tooltrack.core.redaction import (
         CALL_TEXT_FIELDS,
         LOG_TEXT_FIELDS,
@@ -107,6 +114,7 @@ _EXPORTS = {
     "NO_MESSAGE": "tooltrack.core.error_kinds",
     "NUL": "tooltrack.core.storable",
     "PARAMETER_TEXT_LIMIT": "tooltrack.core.claude_tools",
+    "PERCENTILE_ERROR": "tooltrack.core.histogram",
     "REDACTION_PATTERNS": "tooltrack.core.redaction",
     "REDUNDANCY_PATTERNS": "tooltrack.core.redundancy",
     "REPLACEMENT": "tooltrack.core.storable",
@@ -182,6 +190,7 @@ __all__ = [
     "NO_MESSAGE",
     "NUL",
     "PARAMETER_TEXT_LIMIT",
+    "PERCENTILE_ERROR",
     "REDACTION_PATTERNS",
     "REDUNDANCY_PATTERNS",
     "REPLACEMENT",
