@@ -303,7 +303,7 @@ def latency_percentiles(tools: list[ToolStats]) -> go.Figure:
     maxima = [t.max_duration_ms for t in timed]
     figure.add_scatter(
         x=labels, y=maxima, name="max", mode="markers",
-        marker={"symbol": "line-ew-open", "size": 18, "line": {"width": 3, "color": "#111111"}},
+        marker={"symbol": "line-ew-open", "size": 18, "color": "#111111", "line": {"width": 3, "color": "#111111"}},
         customdata=[duration(v) for v in maxima], hovertemplate="%{x}<br>max %{customdata}<extra></extra>",
     )  # fmt: skip
     values = [v for t in timed for v in (t.p50_duration_ms, t.p95_duration_ms, t.max_duration_ms) if v]
