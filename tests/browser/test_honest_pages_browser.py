@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_dashboard_browser import CHART, EXCEPTION, TIMEOUT_MS, heading, open_and_wait
+from tests.helpers.browser import CHART, EXCEPTION, TIMEOUT_MS, heading, open_and_wait
 from tooltrack.dashboard import charts
 
 pytestmark = pytest.mark.browser
