@@ -3,6 +3,9 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8600 HOST=0.0.0.0`: where the dashboard listens.
+PORT ?= 8501
+HOST ?= localhost
 
 .PHONY: run test lint bench services browser clean
 
@@ -12,9 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: the dashboard on the embedded SQLite default (demo data when the database is empty)
+## run: the dashboard on the embedded SQLite default (demo data when the database is empty);
+## PORT=8600 and HOST=0.0.0.0 pick where it listens
 run: $(STAMP)
-	$(BIN)/tooltrack dashboard
+	$(BIN)/tooltrack dashboard --port $(PORT) --host $(HOST)
 
 ## test: the whole suite, on SQLite and on a real PostgreSQL, browser tests included
 test: $(STAMP) services browser

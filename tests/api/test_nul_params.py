@@ -20,6 +20,7 @@ FILTERED = [
     "calls-over-time",
     "slowest-calls",
     "latency-histogram",
+    "latency-over-time",
 ]
 FILTERS = ["tool", "phase", "workflow_template"]
 

@@ -291,3 +291,18 @@ class LatencyHistogram(BaseModel):
     p95_duration_ms: float | None
     p99_duration_ms: float | None
     buckets: list[HistogramBucket] = Field(default_factory=list)
+
+
+class DailyLatencyPoint(BaseModel):
+    """The latency of one tool on one UTC day: percentile estimates from the rollups' buckets.
+
+    p50 and p95 are within ALPHA (2.5 %) of the exact nearest-rank values and never above the
+    day's slowest call. Days on which the tool had no timed call have no point.
+    """
+
+    day: date
+    tool_name: str
+    timed_calls: int
+    p50_duration_ms: float
+    p95_duration_ms: float
+    max_duration_ms: int | None

@@ -19,6 +19,7 @@ from tooltrack.analytics.filters import Filters
 from tooltrack.analytics.results import (
     CallStats,
     CommandStats,
+    DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
     DrillDownCall,
@@ -211,12 +212,14 @@ class AnalyticsService:
             by_bucket.setdefault(row.tool_name, []).append((int(row.bucket), _int(row.calls)))
         by_tool: dict[str, ToolStats] = {}
         for row in sorted(tool_rows, key=lambda r: (-_int(r.calls), r.tool_name)):
-            p50, p95 = percentiles(by_bucket.get(row.tool_name, []), (0.5, 0.95))
+            # Held under the tool's slowest call: a bucket's representative can lie above it.
+            p50, p95 = percentiles(by_bucket.get(row.tool_name, []), (0.5, 0.95), ceiling=row.maximum)
             by_tool[row.tool_name] = ToolStats(
                 tool_name=row.tool_name, p50_duration_ms=p50, p95_duration_ms=p95, **self._stats_of(row)
             )
         all_buckets = [pair for pairs in by_bucket.values() for pair in pairs]
-        p50, p95 = percentiles(all_buckets, (0.5, 0.95))
+        slowest = max((t.max_duration_ms for t in by_tool.values() if t.max_duration_ms is not None), default=None)
+        p50, p95 = percentiles(all_buckets, (0.5, 0.95), ceiling=slowest)
         overall = CallStats(
             p50_duration_ms=p50,
             p95_duration_ms=p95,
@@ -226,7 +229,7 @@ class AnalyticsService:
                 sum(t.cancelled for t in by_tool.values()),
                 sum(t.timed_count for t in by_tool.values()),
                 sum(t.total_duration_ms for t in by_tool.values()),
-                max((t.max_duration_ms for t in by_tool.values() if t.max_duration_ms is not None), default=None),
+                slowest,
             ),
         )
         return Summary(
@@ -688,7 +691,14 @@ class AnalyticsService:
             .order_by(latency.c.bucket)
         )
         pairs = [(int(r.bucket), _int(r.calls)) for r in self._rows(query)]
-        p50, p95, p99 = percentiles(pairs, (0.5, 0.95, 0.99))
+        # The slowest call of the same calls, from the per-tool rollup: no estimate reads above it.
+        tools = tool_daily
+        slowest_where = self._where(tools, filters, by_tool=False)
+        if chosen is not None:
+            slowest_where.append(tools.c.tool_name == chosen)
+        with self.engine.connect() as connection:
+            slowest = connection.execute(select(func.max(tools.c.max_duration_ms)).where(*slowest_where)).scalar()
+        p50, p95, p99 = percentiles(pairs, (0.5, 0.95, 0.99), ceiling=slowest)
         buckets = []
         for bucket, count in pairs:
             lower, upper = bucket_bounds(bucket)
@@ -702,6 +712,50 @@ class AnalyticsService:
             p99_duration_ms=p99,
             buckets=buckets,
         )
+
+    # -- latency over time ---------------------------------------------------------------------
+
+    def latency_over_time(self, filters: Filters) -> list[DailyLatencyPoint]:
+        """Per UTC day and tool: p50 and p95 from the latency rollup, held under the day's max.
+
+        Ordered by day, then tool. A day on which a tool had no timed call has no point (a
+        percentile of nothing is unknown, not zero).
+        """
+        latency, tools = latency_daily, tool_daily
+        buckets = (
+            select(latency.c.day, latency.c.tool_name, latency.c.bucket, func.sum(latency.c.calls).label("calls"))
+            .where(*self._where(latency, filters))
+            .group_by(latency.c.day, latency.c.tool_name, latency.c.bucket)
+        )
+        maxima = (
+            select(tools.c.day, tools.c.tool_name, func.max(tools.c.max_duration_ms).label("maximum"))
+            .where(*self._where(tools, filters))
+            .group_by(tools.c.day, tools.c.tool_name)
+        )
+        with self.engine.connect() as connection:
+            bucket_rows = list(connection.execute(buckets))
+            slowest = {(_as_date(r.day), r.tool_name): r.maximum for r in connection.execute(maxima)}
+        by_key: dict[tuple[date, str], list[tuple[int, int]]] = {}
+        for row in bucket_rows:
+            by_key.setdefault((_as_date(row.day), row.tool_name), []).append((int(row.bucket), _int(row.calls)))
+        points = []
+        for key in sorted(by_key):
+            pairs = by_key[key]
+            maximum = slowest.get(key)
+            p50, p95 = percentiles(pairs, (0.5, 0.95), ceiling=maximum)
+            if p50 is None or p95 is None:
+                continue
+            points.append(
+                DailyLatencyPoint(
+                    day=key[0],
+                    tool_name=key[1],
+                    timed_calls=sum(c for _, c in pairs),
+                    p50_duration_ms=p50,
+                    p95_duration_ms=p95,
+                    max_duration_ms=None if maximum is None else int(maximum),
+                )
+            )
+        return points
 
 
 def _as_date(value: Any) -> date:

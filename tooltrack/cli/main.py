@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,7 @@ STREAMLIT_SETTINGS: Final = {
     "server.headless": "true",
     "server.maxUploadSize": "200",
     "browser.gatherUsageStats": "false",
+    "client.toolbarMode": "viewer",
     "theme.base": "light",
 }
 
@@ -71,13 +74,15 @@ def demo(workflows: int, seed: int, force: bool) -> None:
 
 
 @main.command()
-@click.option("--port", default=8501, show_default=True)
-@click.option("--host", default="localhost", show_default=True)
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--host", default="localhost", show_default=True, help="Address to listen on.")
 @click.option("--no-demo", is_flag=True, help="Do not add demo data to an empty database.")
 def dashboard(port: int, host: str, no_demo: bool) -> None:
     """Upgrade the database, add demo data if it is empty, and serve the dashboard."""
     from tooltrack.ingest import seed_demo_data
 
+    # Before the database is touched: a busy port used to fail only after migrating and seeding.
+    refuse_busy_port(host, port)
     engine = make_engine()
     click.echo(f"database: {describe(engine)}")
     upgrade_database(engine)
@@ -95,6 +100,28 @@ def dashboard(port: int, host: str, no_demo: bool) -> None:
     click.echo(f"dashboard: http://{host}:{port}")
     # The user's working folder stays: a relative SQLite path in the URL means the same file.
     raise SystemExit(subprocess.call(command, env=env))
+
+
+def refuse_busy_port(host: str, port: int) -> None:
+    """Stop with a clear message when `host:port` cannot be listened on (in use, or not allowed).
+
+    Binds each address `host` resolves to, as Streamlit will; SO_REUSEADDR, as Streamlit's server
+    sets it, so that a port left in TIME_WAIT by a dashboard just stopped is not called busy.
+    """
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot listen on {host}: {exc.strerror}") from exc
+    for family, kind, protocol, _, address in addresses:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+                raise click.ClickException(
+                    f"port {port} on {host} {reason}: pick another with --port (make run PORT=8600)"
+                ) from exc
 
 
 def dashboard_script() -> Path:

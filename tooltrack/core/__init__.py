@@ -82,7 +82,14 @@ if TYPE_CHECKING:
         attribute,
     )
     from tooltrack.core.error_kinds import MAX_KIND, NO_MESSAGE, error_kind
-    from tooltrack.core.histogram import bucket_bounds, bucket_of, bucket_value, exact_percentile, percentiles
+    from tooltrack.core.histogram import (
+        PERCENTILE_ERROR,
+        bucket_bounds,
+        bucket_of,
+        bucket_value,
+        exact_percentile,
+        percentiles,
+    )
     from tooltrack.core.pricing import (
         PRICES_ENV,
         TOKEN_KINDS,
@@ -164,6 +171,7 @@ _EXPORTS = {
     "NO_MESSAGE": "tooltrack.core.error_kinds",
     "NUL": "tooltrack.core.storable",
     "PARAMETER_TEXT_LIMIT": "tooltrack.core.claude_tools",
+    "PERCENTILE_ERROR": "tooltrack.core.histogram",
     "PRICES_ENV": "tooltrack.core.pricing",
     "Part": "tooltrack.core.cost",
     "Price": "tooltrack.core.pricing",
@@ -271,6 +279,7 @@ __all__ = [
     "NO_MESSAGE",
     "NUL",
     "PARAMETER_TEXT_LIMIT",
+    "PERCENTILE_ERROR",
     "PRICES_ENV",
     "REDACTION_PATTERNS",
     "REDUNDANCY_PATTERNS",

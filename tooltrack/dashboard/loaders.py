@@ -14,6 +14,7 @@ import streamlit as st
 
 from tooltrack.analytics import (
     AnalyticsService,
+    DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
     FailureReport,
@@ -79,6 +80,11 @@ def _latency_histogram(version: Version, url: str, filters: Filters, tool: str |
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _latency_over_time(version: Version, url: str, filters: Filters) -> list[DailyLatencyPoint]:
+    return _service(url).latency_over_time(filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def _redundancy_alerts(version: Version, url: str, filters: Filters, limit: int) -> list[RedundancyAlert]:
     return _service(url).redundancy_alerts(filters, limit=limit)
 
@@ -125,6 +131,9 @@ class DashboardData:
 
     def latency_histogram(self, filters: Filters, tool: str | None = None) -> LatencyHistogram:
         return _latency_histogram(self.version, self.url, filters, tool)
+
+    def latency_over_time(self, filters: Filters) -> list[DailyLatencyPoint]:
+        return _latency_over_time(self.version, self.url, filters)
 
     def redundancy_alerts(self, filters: Filters, *, limit: int) -> list[RedundancyAlert]:
         return _redundancy_alerts(self.version, self.url, filters, limit)

@@ -21,9 +21,13 @@ import streamlit as st
 PAGES: Final = Path(__file__).resolve().parent / "pages"
 
 
+#: What follows the page's own title in the browser tab ("Failures · tooltrack").
+APP_NAME: Final = "tooltrack"
+
+
 def run() -> None:
     """Set up the page and run the page the visitor asked for (the Overview by default)."""
-    st.set_page_config(page_title="tooltrack", page_icon=":material/build:", layout="wide")
+    st.set_page_config(page_title=APP_NAME, page_icon=":material/build:", layout="wide")
     navigation = st.navigation(
         {
             "Tool usage": [
@@ -45,4 +49,7 @@ def run() -> None:
             ],
         }
     )
+    # Each tab says which page it shows: set_page_config calls add up, and this one runs after
+    # st.navigation has picked the page (the first call's fixed title named every tab alike).
+    st.set_page_config(page_title=f"{navigation.title} · {APP_NAME}")
     navigation.run()

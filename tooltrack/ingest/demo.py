@@ -1,8 +1,11 @@
 """Realistic demo data: workflow runs of several templates, phase by phase, call by call.
 
 The numbers are shaped on real Claude Code runs: Read and Grep are quick and frequent, Bash is
-slow with a long tail (test suites, builds), Task sub-agents are the slowest, a few per cent of
-calls fail with real-looking errors, and agents re-read files they have not changed.
+slow with a long tail (test suites, builds), Task sub-agents are the slowest, agents re-read files
+they have not changed, and a few per cent of calls fail in ways a reader believes: each command
+fails as that command does (`BASH_FAILURES`: pytest with failing tests, git with `fatal:`, a
+timeout only on long commands and lasting the whole timeout), and a failed Test phase ends with
+the failing test run its error reports. bench/dataset.py builds its data set from these tables.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ LATENCY: dict[str, tuple[float, float]] = {
     "mcp__playwright__browser_navigate": (2500, 0.6),
 }
 
+#: The share of calls that fail, per tool (Bash: overall, for bench/dataset.py; the demo's own Bash
+#: failures are per command, in BASH_FAILURES).
 FAILURE_RATE = {"Bash": 0.12, "Edit": 0.05, "WebFetch": 0.08, "Read": 0.015, "Task": 0.04, "Write": 0.01}
 
 FILES = [
@@ -83,22 +88,182 @@ COMMANDS = [
     ("python -m mypy app", 5000),
 ]
 
+#: Bash's default timeout (ms): a command still running then is killed, with no exit code.
+BASH_TIMEOUT_MS = 120_000
+TIMEOUT_MESSAGE = f"Command timed out after {BASH_TIMEOUT_MS}ms"
+
+
+@dataclass(frozen=True)
+class BashFailure:
+    """One way a command fails, as Claude Code reports it: `Exit code N` and the output's tail.
+
+    `exit_code` None is the Bash tool's timeout: the call then lasts the whole timeout.
+    """
+
+    exit_code: int | None
+    message: str
+
+    @property
+    def timed_out(self) -> bool:
+        return self.exit_code is None
+
+
+def _exit(code: int, *lines: str) -> BashFailure:
+    return BashFailure(code, "\n".join((f"Exit code {code}", *lines)))
+
+
+TIMEOUT = BashFailure(None, TIMEOUT_MESSAGE)
+
+#: The pytest summary a failed Test phase reports, and the run it comes from.
+PYTEST_FAILED = _exit(
+    1,
+    "FAILED tests/test_routes.py::test_export - AssertionError: assert 404 == 200",
+    "FAILED tests/test_models.py::test_export_columns - KeyError: 'created_at'",
+    "========================= 2 failed, 41 passed in 6.18s =========================",
+)
+
+#: How each demo command fails, and how often (the share of its runs that fail). Only failures a
+#: reader believes of that command: a pytest run fails with failing tests, git with `fatal:`, a
+#: missing program is the command's own, a timeout only hits the long-running commands.
+BASH_FAILURES: dict[str, tuple[float, tuple[BashFailure, ...]]] = {
+    "uv run pytest tests/": (0.3, (PYTEST_FAILED, PYTEST_FAILED, TIMEOUT)),
+    "uv run pytest tests/test_routes.py -x": (
+        0.35,
+        (
+            _exit(
+                1,
+                "FAILED tests/test_routes.py::test_export - AssertionError: assert 404 == 200",
+                "!!!!!!!!!!!!!!!!!!!!!!!!!! stopping after 1 failures !!!!!!!!!!!!!!!!!!!!!!!!!!!",
+                "========================= 1 failed, 6 passed in 2.41s ==========================",
+            ),
+        ),
+    ),
+    "git status": (0.0, ()),
+    "git diff --stat": (0.0, ()),
+    "git add -A": (
+        0.02,
+        (
+            _exit(
+                128,
+                "fatal: Unable to create '/home/dev/app/.git/index.lock': File exists.",
+                "",
+                "Another git process seems to be running in this repository.",
+            ),
+        ),
+    ),
+    "git commit -m 'feat: add export'": (
+        0.08,
+        (
+            _exit(1, "On branch feat/export", "nothing to commit, working tree clean"),
+            _exit(
+                1,
+                "ruff.....................................................................Failed",
+                "- hook id: ruff",
+                "- exit code: 1",
+                "app/server/routes.py:12:8: F401 [*] `os` imported but unused",
+            ),
+        ),
+    ),
+    "npm run build": (
+        0.12,
+        (
+            _exit(
+                2,
+                "> client@0.1.0 build",
+                "> tsc -b && vite build",
+                "src/api.ts(42,7): error TS2322: Type 'string | undefined' is not assignable to type 'string'.",
+            ),
+            _exit(127, "/bin/bash: line 1: npm: command not found"),
+            TIMEOUT,
+        ),
+    ),
+    "npm run lint": (
+        0.15,
+        (
+            _exit(
+                1,
+                "/home/dev/app/client/src/components/Table.tsx",
+                "  17:10  error  'useMemo' is defined but never used  @typescript-eslint/no-unused-vars",
+                "✖ 1 problem (1 error, 0 warnings)",
+            ),
+        ),
+    ),
+    "npm test": (
+        0.2,
+        (
+            _exit(
+                1,
+                " FAIL  src/components/Table.test.tsx > Table > renders the export button",
+                "TestingLibraryElementError: Unable to find an element with the text: Export",
+                " Tests  1 failed | 23 passed (24)",
+            ),
+            TIMEOUT,
+        ),
+    ),
+    "ruff check .": (
+        0.2,
+        (
+            _exit(
+                1,
+                "app/server/routes.py:12:8: F401 [*] `os` imported but unused",
+                "Found 1 error.",
+                "[*] 1 fixable with the `--fix` option.",
+            ),
+        ),
+    ),
+    "ls -la app/server": (0.05, (_exit(2, "ls: cannot access 'app/server': No such file or directory"),)),
+    "gh pr create --fill": (
+        0.1,
+        (
+            _exit(
+                1,
+                'a pull request for branch "feat/export" into branch "main" already exists:',
+                "https://github.com/acme/app/pull/57",
+            ),
+            _exit(127, "/bin/bash: line 1: gh: command not found"),
+        ),
+    ),
+    "uv sync": (
+        0.04,
+        (
+            _exit(
+                1,
+                "  × No solution found when resolving dependencies:",
+                "  ╰─▶ Because your project depends on numpy<2 and pandas==3.0.0 depends on numpy>=2.3, "
+                "we can conclude that your project's requirements are unsatisfiable.",
+            ),
+        ),
+    ),
+    "python -m mypy app": (
+        0.25,
+        (
+            _exit(
+                1,
+                'app/server/models.py:31: error: Incompatible return value type (got "str | None", expected "str")'
+                "  [return-value]",
+                "Found 1 error in 1 file (checked 14 source files)",
+            ),
+        ),
+    ),
+}
+
+#: A failure message per tool (bench/dataset.py draws from these; the demo's own Bash failures
+#: come from BASH_FAILURES, matched to their command).
 ERRORS = {
-    "Bash": [
-        "Exit code 1\nFAILED tests/test_routes.py::test_export - AssertionError",
-        "Exit code 127\nnpm: command not found",
-        "Command timed out after 120000ms",
-        "Exit code 2\nerror: Found 3 type errors",
-    ],
+    "Bash": list(dict.fromkeys(f.message for _, modes in BASH_FAILURES.values() for f in modes)),
     "Edit": [
         "String to replace not found in file.",
-        "File has been modified since read, either by the user or by a linter.",
+        "File has been modified since read, either by the user or by a linter. "
+        "Read it again before attempting to write it.",
     ],
     "WebFetch": ["Request failed with status code 404", "Request failed with status code 503"],
     "Read": ["File does not exist."],
     "Task": ["Agent exceeded the maximum number of turns"],
     "Write": ["File has not been read yet. Read it first before writing to it."],
 }
+
+#: Files an agent guesses at that are not there (what a failed Read asked for).
+MISSING_FILES = ["app/server/export.py", "app/client/src/hooks/useExport.ts", "tests/conftest.py", "docs/API.md"]
 
 URLS = [
     "https://docs.python.org/3/library/sqlite3.html",
@@ -118,40 +283,64 @@ def _duration(rng: random.Random, tool: str) -> int:
     return max(1, int(rng.lognormvariate(0, spread) * median))
 
 
+def _bash(rng: random.Random, command: str | None = None) -> tuple[dict[str, Any], int, BashFailure | None]:
+    """A Bash call's fields, duration and failure (None: it succeeded); `command` picks the command."""
+    if command is None:
+        command, typical = rng.choice(COMMANDS)
+    else:
+        typical = dict(COMMANDS)[command]
+    rate, modes = BASH_FAILURES.get(command, (0.0, ()))
+    failure = rng.choice(modes) if modes and rng.random() < rate else None
+    # A timed-out command ran the whole timeout; a run that finished stays under it.
+    duration = (
+        BASH_TIMEOUT_MS + rng.randint(5, 400)
+        if failure is not None and failure.timed_out
+        else min(BASH_TIMEOUT_MS - 1, max(5, int(rng.lognormvariate(0, 0.5) * typical)))
+    )
+    fields: dict[str, Any] = {
+        "command": command,
+        "exit_code": 0 if failure is None else failure.exit_code,
+        "stdout_lines": rng.randint(0, 400),
+        "stderr_lines": 0 if failure is None else failure.message.count("\n") + 1,
+    }
+    return fields, duration, failure
+
+
 def _call(rng: random.Random, tool: str, when: datetime, context: int, recent_reads: list[str]) -> ToolCallRecord:
-    success = rng.random() >= FAILURE_RATE.get(tool, 0.0)
     fields: dict[str, Any] = {}
     duration = _duration(rng, tool)
+    error: str | None = None
+    if tool == "Bash":
+        fields, duration, failure = _bash(rng)
+        error = None if failure is None else failure.message
+        return _record(rng, tool, when, context, duration, error, fields)
+    success = rng.random() >= FAILURE_RATE.get(tool, 0.0)
+    if not success:
+        error = rng.choice(ERRORS.get(tool, ["Tool failed"]))
     if tool == "Read":
-        # Agents often read a file they already read: pick a recent one a third of the time.
-        path = rng.choice(recent_reads) if recent_reads and rng.random() < 0.33 else rng.choice(FILES)
-        recent_reads.append(path)
-        lines = rng.randint(20, 900)
-        fields = {"file_path": path, "lines_read": lines, "file_size_bytes": lines * rng.randint(25, 45)}
+        if success:
+            # Agents often read a file they already read: pick a recent one a third of the time.
+            path = rng.choice(recent_reads) if recent_reads and rng.random() < 0.33 else rng.choice(FILES)
+            recent_reads.append(path)
+            lines = rng.randint(20, 900)
+            fields = {"file_path": path, "lines_read": lines, "file_size_bytes": lines * rng.randint(25, 45)}
+        else:
+            fields = {"file_path": rng.choice(MISSING_FILES)}
     elif tool in ("Edit", "MultiEdit"):
         old = rng.randint(10, 600)
         fields = {
             "file_path": rng.choice(FILES),
-            "lines_changed": rng.randint(1, 40),
             "old_string_length": old,
             "new_string_length": max(0, old + rng.randint(-100, 300)),
             "replace_all": rng.random() < 0.05,
         }
+        if success:  # a failed edit changed nothing
+            fields["lines_changed"] = rng.randint(1, 40)
     elif tool == "Write":
-        fields = {
-            "file_path": rng.choice(FILES),
-            "bytes_written": rng.randint(200, 20000),
-            "created_new_file": rng.random() < 0.4,
-        }
-    elif tool == "Bash":
-        command, typical = rng.choice(COMMANDS)
-        duration = max(5, int(rng.lognormvariate(0, 0.5) * typical))
-        fields = {
-            "command": command,
-            "exit_code": 0 if success else rng.choice([1, 2, 127]),
-            "stdout_lines": rng.randint(0, 400),
-            "stderr_lines": 0 if success else rng.randint(1, 40),
-        }
+        # Writing over a file not read first is what fails; a new file is never refused.
+        fields = {"file_path": rng.choice(FILES), "created_new_file": success and rng.random() < 0.4}
+        if success:
+            fields["bytes_written"] = rng.randint(200, 20000)
     elif tool in ("Grep", "Glob"):
         fields = {
             "pattern": rng.choice(["def export", "TODO", "**/*.py", "class .*Model", "import pandas"]),
@@ -161,11 +350,12 @@ def _call(rng: random.Random, tool: str, when: datetime, context: int, recent_re
         if tool == "Grep":
             fields["total_matches"] = fields["files_matched"] + rng.randint(0, 60)
     elif tool == "WebFetch":
-        fields = {
-            "url": rng.choice(URLS),
-            "http_status": 200 if success else rng.choice([404, 503]),
-            "response_size_bytes": rng.randint(2000, 250000),
-        }
+        status = 200 if success else rng.choice([404, 503])
+        fields = {"url": rng.choice(URLS), "http_status": status}
+        if success:
+            fields["response_size_bytes"] = rng.randint(2000, 250000)
+        else:
+            error = f"Request failed with status code {status}"
     elif tool == "Task":
         fields = {
             "subagent_type": rng.choice(["Explore", "general-purpose", "Plan"]),
@@ -175,20 +365,44 @@ def _call(rng: random.Random, tool: str, when: datetime, context: int, recent_re
         fields = {
             "parameters": {"todos": rng.randint(1, 8)} if tool == "TodoWrite" else {"url": "http://localhost:5173"}
         }
-    error = None if success else rng.choice(ERRORS.get(tool, ["Tool failed"]))
+    return _record(rng, tool, when, context, duration, error, fields)
+
+
+def _record(
+    rng: random.Random,
+    tool: str,
+    when: datetime,
+    context: int,
+    duration: int,
+    error: str | None,
+    fields: dict[str, Any],
+) -> ToolCallRecord:
     return ToolCallRecord(
         tool_name=tool,
         duration_ms=duration,
-        success=success,
+        success=error is None,
         timestamp=when,
         error_message=error,
         tokens_consumed=rng.randint(50, 4000),
         cache_hit=rng.random() < 0.7,
         context_size_before=context,
-        outcome="ok" if success else "error",
+        outcome="ok" if error is None else "error",
         duration_source="measured",
         **fields,
     )
+
+
+def _failing_test_run(rng: random.Random, when: datetime, context: int) -> ToolCallRecord:
+    """The test run that fails a Test phase: the full suite, with the failures the phase reports."""
+    command = "uv run pytest tests/"
+    fields = {
+        "command": command,
+        "exit_code": PYTEST_FAILED.exit_code,
+        "stdout_lines": rng.randint(40, 400),
+        "stderr_lines": PYTEST_FAILED.message.count("\n") + 1,
+    }
+    duration = max(5, int(rng.lognormvariate(0, 0.5) * dict(COMMANDS)[command]))
+    return _record(rng, "Bash", when, context, duration, PYTEST_FAILED.message, fields)
 
 
 def generate_workflow(rng: random.Random, adw_id: str, template: str, start: datetime) -> list[TaskLogCreate]:
@@ -210,6 +424,13 @@ def generate_workflow(rng: random.Random, adw_id: str, template: str, start: dat
             clock += timedelta(milliseconds=(call.duration_ms or 0) + rng.randint(800, 9000))
             context += rng.randint(200, 3000)
         failed = phase == "Test" and rng.random() < 0.15
+        error_message = None
+        if failed:
+            # The phase fails because its last test run failed: that run is its last call.
+            run = _failing_test_run(rng, clock, context)
+            calls.append(run)
+            clock += timedelta(milliseconds=(run.duration_ms or 0) + rng.randint(800, 9000))
+            error_message = "uv run pytest tests/: 2 failed, 41 passed (test_export, test_export_columns)"
         logs.append(
             TaskLogCreate(
                 adw_id=adw_id,
@@ -219,7 +440,7 @@ def generate_workflow(rng: random.Random, adw_id: str, template: str, start: dat
                 phase_number=number,
                 phase_status="failed" if failed else "completed",
                 log_message=f"{phase} phase {'failed' if failed else 'completed'}",
-                error_message="2 tests failed" if failed else None,
+                error_message=error_message,
                 started_at=phase_start,
                 completed_at=clock,
                 duration_seconds=(clock - phase_start).total_seconds(),

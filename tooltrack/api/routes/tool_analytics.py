@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from tooltrack.analytics import (
     MAX_LIMIT,
     MAX_OFFSET,
+    DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
     FailureReport,
@@ -84,6 +85,12 @@ def redundancy_alerts(filters: FiltersDep, service: ServiceDep, limit: Limit = 2
 def calls_over_time(filters: FiltersDep, service: ServiceDep) -> list[DailyToolPoint]:
     """Per UTC day and tool: calls, failures, failure rate and total duration."""
     return service.calls_over_time(filters)
+
+
+@router.get("/latency-over-time")
+def latency_over_time(filters: FiltersDep, service: ServiceDep) -> list[DailyLatencyPoint]:
+    """Per UTC day and tool: p50 and p95 estimates (within 2.5 %, never above the day's max)."""
+    return service.latency_over_time(filters)
 
 
 @router.get("/slowest-calls")

@@ -56,7 +56,9 @@ def group_frame(groups: list[GroupStats], label: str) -> pd.DataFrame:
     )
 
 
-share = st.column_config.ProgressColumn("Success rate", format="percent", min_value=0, max_value=1)
+share = st.column_config.ProgressColumn(
+    "Success rate", format="percent", min_value=0, max_value=1, color=charts.SUCCESS_COLOUR
+)
 mean = st.column_config.NumberColumn("Mean (ms)", format="%.0f")
 left, right = st.columns(2)
 with left:

@@ -50,7 +50,9 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "Success rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+            "Success rate": st.column_config.ProgressColumn(
+                format="percent", min_value=0, max_value=1, color=charts.SUCCESS_COLOUR
+            ),
             "Mean duration (ms)": st.column_config.NumberColumn(format="%.0f"),
         },
     )

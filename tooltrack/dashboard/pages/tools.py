@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from tooltrack.core import PERCENTILE_ERROR
 from tooltrack.dashboard import charts
-from tooltrack.dashboard.formatting import duration, workflow_href
+from tooltrack.dashboard.formatting import workflow_href
 from tooltrack.dashboard.page import NO_MATCH, analysis_page, stop_with_info
 from tooltrack.dashboard.text import shorten
 
@@ -41,9 +42,14 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "Success rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-        "p50 (ms)": st.column_config.NumberColumn(format="%.0f"),
-        "p95 (ms)": st.column_config.NumberColumn(format="%.0f"),
+        "Success rate": st.column_config.ProgressColumn(
+            format="percent", min_value=0, max_value=1, color=charts.SUCCESS_COLOUR
+        ),
+        # Bucket estimates are marked "≈", with their error bound in the help, so that they never
+        # pass for measured figures.
+        "p50 (ms)": st.column_config.NumberColumn(format="≈ %.0f", help=charts.PERCENTILE_HELP),
+        "p95 (ms)": st.column_config.NumberColumn(format="≈ %.0f", help=charts.PERCENTILE_HELP),
+        "Max (ms)": st.column_config.NumberColumn(format="%d", help="The slowest call measured."),
         "Mean (ms)": st.column_config.NumberColumn(format="%.0f"),
     },
 )
@@ -61,9 +67,14 @@ with right:
     else:
         st.plotly_chart(charts.latency_distribution(histogram), width="stretch")
         st.caption(
-            f"{histogram.count:,} timed calls · p50 {duration(histogram.p50_duration_ms)} · "
-            f"p95 {duration(histogram.p95_duration_ms)} · p99 {duration(histogram.p99_duration_ms)}"
+            f"{histogram.count:,} timed calls · p50 {charts.estimate(histogram.p50_duration_ms)} · "
+            f"p95 {charts.estimate(histogram.p95_duration_ms)} · p99 {charts.estimate(histogram.p99_duration_ms)} "
+            f"(estimates within ±{PERCENTILE_ERROR * 100:g} %, never above the slowest call)"
         )
+
+trend = page.data.latency_over_time(page.filters)
+if trend:
+    st.plotly_chart(charts.latency_trend(trend), width="stretch")
 
 st.subheader("Slowest calls")
 slowest = page.data.slowest_calls(page.filters, limit=SLOWEST)
@@ -112,7 +123,9 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "Success rate": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+            "Success rate": st.column_config.ProgressColumn(
+                format="percent", min_value=0, max_value=1, color=charts.SUCCESS_COLOUR
+            ),
             "Mean (ms)": st.column_config.NumberColumn(format="%.0f"),
         },
     )
