@@ -1,7 +1,7 @@
 """Reading a byte stream line by line, in bounded memory, with line numbers and progress.
 
 Memory never depends on the file's size: lines are read one at a time through a 1 MB buffer,
-and a line longer than `MAX_LINE_BYTES` is skipped (and reported) without being held whole.
+and a line longer than `MAX_LINE_BYTES` is rejected (its number and why) without being held whole.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class _Prefixed(io.RawIOBase):
             n = min(len(buffer), len(self._head))
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
+            if not self._head:
+                self._head = memoryview(b"")  # let go of the head (it may be a long first line)
             return n
         data = self._stream.read(len(buffer))
         if not data:
@@ -59,9 +61,24 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def read_head(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
-    """The first bytes of `stream` (for format detection) and a stream that still starts at 0."""
+def read_head(stream: BinaryIO, *, to_line_end: bool = False) -> tuple[bytes, BinaryIO]:
+    """The first bytes of `stream` (for format detection) and a stream that still starts at 0.
+
+    `HEAD_BYTES` of them; with `to_line_end`, on to the end of the line those end in, up to
+    `MAX_LINE_BYTES` (for a first line whose deciding keys come late).
+    """
     head = stream.read(HEAD_BYTES) or b""
+    if to_line_end and len(head) == HEAD_BYTES and b"\n" not in head:
+        parts = [head]
+        size = len(head)
+        while size <= MAX_LINE_BYTES:
+            more = stream.read(1024 * 1024) or b""
+            parts.append(more)
+            size += len(more)
+            if not more or b"\n" in more:
+                break
+        head = b"".join(parts)
+        del parts
     rest = io.BufferedReader(_Prefixed(head, stream), buffer_size=1024 * 1024)
     return head, rest  # type: ignore[return-value]
 
@@ -110,7 +127,7 @@ class LineReader:
 def json_problem(line: Line, exc: Exception | None = None) -> str:
     """A clear reason for a line that is not valid JSON: wrong encoding, cut off, or malformed."""
     if line.too_long:
-        return f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: skipped"
+        return f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: not read"
     try:
         line.data.decode("utf-8")
     except UnicodeDecodeError as error:
