@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from tests.helpers.db import stored_logs
-from tooltrack.ingest import ingest_file, pipeline
+from tooltrack.ingest import chunks, ingest_file, pipeline
 from tooltrack.store import DERIVED, InsertedLog, Maintainer, dialect_of
 
 #: Logs whose adw_id starts with this find the disk full.
@@ -119,3 +119,18 @@ def test_what_counts_as_a_full_disk(error: BaseException) -> None:
     wrapped.__cause__ = error
     assert pipeline._storage_full(wrapped) is not None
     assert pipeline._storage_full(sqlite3.IntegrityError("UNIQUE constraint failed: task_logs.log_key")) is None
+
+
+def test_a_full_disk_stops_the_copy_path_too(
+    engine: Engine, disk_full: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL, a child process preparing COPY batches (a large tooltrack JSONL file's way)."""
+    if dialect_of(engine).name != "postgresql":
+        pytest.skip("the child process prepares batches for PostgreSQL's COPY only")
+    monkeypatch.setattr(chunks, "CHUNK_LINES", 4)  # chunks of 4 lines: 3 stored before the disk fills
+    path = tmp_path / "spool.jsonl"
+    path.write_bytes(b"\n".join(lines(12, 20)) + b"\n")
+    report = ingest_file(engine, path, processes=1)
+    assert report.rejected == []
+    assert report.error is not None and report.error.startswith("the database is full (") and "\n" not in report.error
+    assert sorted(log.adw_id for log in stored_logs(engine)) == sorted(f"run-{n}" for n in range(12))
