@@ -166,6 +166,7 @@ def test_prefix_keys_reads_the_top_level_keys_there_are() -> None:
 def test_an_empty_array_is_an_empty_file(engine: Engine, tmp_path: Path) -> None:
     report = ingest(engine, "logs/post_tool_use.json", b"[]\n")
     assert (report.format, report.error, report.ok) == ("empty", None, True)
+    assert [note.message for note in report.notes] == ["an empty JSON array: nothing to ingest"]
 
 
 def test_an_array_of_something_else_is_named(engine: Engine) -> None:

@@ -361,12 +361,13 @@ def ingest_stream(
     except (FormatError, ValueError) as exc:
         report.error = str(exc)
         return report
-    if found is Format.TRANSCRIPT and head.lstrip().startswith(b"["):
-        found = Format.TRANSCRIPT_ARRAY  # told it is a transcript: one saved as a JSON array
+    array = head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"[")
     del head  # it may be a whole long first line: the reader reads it again from `rest`
+    if found is Format.TRANSCRIPT and array:
+        found = Format.TRANSCRIPT_ARRAY  # told it is a transcript: one saved as a JSON array
     if found is None:
         report.format = "empty"
-        report.note(0, "empty file: nothing to ingest")
+        report.note(0, "an empty JSON array: nothing to ingest" if array else "empty file: nothing to ingest")
         return report
     report.format = found.value
     parser = PARSERS[found]
