@@ -406,3 +406,23 @@ def test_the_reader_hands_each_value_to_the_feed_with_the_line_it_is_reported_at
 
     read(_lines(b"{", b'  "r": [', b"    {},", b'    {"x": [1]}', b"  ],", b'  "s": 1', b"}"), stream=("r", "*"))
     assert fed == [(3, {}, 1), (4, {"x": [1]}, 2)]
+
+
+def test_a_byte_that_is_not_utf8_is_named_where_it_is(engine: Engine) -> None:
+    document = otel_document("toolu_1")
+    document["resourceLogs"][0]["resource"] = {"attributes": [{"key": "host.name", "value": {"stringValue": "HOST"}}]}
+    data = pretty(document).replace(b"HOST", b"ho\xffst")
+    report = ingest(engine, data, "claude-otel")
+    # In a part of the document no value is read from: said at its line, the records still read.
+    number = line_of(data, b'"stringValue": "ho\xffst"')
+    byte = data.split(b"\n")[number - 1].index(b"\xff") + 1
+    assert rejected(report) == [(number, f"not valid UTF-8 (byte {byte} of the line)")]
+    assert [call.call_id for call in stored_calls(engine)] == ["toolu_1"]
+    # In a value read: that value is rejected as malformed, at its line and element.
+    with engine.begin() as connection:
+        connection.execute(task_logs.delete())
+    data = pretty([hook_payload("toolu_2"), hook_payload("toolu_3")]).replace(b'"toolu_2"', b'"toolu_\xff2"')
+    report = ingest(engine, data, "claude-hooks")
+    [rejection] = report.rejected
+    assert (rejection.line, rejection.element) == (2, 1) and rejection.reason.startswith("malformed JSON document: ")
+    assert [call.call_id for call in stored_calls(engine)] == ["toolu_3"]

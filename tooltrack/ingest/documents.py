@@ -81,6 +81,16 @@ class Broken:
 
 
 @dataclass(frozen=True, slots=True)
+class BadText:
+    """A line outside every value read (in a part of the document not used) that is not UTF-8:
+    said, as a whole JSON parse would have, though it costs no value (a value read that holds
+    it is rejected as malformed instead)."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentEnd:
     """A walked top-level value ended (it started at `line`); `found` says whether any container
     below it on the streamed path, or any value at the path, was in it."""
@@ -89,7 +99,7 @@ class DocumentEnd:
     found: bool
 
 
-Piece = Value | Broken | DocumentEnd
+Piece = Value | Broken | BadText | DocumentEnd
 
 
 @dataclass(slots=True)
@@ -156,12 +166,19 @@ class DocumentReader:
             return out
         data, number = line.data, line.number
         self._cut = not line.complete  # a last line without a line break: the file was cut off
+        kept = self._held is not None and self._held.keep
         pos = self._scan(data, 0, number, out) if self._held is not None else 0
         size = len(data)
         while pos < size and not self.broken:
             pos = _WHITESPACE.match(data, pos).end()  # type: ignore[union-attr]
             if pos < size:
                 pos = self._token(data, pos, number, out)
+        if not data.isascii() and not (kept or (self._held is not None and self._held.keep)):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if not any(isinstance(piece, Value) for piece in out):
+                    out.append(BadText(number, f"not valid UTF-8 (byte {exc.start + 1} of the line)"))
         return out
 
     def end(self) -> list[Piece]:
@@ -330,6 +347,8 @@ def read_document(
 def _handle(piece: Piece, feed: Feed, feed_element: Feed, malformed: str, not_found: str | None) -> Iterator[Item]:
     if isinstance(piece, Broken):
         yield RejectedLine(piece.line, piece.reason, piece.element)
+    elif isinstance(piece, BadText):
+        yield RejectedLine(piece.line, piece.reason)
     elif isinstance(piece, DocumentEnd):
         if not piece.found and not_found is not None:
             yield RejectedLine(piece.line, not_found)
@@ -429,6 +448,8 @@ def elements_as_lines(parse: Parser) -> Parser:
             for piece in pieces:
                 if isinstance(piece, Broken):
                     rejected.append(RejectedLine(piece.line, piece.reason, piece.element))
+                elif isinstance(piece, BadText):
+                    rejected.append(RejectedLine(piece.line, piece.reason))
                 elif isinstance(piece, Value):
                     starts.append(piece.line)
                     number = len(starts)
