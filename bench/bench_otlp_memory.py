@@ -9,7 +9,8 @@
    per turn a prompt, one to four tool results each after an API request, and one more request
    (about 40 % of the records are tool results; tools Read, Bash, Edit, Grep, Glob, Write, Task).
 2. Ingests it into a new SQLite database in a child process (`ingest_file`, format detected)
-   and prints the child's peak resident memory (ru_maxrss), its wall time, and what it stored.
+   and prints the child's peak resident memory (ru_maxrss), its wall and CPU time, and what it
+   stored.
    With `--tracemalloc`, the child's Python allocation peak too (slower).
 3. `--source DIR` runs the child on another checkout's `tooltrack` (imported from DIR), so the
    same document gives the figure before and after a change.
@@ -56,6 +57,7 @@ print(json.dumps({
     "task_logs": report.task_logs_stored, "tool_calls": report.tool_calls_stored,
     "rejected": report.rejected_count, "lines": report.lines,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "cpu_seconds": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
 }))
 """
 
@@ -166,6 +168,8 @@ def main() -> None:
     )
     rate = size / figures["seconds"]
     print(f"ingest: {figures['seconds']:.1f} s ({rate:.1f} MB/s); child wall {figures['wall_seconds']:.1f} s")
+    # CPU time says more than wall time on a machine other work shares.
+    print(f"CPU time of the child (start-up and migration included): {figures['cpu_seconds']:.1f} s")
     peak = figures["peak_rss_mb"]
     print(f"peak resident memory of the child: {peak:.0f} MB ({peak / size:.2f} x the document)")
     if figures["traced_peak"] is not None:

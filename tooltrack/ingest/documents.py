@@ -50,11 +50,12 @@ ARRAY_ITEMS: Final[StreamPath] = ("*",)
 Feed = Callable[[int, Any, int | None], Iterable[Item]]
 
 _WHITESPACE: Final = re.compile(rb"[ \t\r\n]*+")
-_STRING: Final = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
+#: A string: on one line (a raw line break cannot be in one), so also within a block of lines.
+_STRING: Final = re.compile(rb'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"')
 #: A number, true, false or null (orjson checks it when the value is parsed).
 _SCALAR: Final = re.compile(rb'[^ \t\r\n\[\]{},:"]++')
 #: Everything up to the next bracket outside a string (it stops at a string that does not end).
-_NO_BRACKET: Final = re.compile(rb'(?:[^"\[\]{}]++|"[^"\\]*+(?:\\.[^"\\]*+)*+")*+')
+_NO_BRACKET: Final = re.compile(rb'(?:[^"\[\]{}]++|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+")*+')
 _OPENING: Final = frozenset(b"[{")
 _QUOTE: Final = ord('"')
 
@@ -140,8 +141,9 @@ class _Held:
 class DocumentReader:
     """Reads the JSON documents in a stream of lines; yields the values at `path` as `Piece`s.
 
-    `feed` each line (it returns the pieces that end in it) and call `end` after the last.
-    After a `Broken` piece nothing more is read.
+    `feed` each line (it returns the pieces that end in it) and call `end` after the last. A
+    `Line` may hold many lines (a block, `LineIterator.blocks`): positions in it are counted in
+    lines from its number. After a `Broken` piece nothing more is read.
     """
 
     def __init__(self, path: StreamPath, *, malformed: str) -> None:
@@ -154,31 +156,57 @@ class DocumentReader:
         self._found = False
         self._top_line = 0
         self._cut = False
+        # The line being read (or block of lines), and how far its line breaks are counted.
+        self._data = b""
+        self._counted = 0
+        self._line_at_counted = 0
 
     def feed(self, line: Line) -> list[Piece]:
         """The pieces that end in `line`."""
         out: list[Piece] = []
+        held = self._held
+        data = line.data
+        if (
+            held is not None
+            and held.keep
+            and line.complete
+            and not line.too_long
+            and _NO_BRACKET.match(data).end() == len(data)  # type: ignore[union-attr]
+        ):
+            # Most lines of a pretty-printed document lie inside a value held, with no bracket:
+            # the line goes on into the value (what `_scan` and `_Held.add` would do, at less cost).
+            held.size += len(data) + 1
+            if held.size <= MAX_VALUE_BYTES:
+                held.pieces.append(data)
+                return out
+            held.keep, held.too_large, held.pieces = False, True, []
+            return out
         if self.broken:
             return out
         if line.too_long:
-            element = self._held.element if self._held is not None else None
+            element = held.element if held is not None else None
             self._break(out, line.number, element, f"{json_problem(line)}: the document cannot be read past it")
             return out
-        data, number = line.data, line.number
+        if b"\n" in data and not data.isascii() and not _is_utf8(data):
+            # A block with a byte that is not UTF-8: read its lines one by one, to say which.
+            for offset, raw in enumerate(data.split(b"\n")):
+                out.extend(self.feed(Line(line.number + offset, raw, complete=True)))
+            return out
+        self._data, self._counted, self._line_at_counted = data, 0, line.number
         self._cut = not line.complete  # a last line without a line break: the file was cut off
-        kept = self._held is not None and self._held.keep
-        pos = self._scan(data, 0, number, out) if self._held is not None else 0
+        kept = held is not None and held.keep
+        pos = self._scan(data, 0, out) if held is not None else 0
         size = len(data)
         while pos < size and not self.broken:
             pos = _WHITESPACE.match(data, pos).end()  # type: ignore[union-attr]
             if pos < size:
-                pos = self._token(data, pos, number, out)
+                pos = self._token(data, pos, out)
         if not data.isascii() and not (kept or (self._held is not None and self._held.keep)):
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 if not any(isinstance(piece, Value) for piece in out):
-                    out.append(BadText(number, f"not valid UTF-8 (byte {exc.start + 1} of the line)"))
+                    out.append(BadText(line.number, f"not valid UTF-8 (byte {exc.start + 1} of the line)"))
         return out
 
     def end(self) -> list[Piece]:
@@ -196,13 +224,20 @@ class DocumentReader:
         """What was read so far of a held value that has not ended (format detection reads its keys)."""
         return b"\n".join(self._held.pieces) if self._held is not None else b""
 
+    def _line(self, pos: int) -> int:
+        """The number of the line `pos` of the data being read is on (positions only grow)."""
+        if pos > self._counted:
+            self._line_at_counted += self._data.count(b"\n", self._counted, pos)
+            self._counted = pos
+        return self._line_at_counted
+
     # -- the outer structure, token by token ---------------------------------------------------
 
-    def _token(self, data: bytes, pos: int, number: int, out: list[Piece]) -> int:
+    def _token(self, data: bytes, pos: int, out: list[Piece]) -> int:
         char = data[pos]
         if not self._frames:
-            self._top_line, self._elements, self._found = number, 0, False
-            return self._value(data, pos, number, (), out)
+            self._top_line, self._elements, self._found = self._line(pos), 0, False
+            return self._value(data, pos, (), out)
         frame = self._frames[-1]
         if frame.state == "key":
             if char == ord("}") and frame.empty:
@@ -213,29 +248,27 @@ class DocumentReader:
             except orjson.JSONDecodeError:  # a bad escape or byte in the key
                 key = None
             if match is None or key is None:
-                return self._unexpected(data, pos, number, "a key", out)
+                return self._unexpected(data, pos, "a key", out)
             frame.key, frame.state = key, "colon"
             return match.end()
         if frame.state == "colon":
             if char != ord(":"):
-                return self._unexpected(data, pos, number, "':'", out)
+                return self._unexpected(data, pos, "':'", out)
             frame.state = "value"
             return pos + 1
         if frame.state == "value":
             if char == ord("]") and frame.array and frame.empty:
                 return self._close(pos, out)
             frame.state, frame.empty = "next", False
-            return self._value(data, pos, number, (*frame.path, "*" if frame.array else frame.key), out)
+            return self._value(data, pos, (*frame.path, "*" if frame.array else frame.key), out)
         if char == ord(","):
             frame.state = "value" if frame.array else "key"
             return pos + 1
         if char == (ord("]") if frame.array else ord("}")):
             return self._close(pos, out)
-        return self._unexpected(
-            data, pos, number, "',' or the end of the " + ("array" if frame.array else "object"), out
-        )
+        return self._unexpected(data, pos, "',' or the end of the " + ("array" if frame.array else "object"), out)
 
-    def _value(self, data: bytes, pos: int, number: int, path: StreamPath, out: list[Piece]) -> int:
+    def _value(self, data: bytes, pos: int, path: StreamPath, out: list[Piece]) -> int:
         """A value starts at `pos`, at `path`: walk into it, hold it, or skip it."""
         target = path == self.path
         top = not self._frames
@@ -257,13 +290,13 @@ class DocumentReader:
                 self._found = self._found or not top
                 self._frames.append(_Frame(array, path, "value" if array else "key"))
                 return pos + 1
-            self._held = _Held(number, element, keep=target or top)
-            return self._scan(data, pos, number, out)
+            self._held = _Held(self._line(pos), element, keep=target or top)
+            return self._scan(data, pos, out)
         match = (_STRING if char == _QUOTE else _SCALAR).match(data, pos)
         if match is None:
-            return self._unexpected(data, pos, number, "a value", out)
+            return self._unexpected(data, pos, "a value", out)
         if target or top:
-            out.append(Value(number, element, match.group()))
+            out.append(Value(self._line(pos), element, match.group()))
         return match.end()
 
     def _close(self, pos: int, out: list[Piece]) -> int:
@@ -272,12 +305,14 @@ class DocumentReader:
             out.append(DocumentEnd(self._top_line, self._found))
         return pos + 1
 
-    def _unexpected(self, data: bytes, pos: int, number: int, wanted: str, out: list[Piece]) -> int:
+    def _unexpected(self, data: bytes, pos: int, wanted: str, out: list[Piece]) -> int:
         if self._cut and data[pos] == _QUOTE:  # a string cut off with the file
             self._break(out, self._top_line, None, "the file ends before the document does")
             return len(data)
-        found = data[pos : pos + 12].decode("utf-8", "replace")
-        self._break(out, number, None, f"expected {wanted} at line {number}, column {pos + 1}, found {found!r}")
+        number = self._line(pos)
+        column = pos - data.rfind(b"\n", 0, pos)
+        found = data[pos : pos + 12].split(b"\n")[0].decode("utf-8", "replace")
+        self._break(out, number, None, f"expected {wanted} at line {number}, column {column}, found {found!r}")
         return len(data)
 
     def _break(self, out: list[Piece], line: int, element: int | None, reason: str) -> None:
@@ -288,7 +323,7 @@ class DocumentReader:
 
     # -- a value held or skipped, bracket by bracket ------------------------------------------------
 
-    def _scan(self, data: bytes, start: int, number: int, out: list[Piece]) -> int:
+    def _scan(self, data: bytes, start: int, out: list[Piece]) -> int:
         """Count the held value's brackets from `start`; hand it over where it ends."""
         held = self._held
         assert held is not None
@@ -300,7 +335,10 @@ class DocumentReader:
                 return size
             char = data[pos]
             if char == _QUOTE:
-                why = "the file ends inside it" if self._cut else f"a string at line {number} does not end on its line"
+                if self._cut:
+                    why = "the file ends inside it"
+                else:
+                    why = f"a string at line {self._line(pos)} does not end on its line"
                 self._break(out, held.line, held.element, why)
                 return size
             held.depth += 1 if char in _OPENING else -1
@@ -313,6 +351,14 @@ class DocumentReader:
                 elif held.keep:
                     out.append(Value(held.line, held.element, b"\n".join(held.pieces)))
                 return pos
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _too_large(mb: int) -> str:
@@ -400,7 +446,7 @@ def read_json_values(
                 yield from _json_lines(lines, feed)
                 return
         yield from read_document(
-            chain([line], lines),
+            chain([line], in_blocks(lines)),
             feed,
             stream=stream,
             malformed=malformed,
@@ -408,6 +454,13 @@ def read_json_values(
             not_found=not_found,
         )
         return
+
+
+def in_blocks(lines: Iterator[Line]) -> Iterator[Line]:
+    """The rest of `lines` in blocks of many lines where the source can (`LineIterator.blocks`):
+    a document is read the same either way, at less cost per line."""
+    blocks = getattr(lines, "blocks", None)
+    return blocks() if callable(blocks) else lines
 
 
 def _json_lines(lines: Iterator[Line], feed: Feed) -> Iterator[Item]:
@@ -439,7 +492,7 @@ def elements_as_lines(parse: Parser) -> Parser:
 
         def element_lines() -> Iterator[Line]:
             reader = DocumentReader(ARRAY_ITEMS, malformed="malformed JSON array")
-            for line in lines:
+            for line in in_blocks(lines):
                 if not reader.broken:  # else read to the end all the same (the report counts lines and bytes)
                     yield from _lines_of(reader.feed(line))
             yield from _lines_of(reader.end())

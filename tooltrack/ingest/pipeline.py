@@ -101,7 +101,8 @@ _DISK_FULL_SQLSTATE: Final = "53100"
 
 
 class StorageFull(Exception):
-    """The database has no room left: the ingest of the file stops (see `_storage_full`)."""
+    """The database has no room left: the ingest of the file stops (see `_storage_full`) at
+    `line`, the first line of the batch refused; every line before it is stored (or rejected)."""
 
     def __init__(self, detail: str, line: int) -> None:
         self.line = line
@@ -202,12 +203,22 @@ class _Writer:
 
     def _run(self, jobs: queue.Queue[_Job | None]) -> None:
         while (job := jobs.get()) is not None:
-            if self.error is not None:
-                continue  # drain the queue so the reader never blocks
+            error = self.error
+            # After an error, drain the queue so the reader never blocks; but when the database
+            # is full, still store what comes before the line it stopped at (another writer's
+            # share of an earlier batch), so that everything before that line is stored.
+            if error is not None and not (isinstance(error, StorageFull) and job.lines[0] < error.line):
+                continue
             try:
                 self._write_plain(job)
             except BaseException as exc:  # handed to the reader thread, which raises it
-                self.error = exc
+                with self._counting:
+                    if self.error is None or (
+                        isinstance(exc, StorageFull)
+                        and isinstance(self.error, StorageFull)
+                        and exc.line < self.error.line
+                    ):
+                        self.error = exc
 
     def _count(self, line: int, result: StoreResult) -> None:
         report = self.report
