@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.helpers.db import stored_calls
-from tooltrack.ingest import documents, ingest_file, ingest_stream
+from tooltrack.ingest import documents, ingest_file, ingest_stream, lines
 from tooltrack.store.schema import metadata
 
 CHAT_FILES = [
@@ -75,10 +75,10 @@ def test_a_real_chat_json_is_read_as_the_transcript_it_holds(
     assert (again.tool_calls_stored, again.duplicate_tool_calls) == (0, len(from_array))
 
     # The same elements as JSON lines: the same calls, the same notes at the same elements.
-    lines = tmp_path / (path.stem + ".jsonl")
-    lines.write_bytes(b"\n".join(orjson.dumps(value) for value in elements) + b"\n")
+    jsonl = tmp_path / (path.stem + ".jsonl")
+    jsonl.write_bytes(b"\n".join(orjson.dumps(value) for value in elements) + b"\n")
     empty(engine)
-    as_lines = ingest_file(engine, lines)
+    as_lines = ingest_file(engine, jsonl)
     assert as_lines.format == "claude-transcript"
     assert calls_as_stored(engine) == from_array
     starts = element_starts(data)
@@ -154,3 +154,17 @@ def test_a_large_chat_json_is_read_element_by_element(engine: Engine, monkeypatc
     assert report.notes == []
     calls = {call.call_id: call for call in stored_calls(engine)}
     assert calls["toolu_00501"].outcome == "interrupted"  # its result was not read
+
+
+@pytest.mark.parametrize("block", [97, 4096])
+def test_the_block_size_does_not_change_what_is_read(
+    engine: Engine, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    path = fixtures_dir / CHAT_FILES[-1]
+    whole = ingest_file(engine, path)
+    calls = calls_as_stored(engine)
+    empty(engine)
+    monkeypatch.setattr(lines, "BLOCK_BYTES", block)  # values span many blocks
+    small = ingest_file(engine, path)
+    assert calls_as_stored(engine) == calls
+    assert (small.notes, small.rejected, small.lines) == (whole.notes, whole.rejected, whole.lines)
