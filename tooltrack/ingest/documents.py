@@ -16,9 +16,11 @@ document that breaks off (cut short, malformed) is rejected at the line where it
 the element being read; what was read before stays read.
 
 JSON strings cannot span lines (a raw line break is not allowed in one), so every string,
-bracket and separator is found within one line: the outer structure is read token by token, a
-value inside it with one regular-expression match from bracket to bracket, and each value kept
-is parsed by `loads_agent_json` (orjson; a NUL becomes U+FFFD).
+bracket and separator is found within one line, and a block of whole lines is read like one line:
+after its first line a document is read in blocks of about 1 MB (`in_blocks`), not line by line.
+The outer structure is read token by token, a value inside it with one regular-expression match
+from bracket to bracket, and each value kept is parsed by `loads_agent_json` (orjson; a NUL
+becomes U+FFFD).
 """
 
 from __future__ import annotations
