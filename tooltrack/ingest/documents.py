@@ -25,6 +25,7 @@ becomes U+FFFD).
 
 from __future__ import annotations
 
+import functools
 import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -375,26 +376,42 @@ def read_document(
     malformed: str,
     feed_element: Feed | None = None,
     not_found: str | None = None,
+    on_break: Callable[[RejectedLine], None] | None = None,
 ) -> Iterator[Item]:
     """The values of the documents in `lines`: those at `stream` to `feed_element`, a top-level
     value without that path to `feed`; `not_found` is the reason given for a document walked
-    to its end that had nothing on the path (None: say nothing)."""
+    to its end that had nothing on the path (None: say nothing); `on_break` is handed the
+    rejection of a document that breaks off, besides it being yielded."""
     reader = DocumentReader(stream, malformed=malformed)
+    handle = functools.partial(
+        _handle, feed=feed, feed_element=feed_element or feed, malformed=malformed, not_found=not_found
+    )
     lines = iter(lines)
     for line in lines:
         for piece in reader.feed(line):
-            yield from _handle(piece, feed, feed_element or feed, malformed, not_found)
+            yield from handle(piece, on_break=on_break)
         if reader.broken:
             for _ in lines:  # read to the end all the same: the report counts the file's lines and bytes
                 pass
             return
     for piece in reader.end():
-        yield from _handle(piece, feed, feed_element or feed, malformed, not_found)
+        yield from handle(piece, on_break=on_break)
 
 
-def _handle(piece: Piece, feed: Feed, feed_element: Feed, malformed: str, not_found: str | None) -> Iterator[Item]:
+def _handle(
+    piece: Piece,
+    *,
+    feed: Feed,
+    feed_element: Feed,
+    malformed: str,
+    not_found: str | None,
+    on_break: Callable[[RejectedLine], None] | None,
+) -> Iterator[Item]:
     if isinstance(piece, Broken):
-        yield RejectedLine(piece.line, piece.reason, piece.element)
+        rejection = RejectedLine(piece.line, piece.reason, piece.element)
+        if on_break is not None:
+            on_break(rejection)
+        yield rejection
     elif isinstance(piece, BadText):
         yield RejectedLine(piece.line, piece.reason)
     elif isinstance(piece, DocumentEnd):
@@ -420,6 +437,7 @@ def read_json_values(
     feed_element: Feed | None = None,
     not_found: str | None = None,
     arrays_whole: bool = False,
+    on_break: Callable[[RejectedLine], None] | None = None,
 ) -> Iterator[Item]:
     """Each JSON value of `lines` handed to a feed, and a `RejectedLine` for what is not JSON.
 
@@ -428,7 +446,8 @@ def read_json_values(
     value that does not hold that path to `feed`. `malformed` starts the reason for a value or a
     document that does not parse; `not_found` is the reason for a document with nothing at
     `stream`. With `arrays_whole`, a first line that opens a JSON array makes the file a document
-    even when that line is a whole value.
+    even when that line is a whole value. `on_break` is handed the rejection of a document that
+    breaks off (see `read_document`).
     """
     lines = iter(lines)
     for line in lines:
@@ -454,6 +473,7 @@ def read_json_values(
             malformed=malformed,
             feed_element=feed_element,
             not_found=not_found,
+            on_break=on_break,
         )
         return
 

@@ -3,7 +3,10 @@
 Reads both shapes an export takes (`tooltrack.ingest.documents`): one JSON document
 (`{"resourceLogs": [...]}`, as the OTLP/HTTP JSON body or a pretty-printed dump), streamed record
 by record (`RECORDS`), so memory does not grow with the document; or JSON lines with one such
-document per line (the collector's file exporter), each line read whole. Attribute values arrive
+document per line (the collector's file exporter), each line read whole. A document that breaks
+off (cut short, malformed) stores nothing, as when documents were parsed whole: the cost of its
+sessions has no identity of its own, so what was read of it would be counted again with the
+whole export. Attribute values arrive
 as strings (`"success": "true"`, `"duration_ms": "12"`) or as OTLP typed values; both are read.
 
 Each session (`session.id`) becomes a task log; `claude_code.api_request` events of the session
@@ -25,7 +28,7 @@ from tooltrack.core import bound_error, shape, tool_fields
 from tooltrack.ingest.documents import read_json_values
 from tooltrack.ingest.items import DEFAULT_PHASE, IngestOptions, Item, LogPart, part_key
 from tooltrack.ingest.lines import Line, loads_agent_json
-from tooltrack.ingest.report import RejectedLine
+from tooltrack.ingest.report import Note, RejectedLine
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
 SOURCE: Final = "claude-otel"
@@ -34,6 +37,10 @@ RECORDS: Final = ("resourceLogs", "*", "scopeLogs", "*", "logRecords", "*")
 _TOOL_RESULT = {"claude_code.tool_result", "tool_result"}
 _API_REQUEST = {"claude_code.api_request", "api_request"}
 NOT_LOGS: Final = "not an OTLP logs document (no resourceLogs list)"
+BROKEN_EXPORT: Final = (
+    "nothing of this export was stored: it breaks off here (its cost would be counted twice "
+    "once the whole export is ingested); ingest it again when it is whole"
+)
 
 
 def attribute_value(value: Any) -> Any:
@@ -233,6 +240,7 @@ class OtelLog:
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
     """OTLP JSON, one document per line or one (pretty-printed) document for the whole file."""
     otel = OtelLog(options)
+    broken: list[RejectedLine] = []
     yield from read_json_values(
         lines,
         otel.feed,
@@ -240,5 +248,12 @@ def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
         stream=RECORDS,
         feed_element=otel.record,
         not_found=NOT_LOGS,
+        on_break=broken.append,
     )
+    if broken:
+        # An export cut short is stored not at all, as when it was parsed whole: its sessions'
+        # cost has no identity, so the part read, stored now, would be counted again with the
+        # whole export later.
+        yield Note(broken[0].line, BROKEN_EXPORT, broken[0].element)
+        return
     yield from otel.finish()
