@@ -101,7 +101,33 @@ def test_upload_reports_each_file_and_new_data_shows_everywhere(
     at = upload(at, [("mine.jsonl", jsonl(logs))], adw_id="adw2048")
     again = per_file(at)["mine.jsonl"]
     assert again["Task logs stored"] == 0 and again["Tool calls stored"] == 0
-    assert again["Duplicates skipped"] == good_calls
+    # What was stored before, in its two units (not one sum of calls and logs).
+    assert (again["Tool calls already stored"], again["Task logs already stored"]) == (good_calls, len(logs))
+    assert "Duplicates skipped" not in again
+
+
+def test_a_hook_array_reports_each_element_at_its_line(app_env: Engine, open_page: OpenPage) -> None:
+    def payload(event: str, command: str) -> dict[str, object]:
+        return {
+            "session_id": "page-session",
+            "hook_event_name": event,
+            "tool_name": "Bash",
+            "tool_input": {"command": command},
+            "tool_response": {"stdout": "", "stderr": "", "interrupted": False},
+        }
+
+    array = [payload("PostToolUse", "ls"), payload("PreToolUse", "pwd"), 7, payload("PostToolUse", "ls")]
+    data = json.dumps(array, indent=2).encode()
+    starts = [n for n, raw in enumerate(data.split(b"\n"), start=1) if raw in (b"  {", b"  7,")]
+    at = upload(open_page("ingest"), [("post_tool_use.json", data)])
+    assert not at.exception, [e.message for e in at.exception]
+    row = per_file(at)["post_tool_use.json"]
+    assert (row["Format"], row["Tool calls stored"], row["Rejected lines"]) == ("claude-hooks", 2, 1)
+    rejected, notes = at.expander[0].dataframe[0].value, at.expander[0].dataframe[1].value
+    assert rejected.to_dict("records") == [
+        {"Line": starts[2], "Element": 3, "Reason": "not a Claude Code hook payload (no hook_event_name)"}
+    ]
+    assert [(r["Line"], r["Element"]) for r in notes.to_dict("records")] == [(starts[1], 2)]
 
 
 def test_submit_without_files_warns(app_env: Engine, open_page: OpenPage) -> None:

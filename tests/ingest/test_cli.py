@@ -64,3 +64,26 @@ def test_missing_path_and_unknown_format_fail(engine: Engine, tmp_path: Path) ->
     out = result.stdout.decode()
     assert result.returncode == 1
     assert "no such file or folder" in out and "unknown format" in out
+
+
+def test_the_report_gives_elements_and_counts_calls_and_logs_apart(
+    engine: Engine, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    # A real pre-2.0.43 hook log (10-box-os: 12 PostToolUse payloads in 3 sessions, two of them the
+    # same Read), and its PreToolUse companion (14 payloads, each noted at its own element).
+    folder = fixtures_dir / "real/case4-hook-logs-pre-2.0.43/10-box-os-v1.0.69"
+    post, pre = folder / "post_tool_use.json", folder / "pre_tool_use.json"
+    first = run_ingest(str(post), str(pre), engine=engine)
+    out = first.stdout.decode()
+    assert first.returncode == 0, out + first.stderr.decode()
+    assert "tool calls stored: 12   already stored: 0 tool calls, 0 task logs" in out
+    starts = [n for n, raw in enumerate(pre.read_bytes().split(b"\n"), start=1) if raw == b"  {"]
+    for element in (1, 2, 14):
+        assert f"  line {starts[element - 1]}, element {element}: PreToolUse payload skipped" in out
+    assert "  line 1: PreToolUse" not in out
+
+    again = run_ingest(str(post), engine=engine)
+    out = again.stdout.decode()
+    assert "tool calls stored: 0   already stored: 12 tool calls, 3 task logs" in out
+    assert "1 file(s): 0 task logs and 0 tool calls stored, 12 tool calls and 3 task logs already stored" in out
+    assert "duplicates skipped" not in out

@@ -29,22 +29,30 @@ def _bar_progress(label: str, total: int) -> tuple[Any, Callable[[int, int | Non
     return bar, progress
 
 
+def _already_stored(calls: int, logs: int) -> str:
+    """What was skipped as stored before, in its two units (never one sum of calls and logs)."""
+    return f"{calls} tool calls and {logs} task logs already stored"
+
+
 def _echo_report(report: FileReport) -> None:
     status = "ok" if report.ok else ("error" if report.error else "rejected lines")
     click.echo(
         f"{report.name}\n  format: {report.format or '-'}   task logs stored: {report.task_logs_stored}   "
-        f"tool calls stored: {report.tool_calls_stored}   duplicates skipped: {report.duplicates}   "
+        f"tool calls stored: {report.tool_calls_stored}   "
+        f"already stored: {report.duplicate_tool_calls} tool calls, {report.duplicate_task_logs} task logs   "
         f"rejected: {report.rejected_count}   [{status}]"
     )
     if report.error:
         click.echo(f"  error: {report.error}")
     for rejected in report.rejected[:_SHOWN_REJECTIONS]:
-        click.echo(f"  line {rejected.line}: {rejected.reason}")
+        click.echo(f"  {rejected.where}: {rejected.reason}")
     if report.rejected_count > _SHOWN_REJECTIONS:
         click.echo(f"  ... and {report.rejected_count - _SHOWN_REJECTIONS} more rejected lines")
     for note in report.notes[:_SHOWN_REJECTIONS]:
-        where = f"line {note.line}" if note.line else "note"
+        where = note.where if note.line or note.element else "note"
         click.echo(f"  {where}: {note.message}")
+    if len(report.notes) > _SHOWN_REJECTIONS:
+        click.echo(f"  ... and {len(report.notes) - _SHOWN_REJECTIONS} more notes")
 
 
 def _non_blank(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -105,10 +113,10 @@ def ingest(
     total_logs = sum(r.task_logs_stored for r in reports)
     total_calls = sum(r.tool_calls_stored for r in reports)
     failed = [r for r in reports if not r.ok]
+    already = _already_stored(sum(r.duplicate_tool_calls for r in reports), sum(r.duplicate_task_logs for r in reports))
     click.echo(
-        f"{len(reports)} file(s): {total_logs} task logs and {total_calls} tool calls stored, "
-        f"{sum(r.duplicates for r in reports)} duplicates skipped, "
-        f"{sum(r.rejected_count for r in reports)} lines rejected, {sum(1 for r in reports if r.error)} unreadable"
+        f"{len(reports)} file(s): {total_logs} task logs and {total_calls} tool calls stored, {already}, "
+        f"{sum(r.rejected_count for r in reports)} lines rejected, {sum(1 for r in reports if r.error)} with an error"
     )
     engine.dispose()
     if failed:

@@ -25,7 +25,13 @@ class Upload(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
-    """What one uploaded file gave, as the page shows it."""
+    """What one uploaded file gave, as the page shows it.
+
+    `rejected` and `notes` are (line, element, text): `element` is the value's number in a file
+    that is one JSON document (a hook log's array, a chat.json, an OTLP export), else None.
+    What was stored before is counted in its two units, `duplicate_tool_calls` and
+    `duplicate_task_logs` (`duplicates`, their old sum with the empty logs, is not shown).
+    """
 
     name: str
     format: str | None
@@ -33,9 +39,11 @@ class IngestOutcome:
     tool_calls_stored: int
     duplicates: int
     rejected_count: int
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-    notes: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, int | None, str]] = field(default_factory=list)
+    notes: list[tuple[int, int | None, str]] = field(default_factory=list)
     error: str | None = None
+    duplicate_tool_calls: int = 0
+    duplicate_task_logs: int = 0
 
     @property
     def status(self) -> str:
@@ -102,9 +110,11 @@ def ingest_uploads(
                 tool_calls_stored=report.tool_calls_stored,
                 duplicates=report.duplicates,
                 rejected_count=report.rejected_count,
-                rejected=[(r.line, r.reason) for r in report.rejected],
-                notes=[(n.line, n.message) for n in report.notes],
+                rejected=[(r.line, r.element, r.reason) for r in report.rejected],
+                notes=[(n.line, n.element, n.message) for n in report.notes],
                 error=report.error,
+                duplicate_tool_calls=report.duplicate_tool_calls,
+                duplicate_task_logs=report.duplicate_task_logs,
             )
         )
     return outcomes

@@ -1,7 +1,8 @@
 """Ingest: agent logs as they are on disk, into the store, line by line, redacted, once.
 
 Formats, detected per file (`tooltrack.ingest.detect`): tooltrack JSONL (one `TaskLogCreate`
-per line), Claude Code stream-json output, Claude Code session transcripts, and Claude Code
+per line), Claude Code stream-json output, Claude Code session transcripts (as JSON lines, or
+saved as one JSON array: `logs/chat.json`), Claude Code hook payload logs, and Claude Code
 OpenTelemetry `claude_code.tool_result` events as OTLP JSON.
 
 Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
@@ -16,14 +17,16 @@ Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
 - `progress(done_bytes, total_bytes_or_None)` is called now and then (every few MB, and at the end).
 - `processes`: child processes preparing a large tooltrack JSONL file for PostgreSQL
   (`tooltrack.ingest.chunks`); None picks by size (none below 64 MB), 0 keeps it all in process.
-- `FileReport` has `name`, `format` (detected), `task_logs_stored`, `tool_calls_stored`,
-  `duplicates` (tool calls, and task logs without calls, skipped as already stored; the finer
-  counts are `duplicate_task_logs` and `duplicate_tool_calls`), `rejected` (a list of
-  `RejectedLine(line, reason)`, line numbers from 1; `rejected_count` when there are more than
-  listed), `notes` (remarks that lost nothing), `parents_guessed` (sub-agent calls whose Task
-  was guessed), `calls_pending` (calls still running at the end of a file that may still grow:
-  not stored yet), `error` (the whole file could not be read: unknown format, unreadable) and
-  `ok` (no error and nothing rejected).
+- `FileReport` has `name`, `format` (detected), `task_logs_stored`, `tool_calls_stored`, what
+  was already stored in its two units, `duplicate_tool_calls` and `duplicate_task_logs` (shown
+  apart; `duplicates` is the old sum of the calls and the logs without calls), `rejected` (a
+  list of `RejectedLine(line, reason, element)`, line numbers from 1, `element` the value's
+  number in a file that is one JSON document, else None; `rejected_count` when there are more
+  than listed), `notes` (remarks that lost nothing, placed the same way), `parents_guessed`
+  (sub-agent calls whose Task was guessed), `calls_pending` (calls still running at the end of a
+  file that may still grow: not stored yet), `error` (one line: the whole file could not be
+  read, unknown format, unreadable; or its ingest stopped, the database full) and `ok` (no error
+  and nothing rejected).
 - Logs of output without timestamps are dated by other evidence, and their `time_source` says
   which (`tooltrack.ingest.dating`).
 

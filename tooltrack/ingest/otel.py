@@ -1,10 +1,13 @@
 """Format 4: Claude Code OpenTelemetry `claude_code.tool_result` events, exported as OTLP JSON.
 
 Reads both shapes an export takes (`tooltrack.ingest.documents`): one JSON document
-(`{"resourceLogs": [...]}`, as the OTLP/HTTP JSON body or a pretty-printed dump; read whole, up to
-`MAX_DOCUMENT_BYTES`) or JSON lines with one such document per line (the collector's file
-exporter; streamed). Attribute values arrive as strings (`"success": "true"`, `"duration_ms":
-"12"`) or as OTLP typed values; both are read.
+(`{"resourceLogs": [...]}`, as the OTLP/HTTP JSON body or a pretty-printed dump), streamed record
+by record (`RECORDS`), so memory does not grow with the document; or JSON lines with one such
+document per line (the collector's file exporter), each line read whole. A document that breaks
+off (cut short, malformed) stores nothing, as when documents were parsed whole: the cost of its
+sessions has no identity of its own, so what was read of it would be counted again with the
+whole export. Attribute values arrive
+as strings (`"success": "true"`, `"duration_ms": "12"`) or as OTLP typed values; both are read.
 
 Each session (`session.id`) becomes a task log; `claude_code.api_request` events of the session
 give its cost and tokens. A call's duration is Claude Code's own `duration_ms` ("tool_reported").
@@ -25,12 +28,19 @@ from tooltrack.core import bound_error, shape, tool_fields
 from tooltrack.ingest.documents import read_json_values
 from tooltrack.ingest.items import DEFAULT_PHASE, IngestOptions, Item, LogPart, part_key
 from tooltrack.ingest.lines import Line, loads_agent_json
-from tooltrack.ingest.report import RejectedLine
+from tooltrack.ingest.report import Note, RejectedLine
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
 SOURCE: Final = "claude-otel"
+#: Where a document's log records are: a pretty-printed export is streamed by these.
+RECORDS: Final = ("resourceLogs", "*", "scopeLogs", "*", "logRecords", "*")
 _TOOL_RESULT = {"claude_code.tool_result", "tool_result"}
 _API_REQUEST = {"claude_code.api_request", "api_request"}
+NOT_LOGS: Final = "not an OTLP logs document (no resourceLogs list)"
+BROKEN_EXPORT: Final = (
+    "nothing of this export was stored: it breaks off here (its cost would be counted twice "
+    "once the whole export is ingested); ingest it again when it is whole"
+)
 
 
 def attribute_value(value: Any) -> Any:
@@ -154,17 +164,22 @@ class OtelLog:
         self.options = options
         self.sessions: dict[str, _Session] = {}
 
-    def feed(self, line: int, document: Any) -> Iterator[Item]:
+    def feed(self, line: int, document: Any, _element: int | None = None) -> Iterator[Item]:
+        """A whole document (a JSON line, or a top-level value that is not an export's object)."""
         if not isinstance(document, dict) or not isinstance(document.get("resourceLogs"), list):
-            yield RejectedLine(line, "not an OTLP logs document (no resourceLogs list)")
+            yield RejectedLine(line, NOT_LOGS)
             return
+        number = 0
         for resource in document["resourceLogs"]:
             for scope in (resource or {}).get("scopeLogs") or []:
                 for record in (scope or {}).get("logRecords") or []:
-                    if isinstance(record, dict):
-                        yield from self._record(line, record)
+                    number += 1
+                    yield from self.record(line, record, number)
 
-    def _record(self, line: int, record: dict[str, Any]) -> Iterator[Item]:
+    def record(self, line: int, record: Any, element: int | None) -> Iterator[Item]:
+        """One log record, the `element`-th of its document (which starts at `line`, or it does)."""
+        if not isinstance(record, dict):
+            return
         attrs = _attributes(record)
         body = record.get("body")
         name = attribute_value(body) if isinstance(body, dict) else None
@@ -183,7 +198,8 @@ class OtelLog:
         try:
             session.calls.append(ToolCallRecord.model_validate(payload))
         except ValidationError as exc:
-            yield RejectedLine(line, f"tool_result event {payload.get('call_id')}: {describe_validation_error(exc)}")
+            reason = f"tool_result event {payload.get('call_id')}: {describe_validation_error(exc)}"
+            yield RejectedLine(line, reason, element)
 
     def finish(self) -> Iterator[Item]:
         for session in self.sessions.values():
@@ -224,10 +240,20 @@ class OtelLog:
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
     """OTLP JSON, one document per line or one (pretty-printed) document for the whole file."""
     otel = OtelLog(options)
+    broken: list[RejectedLine] = []
     yield from read_json_values(
         lines,
         otel.feed,
-        too_large="an OTLP document over {mb} MB on many lines: export it as JSON lines",
         malformed="malformed OTLP JSON document",
+        stream=RECORDS,
+        feed_element=otel.record,
+        not_found=NOT_LOGS,
+        on_break=broken.append,
     )
+    if broken:
+        # An export cut short is stored not at all, as when it was parsed whole: its sessions'
+        # cost has no identity, so the part read, stored now, would be counted again with the
+        # whole export later.
+        yield Note(broken[0].line, BROKEN_EXPORT, broken[0].element)
+        return
     yield from otel.finish()

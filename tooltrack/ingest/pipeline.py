@@ -12,8 +12,10 @@ prepared chunk to the writers.
 
 from __future__ import annotations
 
+import errno
 import functools
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -34,9 +36,10 @@ from tooltrack.ingest.chunks import (
     writers_beside,
 )
 from tooltrack.ingest.dating import Dating
-from tooltrack.ingest.detect import Format, FormatError, detect_format
+from tooltrack.ingest.detect import Format, FormatError, detect_format, first_line_cut
+from tooltrack.ingest.documents import elements_as_lines
 from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
-from tooltrack.ingest.lines import Line, LineReader, Progress, read_head
+from tooltrack.ingest.lines import HEAD_BYTES, Line, LineReader, Progress, json_problem, read_head
 from tooltrack.ingest.report import FileReport, Note, RejectedLine, Tally
 from tooltrack.ingest.transcript import is_agent_meta
 from tooltrack.store import (
@@ -59,13 +62,82 @@ BATCH_CALLS: Final = 50_000
 #: File names a folder search picks up.
 LOG_SUFFIXES: Final = (".jsonl", ".json", ".ndjson")
 
+
+def _too_long_rejected(parse: Parser) -> Parser:
+    """`parse` given only the lines it can read: a line over the line limit is rejected here, with
+    its number (the Claude Code parsers would pass over it as a blank line)."""
+
+    def parse_lines(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
+        long_lines: list[Line] = []
+
+        def readable() -> Iterator[Line]:
+            for line in lines:
+                if line.too_long:
+                    long_lines.append(line)
+                else:
+                    yield line
+
+        for item in parse(readable(), options):
+            while long_lines:
+                yield RejectedLine(long_lines[0].number, json_problem(long_lines.pop(0)))
+            yield item
+        for line in long_lines:
+            yield RejectedLine(line.number, json_problem(line))
+
+    return parse_lines
+
+
 PARSERS: Final[dict[Format, Parser]] = {
     Format.TOOLTRACK: tooltrack_jsonl.parse,
-    Format.STREAM_JSON: stream_json.parse,
-    Format.TRANSCRIPT: transcript.parse,
+    Format.STREAM_JSON: _too_long_rejected(stream_json.parse),
+    Format.TRANSCRIPT: _too_long_rejected(transcript.parse),
     Format.OTEL: otel.parse,
     Format.HOOKS: hooks.parse,
+    Format.TRANSCRIPT_ARRAY: elements_as_lines(transcript.parse),
 }
+
+
+#: What a full disk looks like when no error code says so (SQLite's, PostgreSQL's, the system's).
+_FULL_TEXTS: Final = ("database or disk is full", "no space left on device", "could not extend file")
+_DISK_FULL_SQLSTATE: Final = "53100"
+
+
+class StorageFull(Exception):
+    """The database has no room left: the ingest of the file stops (see `_storage_full`) at
+    `line`, the first line of the batch refused; every line before it is stored (or rejected)."""
+
+    def __init__(self, detail: str, line: int) -> None:
+        self.line = line
+        super().__init__(
+            f"the database is full ({detail}): stopped at line {line}; what was stored before stays "
+            "stored: make room and ingest the file again (nothing is stored twice)"
+        )
+
+
+def _storage_full(exc: BaseException) -> str | None:
+    """The driver's own words when `exc` (or what it wraps) says the disk or database is full:
+    PostgreSQL's SQLSTATE 53100 (disk_full: "could not extend file"), SQLite's SQLITE_FULL
+    ("database or disk is full"), ENOSPC. Else None. Retrying the rest line by line then
+    would only list every line as rejected."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        error = todo.pop(0)
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        inner = getattr(error, "orig", None)
+        words = str(inner if isinstance(inner, BaseException) else error).strip()
+        first = words.splitlines()[0][:300] if words else type(error).__name__
+        if (
+            getattr(error, "sqlstate", None) == _DISK_FULL_SQLSTATE
+            or getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or (isinstance(error, OSError) and error.errno == errno.ENOSPC)
+            or any(text in first.lower() for text in _FULL_TEXTS)
+        ):
+            return first
+        todo.extend([inner if isinstance(inner, BaseException) else None, error.__cause__, error.__context__])
+    return None
 
 
 def _db_reason(exc: Exception) -> str:
@@ -133,12 +205,22 @@ class _Writer:
 
     def _run(self, jobs: queue.Queue[_Job | None]) -> None:
         while (job := jobs.get()) is not None:
-            if self.error is not None:
-                continue  # drain the queue so the reader never blocks
+            error = self.error
+            # After an error, drain the queue so the reader never blocks; but when the database
+            # is full, still store what comes before the line it stopped at (another writer's
+            # share of an earlier batch), so that everything before that line is stored.
+            if error is not None and not (isinstance(error, StorageFull) and job.lines[0] < error.line):
+                continue
             try:
                 self._write_plain(job)
             except BaseException as exc:  # handed to the reader thread, which raises it
-                self.error = exc
+                with self._counting:
+                    if self.error is None or (
+                        isinstance(exc, StorageFull)
+                        and isinstance(self.error, StorageFull)
+                        and exc.line < self.error.line
+                    ):
+                        self.error = exc
 
     def _count(self, line: int, result: StoreResult) -> None:
         report = self.report
@@ -166,7 +248,9 @@ class _Writer:
                     results = write_copy_batch(connection, batch, job.rows)
                 else:
                     results = write_prepared(connection, batch)
-        except Exception:
+        except Exception as exc:
+            if (full := _storage_full(exc)) is not None:
+                raise StorageFull(full, job.lines[0]) from exc
             # One bad log must not lose the others: store them one by one, reject the bad one.
             # Any error, not only the database's: a value the store or a derived maintainer
             # cannot take must cost its own line, never the rest of the file.
@@ -180,10 +264,13 @@ class _Writer:
         try:
             with self.engine.begin() as connection:
                 result = write_prepared(connection, PreparedBatch([row]))[0]
-        except (DBAPIError, StatementError) as exc:
-            self.rejections.append(RejectedLine(line, _db_reason(exc)))
-            return
-        except Exception as exc:  # reported on its line (see _write_plain), the file goes on
+        except Exception as exc:
+            if (full := _storage_full(exc)) is not None:
+                raise StorageFull(full, line) from exc
+            if isinstance(exc, DBAPIError | StatementError):
+                self.rejections.append(RejectedLine(line, _db_reason(exc)))
+                return
+            # reported on its line (see _write_plain), the file goes on
             self.rejections.append(RejectedLine(line, f"could not be stored: {type(exc).__name__}: {exc}"[:300]))
             return
         self._count(line, result)
@@ -227,11 +314,11 @@ def _stream_parts(items: Iterable[Item], report: FileReport, writer: _Writer) ->
 
 def _record(report: FileReport, item: RejectedLine | Note | Tally) -> None:
     if isinstance(item, RejectedLine):
-        report.reject(item.line, item.reason)
+        report.reject(item.line, item.reason, item.element)
     elif isinstance(item, Tally):
         report.add(item)
     else:
-        report.note(item.line, item.message)
+        report.note(item.line, item.message, item.element)
 
 
 def _stream_chunks(
@@ -241,6 +328,18 @@ def _stream_chunks(
         for item in chunk.rejected:
             _record(report, item)
         writer.put_chunk(source, chunk, options)
+
+
+def _detect(head: bytes, rest: BinaryIO, name: str) -> tuple[Format | None, bytes, BinaryIO]:
+    """The format from the head (and the head and stream to read on with): when the head ends
+    inside the first line and its first keys do not decide, the whole first line is read."""
+    try:
+        return detect_format(head, name), head, rest
+    except FormatError:
+        if not first_line_cut(head, HEAD_BYTES):
+            raise
+    head, rest = read_head(rest, to_line_end=True)
+    return detect_format(head, name, complete=False), head, rest
 
 
 def ingest_stream(
@@ -268,14 +367,22 @@ def ingest_stream(
         report.error = str(exc)
         return report
     head, rest = read_head(stream)
+    found: Format | None
     try:
-        found = Format(format) if format and format != "auto" else detect_format(head, name)
+        if format and format != "auto":
+            found = Format(format)
+        else:
+            found, head, rest = _detect(head, rest, name)
     except (FormatError, ValueError) as exc:
         report.error = str(exc)
         return report
+    array = head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"[")
+    del head  # it may be a whole long first line: the reader reads it again from `rest`
+    if found is Format.TRANSCRIPT and array:
+        found = Format.TRANSCRIPT_ARRAY  # told it is a transcript: one saved as a JSON array
     if found is None:
         report.format = "empty"
-        report.note(0, "empty file: nothing to ingest")
+        report.note(0, "an empty JSON array: nothing to ingest" if array else "empty file: nothing to ingest")
         return report
     report.format = found.value
     parser = PARSERS[found]
@@ -292,13 +399,16 @@ def ingest_stream(
             writers = writers_beside(preparer.children, writers)
         writer = _Writer(engine, report, threads=writers)
         try:
-            if in_children:
-                _stream_chunks(preparer.prepare(line_chunks(reader), writers), options, report, writer)
-            else:
-                # Logs without timestamps are dated here, by evidence the store may hold.
-                _stream_parts(Dating(engine, name).items(parser(iter(reader), options)), report, writer)
-        finally:
-            writer.close()
+            try:
+                if in_children:
+                    _stream_chunks(preparer.prepare(line_chunks(reader), writers), options, report, writer)
+                else:
+                    # Logs without timestamps are dated here, by evidence the store may hold.
+                    _stream_parts(Dating(engine, name).items(parser(iter(reader), options)), report, writer)
+            finally:
+                writer.close()
+        except StorageFull as exc:  # one clear message; the batches stored before stay stored
+            report.error = str(exc)
     if preparer.failure:
         report.note(
             0,
@@ -306,7 +416,7 @@ def ingest_stream(
             "it was prepared in this process instead, only slower; nothing was lost",
         )
     for rejection in writer.rejections:
-        report.reject(rejection.line, rejection.reason)
+        report.reject(rejection.line, rejection.reason, rejection.element)
     report.rejected.sort(key=lambda r: r.line)
     report.lines = reader.lines
     report.bytes_read = reader.bytes_read

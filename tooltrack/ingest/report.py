@@ -9,20 +9,43 @@ from typing import Final
 MAX_LISTED: Final = 1000
 
 
+def position(line: int, element: int | None = None) -> str:
+    """Where a rejection or a note points, as the reports show it: `line 12`, `line 12, element 3`."""
+    if element is not None:
+        return f"line {line}, element {element}" if line else f"element {element}"
+    return f"line {line}" if line else "whole file"
+
+
 @dataclass(frozen=True, slots=True)
 class RejectedLine:
-    """A line that was not stored, and why (`line` counts from 1; 0 means the whole file)."""
+    """A line that was not stored, and why (`line` counts from 1; 0 means the whole file).
+
+    In a file that is one JSON document (a hook log's array, a `chat.json`, an OTLP export),
+    `line` is where the value starts and `element` its number in the document (from 1: an
+    array's elements, an OTLP export's log records); None for JSON lines."""
 
     line: int
     reason: str
+    element: int | None = None
+
+    @property
+    def where(self) -> str:
+        return position(self.line, self.element)
 
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """A remark about a line that was read without losing anything (e.g. a result without its call)."""
+    """A remark about a line that was read without losing anything (e.g. a result without its call).
+
+    `line` and `element` as in `RejectedLine`."""
 
     line: int
     message: str
+    element: int | None = None
+
+    @property
+    def where(self) -> str:
+        return position(self.line, self.element)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +62,11 @@ class Tally:
 class FileReport:
     """The outcome of ingesting one file or stream.
 
-    `duplicates` counts what was skipped as already stored: tool calls, plus task logs that held
-    no tool call (so a re-ingest never reports 0 when it skipped something).
+    What was already stored is counted in two units, shown apart wherever the report is shown:
+    `duplicate_tool_calls` (calls stored before, by this file or any other way in) and
+    `duplicate_task_logs` (task logs not stored again: their key was stored, or every call of
+    theirs was; `duplicate_empty_task_logs` of them held no call, e.g. a run's summary read
+    again). `duplicates` (calls plus the empty logs) is kept for callers that want one number.
     """
 
     name: str
@@ -63,7 +89,9 @@ class FileReport:
     lines: int = 0
     bytes_read: int = 0
     error: str | None = None
-    """A problem with the whole file (unknown format, unreadable): nothing of it was stored."""
+    """A problem with the whole file, in one line: it could not be read (unknown format,
+    unreadable: nothing of it was stored), or its ingest stopped (the database is full: what was
+    stored before stays stored)."""
 
     @property
     def duplicates(self) -> int:
@@ -74,15 +102,15 @@ class FileReport:
         """True when nothing was rejected and the file could be read."""
         return self.error is None and self.rejected_count == 0
 
-    def reject(self, line: int, reason: str) -> None:
+    def reject(self, line: int, reason: str, element: int | None = None) -> None:
         self.rejected_count += 1
         if len(self.rejected) < MAX_LISTED:
-            self.rejected.append(RejectedLine(line, reason))
+            self.rejected.append(RejectedLine(line, reason, element))
 
     def add(self, tally: Tally) -> None:
         self.parents_guessed += tally.parents_guessed
         self.calls_pending += tally.calls_pending
 
-    def note(self, line: int, message: str) -> None:
+    def note(self, line: int, message: str, element: int | None = None) -> None:
         if len(self.notes) < MAX_LISTED:
-            self.notes.append(Note(line, message))
+            self.notes.append(Note(line, message, element))

@@ -14,11 +14,25 @@ from tooltrack.models import MAX_NAME
 
 RESULTS_KEY = "ingest_outcomes"
 
+
+def positions(items: list[tuple[int, int | None, str]], label: str) -> pd.DataFrame:
+    """Rejections or notes as a table: the line, the element (in a file that is one JSON document), the text."""
+    with_elements = any(element is not None for _, element, _ in items)
+    frame = pd.DataFrame(
+        [
+            {"Line": line, **({"Element": element} if with_elements else {}), label: text}
+            for line, element, text in items
+        ]
+    )
+    return frame.astype({"Element": "Int64"}) if with_elements else frame
+
+
 st.title("Ingest")
 st.caption(
-    "Drop JSONL files: tooltrack task logs, Claude Code `stream-json` output (`raw_output.jsonl`), session "
-    "transcripts or OpenTelemetry (OTLP JSON) exports. The format is detected per file; good lines are "
-    "stored even when others are rejected, and a file ingested twice is stored once."
+    "Drop log files: tooltrack task logs (JSONL), Claude Code `stream-json` output (`raw_output.jsonl`), "
+    "session transcripts (also saved as one JSON array, `logs/chat.json`), hook payload logs "
+    "(`logs/post_tool_use.json`) or OpenTelemetry (OTLP JSON) exports. The format is detected per file; "
+    "good lines are stored even when others are rejected, and a file ingested twice is stored once."
 )
 max_mb = st.get_option("server.maxUploadSize")
 
@@ -78,7 +92,8 @@ st.dataframe(
                 "Format": o.format or "–",
                 "Task logs stored": o.task_logs_stored,
                 "Tool calls stored": o.tool_calls_stored,
-                "Duplicates skipped": o.duplicates,
+                "Tool calls already stored": o.duplicate_tool_calls,
+                "Task logs already stored": o.duplicate_task_logs,
                 "Rejected lines": o.rejected_count,
                 "Status": o.status,
             }
@@ -96,17 +111,9 @@ for outcome in outcomes:
             st.error(md(outcome.error))
         if outcome.rejected:
             st.markdown("**Rejected lines**")
-            st.dataframe(
-                pd.DataFrame([{"Line": line, "Reason": reason} for line, reason in outcome.rejected]),
-                hide_index=True,
-                width="stretch",
-            )
+            st.dataframe(positions(outcome.rejected, "Reason"), hide_index=True, width="stretch")
             if outcome.rejected_count > len(outcome.rejected):
                 st.caption(f"… and {outcome.rejected_count - len(outcome.rejected):,} more rejected lines.")
         if outcome.notes:
             st.markdown("**Notes** (nothing lost)")
-            st.dataframe(
-                pd.DataFrame([{"Line": line, "Note": message} for line, message in outcome.notes]),
-                hide_index=True,
-                width="stretch",
-            )
+            st.dataframe(positions(outcome.notes, "Note"), hide_index=True, width="stretch")
