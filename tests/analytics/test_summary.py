@@ -107,10 +107,13 @@ def test_calls_and_failure_rate_over_time(stored: Engine, logs: list[TaskLogCrea
             entry[2] += call.outcome == "cancelled"
             entry[3] += call.duration_ms or 0
     points = service.calls_over_time(filters)
-    assert {(p.day, p.tool_name): [p.calls, p.failures, p.cancelled, p.total_duration_ms] for p in points} == {
-        k: v for k, v in expected.items()
-    }
+    by_key = {(p.day, p.tool_name): [p.calls, p.failures, p.cancelled, p.total_duration_ms] for p in points}
+    assert {k: v for k, v in by_key.items() if v[0]} == dict(expected)
     assert [(p.day, p.tool_name) for p in points] == sorted((p.day, p.tool_name) for p in points)
+    # Quiet days are zero, not missing: every day of the window, every tool of the window.
+    first, last = filters.window()
+    days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
+    assert set(by_key) == {(day, tool) for day in days for tool in {t for _, t in expected}}
     for point in service.failure_rate_over_time(filters):
         calls, failures, cancelled, _ = expected[(point.day, point.tool_name)]
         assert point.failure_rate == (pytest.approx(failures / (calls - cancelled)) if calls > cancelled else None)

@@ -20,6 +20,8 @@ PHASES = ["Plan", "Build", "Test"]
 TOOLS = ["Read", "Edit", "Bash", "Grep", "Write", "Task", "mcp__x__y"]
 COMMANDS = ["uv run pytest tests/", "git commit -m 'x'", "npm run build", "git status", "ls -la"]
 ERRORS = ["Exit code 1\nFAILED t", "Exit code 127\nnot found", "Command timed out after 120000ms", "File not found"]
+PROJECTS = ["alpha", "beta"]
+MODELS = ["claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"]
 
 
 def _call(rng: random.Random, tool: str, turn: str) -> ToolCallRecord:
@@ -35,6 +37,12 @@ def _call(rng: random.Random, tool: str, turn: str) -> ToolCallRecord:
         fields["file_path"] = rng.choice(["a.py", "b.py", "c.md"])
     if tool == "Bash":
         fields["command"] = rng.choice(COMMANDS)
+    if duration is not None:
+        # Timed by the tracker (execution only) or from transcript timestamps (waits included).
+        fields["duration_source"] = rng.choice(["measured", "timestamps"])
+    if rng.random() < 0.8:
+        cost = round(rng.uniform(0, 0.03), 6)
+        fields |= {"cost_usd": cost, "cost_tokens": int(cost * 100_000)}
     return ToolCallRecord(
         tool_name=tool,
         duration_ms=duration,
@@ -42,6 +50,7 @@ def _call(rng: random.Random, tool: str, turn: str) -> ToolCallRecord:
         outcome=outcome,
         error_message=rng.choice(ERRORS) if outcome == "error" else None,
         turn_id=turn,
+        model=rng.choice(MODELS),
         **fields,
     )
 
@@ -69,6 +78,8 @@ def known_logs(seed: int = 11, runs: int = 40) -> list[TaskLogCreate]:
                     # Every 7th log has no start: its day is the day it was stored (today).
                     started_at=None if (run * 3 + number) % 7 == 0 else started,
                     tool_calls=calls,
+                    project=PROJECTS[run % 2],
+                    agent="claude-code" if run % 4 else None,
                 )
             )
     return logs

@@ -1,9 +1,15 @@
 """Analytics: summary, failures, redundancy, sequences and drill-down, over the store's rollups."""
 
 from tooltrack.analytics.filters import DEFAULT_DAYS, EARLIEST_DAY, LATEST_DAY, MAX_DAYS, Filters, today_utc
+from tooltrack.analytics.queries import MAX_LIMIT, MAX_OFFSET
 from tooltrack.analytics.results import (
     CallStats,
     CommandStats,
+    CostGroup,
+    CostlyCall,
+    CostlyTarget,
+    CostReport,
+    DailyCost,
     DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
@@ -16,9 +22,15 @@ from tooltrack.analytics.results import (
     GroupStats,
     HistogramBucket,
     LatencyHistogram,
+    McpReport,
+    McpServerStats,
     RedundancyAlert,
     RedundancyFinding,
     RedundancyReport,
+    RepeatedGroup,
+    RepeatedWork,
+    RunRow,
+    RunsPage,
     SequenceReport,
     SequenceStats,
     SlowCall,
@@ -27,7 +39,7 @@ from tooltrack.analytics.results import (
     Transition,
     Window,
 )
-from tooltrack.analytics.service import MAX_LIMIT, MAX_OFFSET, AnalyticsService
+from tooltrack.analytics.service import AnalyticsService
 
 __all__ = [
     "DEFAULT_DAYS",
@@ -39,6 +51,11 @@ __all__ = [
     "AnalyticsService",
     "CallStats",
     "CommandStats",
+    "CostGroup",
+    "CostReport",
+    "CostlyCall",
+    "CostlyTarget",
+    "DailyCost",
     "DailyLatencyPoint",
     "DailyToolPoint",
     "DrillDown",
@@ -52,9 +69,15 @@ __all__ = [
     "GroupStats",
     "HistogramBucket",
     "LatencyHistogram",
+    "McpReport",
+    "McpServerStats",
     "RedundancyAlert",
     "RedundancyFinding",
     "RedundancyReport",
+    "RepeatedGroup",
+    "RepeatedWork",
+    "RunRow",
+    "RunsPage",
     "SequenceReport",
     "SequenceStats",
     "SlowCall",

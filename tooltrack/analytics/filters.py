@@ -35,10 +35,11 @@ def today_utc() -> date:
 
 
 class Filters(BaseModel):
-    """A date window plus optional workflow template, phase and tool filters, all validated.
+    """A date window plus optional template, phase, tool, project, model and agent filters, all validated.
 
-    A workflow template of "" selects task logs that have no template. The names take the models'
-    `Name` rule: at most `MAX_NAME` characters, no NUL.
+    A workflow template (or project, agent, model) of "" selects what has none. The names take the
+    models' `Name` rule: at most `MAX_NAME` characters, no NUL. `all_time` is every day with data
+    (it wins over the other window fields, and has no period before it to compare with).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -49,6 +50,10 @@ class Filters(BaseModel):
     workflow_template: Name | None = None
     phase: Name | None = None
     tool: Name | None = None
+    project: Name | None = None
+    model: Name | None = None
+    agent: Name | None = None
+    all_time: bool = False
 
     @field_validator("start", "end")
     @classmethod
@@ -84,7 +89,10 @@ class Filters(BaseModel):
         return self
 
     def window(self, today: date | None = None) -> tuple[date, date]:
-        """The first and last UTC day of the window, both included."""
+        """The first and last UTC day of the window, both included (for `all_time`, every day a
+        window may hold: the service narrows that to the days with data when it reports it)."""
+        if self.all_time:
+            return EARLIEST_DAY, LATEST_DAY
         if self.start is not None and self.end is not None:
             return self.start, self.end
         if self.start is not None:
@@ -104,8 +112,17 @@ class Filters(BaseModel):
             datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC),
         )
 
-    def previous_period(self, today: date | None = None) -> Filters:
-        """The same filters over the window of equal length just before this one (for "vs before")."""
+    @property
+    def narrowing(self) -> dict[str, str]:
+        """The filters beside the window that are set, by name (for messages and cache keys)."""
+        names = ("workflow_template", "phase", "tool", "project", "model", "agent")
+        return {name: value for name in names if (value := getattr(self, name)) is not None}
+
+    def previous_period(self, today: date | None = None) -> Filters | None:
+        """The same filters over the window of equal length just before this one (for "vs before");
+        None for `all_time`, which has nothing before it."""
+        if self.all_time:
+            return None
         first, last = self.window(today)
         length = (last - first).days + 1
         new_last = first - timedelta(days=1)

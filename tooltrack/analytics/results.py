@@ -128,6 +128,8 @@ class DailyToolPoint(BaseModel):
     timed_calls: int
     total_duration_ms: int
     avg_duration_ms: float | None
+    interval_days: int = 1
+    """1: `day` is one UTC day; 7: `day` is the Monday of an ISO week, the point sums that week."""
 
 
 RedundancyKind = Literal["repeated_read", "repeated_command", "consecutive_edits"]
@@ -273,6 +275,9 @@ class FilterOptions(BaseModel):
     tools: list[str]
     first_day: date | None
     last_day: date | None
+    projects: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+    agents: list[str] = Field(default_factory=list)
 
 
 class HistogramBucket(BaseModel):
@@ -306,3 +311,171 @@ class DailyLatencyPoint(BaseModel):
     p50_duration_ms: float
     p95_duration_ms: float
     max_duration_ms: int | None
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+
+class RunRow(BaseModel):
+    """One workflow run (every task log of one adw_id), as the Runs page lists it."""
+
+    adw_id: str
+    title: str | None
+    workflow_template: str | None
+    project: str | None
+    agent: str | None
+    model: str | None
+    outcome: Literal["completed", "failed", "interrupted"]
+    started_at: datetime
+    ended_at: datetime
+    duration_seconds: float
+    task_logs: int
+    calls: int
+    failed_calls: int
+    redundant_calls: int
+    cost_usd: float | None
+    """The run's own cost (its logs' `cost_usd`), None when no log of it had one."""
+    tokens: int | None
+    source: str | None
+
+
+class RunsPage(BaseModel):
+    """One page of runs, and how many match in all."""
+
+    window: Window
+    total: int
+    limit: int
+    offset: int
+    sort: str
+    descending: bool
+    runs: list[RunRow]
+
+
+# -- cost ----------------------------------------------------------------------------------------
+
+
+class CostGroup(BaseModel):
+    """What the calls of one group (a tool, an MCP server, a sub-agent type, a project, ...) cost."""
+
+    name: str
+    calls: int
+    """Calls in the group."""
+    costed_calls: int
+    """Calls whose cost is known (attributed from their session's usage)."""
+    tokens: int
+    cost_usd: float
+
+
+class DailyCost(BaseModel):
+    day: date
+    name: str
+    cost_usd: float
+    tokens: int
+
+
+class CostlyCall(BaseModel):
+    task_log_id: int
+    call_index: int
+    adw_id: str
+    workflow_template: str | None
+    phase_name: str
+    project: str | None
+    model: str | None
+    tool_name: str
+    target: str | None
+    cost_usd: float
+    tokens: int
+    occurred_at: datetime
+
+
+class CostlyTarget(BaseModel):
+    """A file read again (or a command run again) and what the repeats cost, over the window."""
+
+    kind: str
+    pattern: str
+    target: str
+    runs: int
+    redundant_calls: int
+    wasted_duration_ms: int
+    wasted_tokens: int
+    wasted_cost_usd: float
+
+
+class CostReport(BaseModel):
+    """Where tokens and money went in the window: attributed to calls, by every dimension."""
+
+    window: Window
+    total_cost_usd: float
+    """Attributed to the calls (docs/analytics.md, "Cost: what each tool call cost")."""
+    total_tokens: int
+    calls: int
+    costed_calls: int
+    runs_cost_usd: float
+    """The runs' own cost (their logs' `cost_usd`, e.g. each result line's), for comparison."""
+    by_tool: list[CostGroup]
+    by_mcp_server: list[CostGroup]
+    by_subagent: list[CostGroup]
+    by_project: list[CostGroup]
+    by_model: list[CostGroup]
+    by_workflow_template: list[CostGroup]
+    by_phase: list[CostGroup]
+    by_day_and_tool: list[DailyCost]
+    by_day_and_server: list[DailyCost]
+    costliest_calls: list[CostlyCall]
+    costliest_repeats: list[CostlyTarget]
+
+
+# -- MCP servers ---------------------------------------------------------------------------------
+
+
+class McpServerStats(BaseModel):
+    """One MCP server: its tools' calls, failures, latency and cost, and the sessions that had it."""
+
+    server: str
+    tools: list[str]
+    calls: int
+    failures: int
+    success_rate: float | None
+    p50_duration_ms: float | None
+    p95_duration_ms: float | None
+    cost_usd: float
+    sessions_loaded: int
+    """Task logs in the window whose session listed the server as loaded (stream-json init)."""
+    sessions_used: int
+    """Of those, the ones that called one of its tools."""
+
+
+class McpReport(BaseModel):
+    window: Window
+    servers: list[McpServerStats]
+    unused: list[str]
+    """Servers loaded by some session of the window but never called by any."""
+
+
+# -- repeated work -------------------------------------------------------------------------------
+
+
+class RepeatedGroup(BaseModel):
+    name: str
+    runs: int
+    redundant_calls: int
+    wasted_duration_ms: int
+    wasted_tokens: int
+    wasted_cost_usd: float
+
+
+class RepeatedWork(BaseModel):
+    """Repeated work in the window, totalled over every matching task log (not a top list)."""
+
+    window: Window
+    runs: int
+    """Runs with repeated work."""
+    task_logs: int
+    redundant_calls: int
+    wasted_duration_ms: int
+    wasted_tokens: int
+    wasted_cost_usd: float
+    by_pattern: list[RepeatedGroup]
+    by_workflow_template: list[RepeatedGroup]
+    by_week: list[RepeatedGroup]
+    top_targets: list[CostlyTarget]

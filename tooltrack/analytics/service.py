@@ -10,15 +10,28 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Engine, Select, Table, and_, func, or_, select
+from sqlalchemy import Connection, Engine, Select, Table, and_, func, or_, select
 
+from tooltrack.analytics import costs, mcp, repeated
+from tooltrack.analytics import runs as runs_answers
 from tooltrack.analytics.filters import Filters
+from tooltrack.analytics.queries import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    as_date,
+    as_int,
+    bounded,
+    template_out,
+    where,
+    window_of,
+)
 from tooltrack.analytics.results import (
     CallStats,
     CommandStats,
+    CostReport,
     DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
@@ -31,9 +44,12 @@ from tooltrack.analytics.results import (
     GroupStats,
     HistogramBucket,
     LatencyHistogram,
+    McpReport,
     RedundancyAlert,
     RedundancyFinding,
     RedundancyReport,
+    RepeatedWork,
+    RunsPage,
     SequenceReport,
     SequenceStats,
     SlowCall,
@@ -64,6 +80,7 @@ from tooltrack.store import (
     failed_calls,
     latency_daily,
     log_redundancy,
+    runs,
     select_logs,
     sequence_daily,
     slow_calls,
@@ -71,33 +88,19 @@ from tooltrack.store import (
     tool_daily,
 )
 
-MAX_LIMIT: Final = 1000
-MAX_OFFSET: Final = 1_000_000
 MAX_DRILLDOWN_CALLS: Final = 50_000
 MAX_ADW_ID: Final = 200
-ERROR_KINDS_SHOWN: Final = 50
+ERROR_KINDS_SHOWN: Final = 500
+FAILURE_SORTS: Final = ("newest", "oldest", "tool", "kind", "duration")
+#: Windows longer than this are drawn over time by ISO week (Monday), not by day.
+WEEKLY_AFTER_DAYS: Final = 120
 SEQUENCE_ARROW: Final = "→"
-
-
-def _bounded(name: str, value: int, low: int, high: int) -> int:
-    """Bounds checks for the service's own arguments (the API validates before it gets here)."""
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low} to {high}, not {value!r}")
-    return value
 
 
 def _adw_id(value: str) -> str:
     if not value or len(value) > MAX_ADW_ID:
         raise ValueError(f"adw_id must be 1 to {MAX_ADW_ID} characters")
     return value
-
-
-def _int(value: Any) -> int:
-    return int(value or 0)
-
-
-def _template_out(value: str | None) -> str | None:
-    return value or None
 
 
 def call_stats(
@@ -127,20 +130,14 @@ class AnalyticsService:
 
     @staticmethod
     def _where(table: Table, filters: Filters, *, by_tool: bool = True) -> list[Any]:
-        first, last = filters.window()
-        conditions: list[Any] = [table.c.day >= first, table.c.day <= last]
-        if filters.workflow_template is not None:
-            conditions.append(table.c.workflow_template == filters.workflow_template)
-        if filters.phase is not None:
-            conditions.append(table.c.phase_name == filters.phase)
-        if by_tool and filters.tool is not None:
-            conditions.append(table.c.tool_name == filters.tool)
-        return conditions
+        return where(table, filters, by_tool=by_tool)
 
-    @staticmethod
-    def _window(filters: Filters) -> Window:
-        first, last = filters.window()
-        return Window(start=first, end=last)
+    def _window(self, filters: Filters) -> Window:
+        if not filters.all_time:
+            first, last = filters.window()
+            return Window(start=first, end=last)
+        with self.engine.connect() as connection:
+            return window_of(connection, filters)
 
     def _rows(self, query: Select[Any]) -> list[Any]:
         with self.engine.connect() as connection:
@@ -163,17 +160,17 @@ class AnalyticsService:
     def _stats_of(row: Any) -> dict[str, Any]:
         maximum = row.maximum
         return call_stats(
-            _int(row.calls),
-            _int(row.failures),
-            _int(row.cancelled),
-            _int(row.timed),
-            _int(row.total),
+            as_int(row.calls),
+            as_int(row.failures),
+            as_int(row.cancelled),
+            as_int(row.timed),
+            as_int(row.total),
             None if maximum is None else int(maximum),
         )
 
     def summary(self, filters: Filters, *, top_commands: int = 20) -> Summary:
         """Per tool count, success rate, mean/p50/p95/max; top Bash commands; per template and phase."""
-        _bounded("top_commands", top_commands, 0, MAX_LIMIT)
+        bounded("top_commands", top_commands, 0, MAX_LIMIT)
         tools, latency = tool_daily, latency_daily
         per_tool = (
             select(tools.c.tool_name, *self._counter_sums(tools))
@@ -205,13 +202,13 @@ class AnalyticsService:
                 if filters.tool in (None, "Bash") and top_commands
                 else []
             )
-            workflows, logs = (int(n) for n in connection.execute(self._workflow_counts_query(filters)).one())
+            workflows, logs = self._workflow_counts(connection, filters)
 
         by_bucket: dict[str, list[tuple[int, int]]] = {}
         for row in bucket_rows:
-            by_bucket.setdefault(row.tool_name, []).append((int(row.bucket), _int(row.calls)))
+            by_bucket.setdefault(row.tool_name, []).append((int(row.bucket), as_int(row.calls)))
         by_tool: dict[str, ToolStats] = {}
-        for row in sorted(tool_rows, key=lambda r: (-_int(r.calls), r.tool_name)):
+        for row in sorted(tool_rows, key=lambda r: (-as_int(r.calls), r.tool_name)):
             # Held under the tool's slowest call: a bucket's representative can lie above it.
             p50, p95 = percentiles(by_bucket.get(row.tool_name, []), (0.5, 0.95), ceiling=row.maximum)
             by_tool[row.tool_name] = ToolStats(
@@ -264,37 +261,57 @@ class AnalyticsService:
         )
 
     def _groups(self, rows: Iterable[Any]) -> list[GroupStats]:
-        ordered = sorted(rows, key=lambda r: (-_int(r.calls), r.name))
+        ordered = sorted(rows, key=lambda r: (-as_int(r.calls), r.name))
         return [GroupStats(name=row.name, **self._stats_of(row)) for row in ordered]
 
     # -- over time -----------------------------------------------------------------------------
 
     def calls_over_time(self, filters: Filters) -> list[DailyToolPoint]:
-        """Per UTC day and tool: calls, failures and total duration (days without calls are absent)."""
+        """Per UTC day (or week, for windows over WEEKLY_AFTER_DAYS days) and tool: calls, failures and
+        durations. Every day (week) of the window has a point for every tool of the window, zero
+        where it had no call, so a chart's axis shows the quiet days as quiet."""
         tools = tool_daily
         query = (
             select(tools.c.day, tools.c.tool_name, *self._counter_sums(tools))
             .where(*self._where(tools, filters))
             .group_by(tools.c.day, tools.c.tool_name)
-            .order_by(tools.c.day, tools.c.tool_name)
         )
-        points = []
+        window = self._window(filters)
+        weekly = (window.end - window.start).days + 1 > WEEKLY_AFTER_DAYS
+        step = 7 if weekly else 1
+
+        def bucket(day: date) -> date:
+            return day - timedelta(days=day.weekday()) if weekly else day
+
+        sums: dict[tuple[date, str], list[int]] = {}
         for row in self._rows(query):
-            stats = self._stats_of(row)
-            decided = stats["count"] - stats["cancelled"]
-            points.append(
-                DailyToolPoint(
-                    day=row.day,
-                    tool_name=row.tool_name,
-                    calls=stats["count"],
-                    failures=stats["failures"],
-                    cancelled=stats["cancelled"],
-                    failure_rate=stats["failures"] / decided if decided > 0 else None,
-                    timed_calls=stats["timed_count"],
-                    total_duration_ms=stats["total_duration_ms"],
-                    avg_duration_ms=stats["avg_duration_ms"],
+            agg = sums.setdefault((bucket(as_date(row.day)), row.tool_name), [0, 0, 0, 0, 0])
+            for index, value in enumerate((row.calls, row.failures, row.cancelled, row.timed, row.total)):
+                agg[index] += as_int(value)
+        names = sorted({name for _, name in sums})
+        points = []
+        day = bucket(window.start)
+        while day <= window.end:
+            for name in names:
+                calls, failures, cancelled, timed, total = sums.get((day, name), (0, 0, 0, 0, 0))
+                decided = calls - cancelled
+                points.append(
+                    DailyToolPoint(
+                        day=day,
+                        tool_name=name,
+                        calls=calls,
+                        failures=failures,
+                        cancelled=cancelled,
+                        failure_rate=failures / decided if decided > 0 else None,
+                        timed_calls=timed,
+                        total_duration_ms=total,
+                        avg_duration_ms=total / timed if timed else None,
+                        interval_days=step,
+                    )
                 )
-            )
+            if (window.end - day).days < step:
+                break  # the last bucket (and no date past the calendar's end)
+            day += timedelta(days=step)
         return points
 
     def failure_rate_over_time(self, filters: Filters) -> list[DailyToolPoint]:
@@ -303,19 +320,44 @@ class AnalyticsService:
 
     # -- failures ------------------------------------------------------------------------------
 
-    def failures(self, filters: Filters, *, limit: int = 100, offset: int = 0) -> FailureReport:
-        """Failing calls, newest first, and their error kinds with counts."""
-        _bounded("limit", limit, 1, MAX_LIMIT)
-        _bounded("offset", offset, 0, MAX_OFFSET)
+    def failures(
+        self,
+        filters: Filters,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        error_kind: str | None = None,
+        contains: str | None = None,
+        adw_id: str | None = None,
+        sort: str = "newest",
+    ) -> FailureReport:
+        """Failing calls (sorted, newest first by default) and their error kinds with counts, over every
+        failure that matches: the window and filters, and optionally one error kind, a text the
+        message contains (case-insensitive) and one run. The kinds are counted with the same filters
+        except `error_kind` itself, so they can be picked from."""
+        bounded("limit", limit, 1, MAX_LIMIT)
+        bounded("offset", offset, 0, MAX_OFFSET)
+        if sort not in FAILURE_SORTS:
+            raise ValueError(f"sort must be one of {', '.join(FAILURE_SORTS)}, not {sort!r}")
         failed = failed_calls
-        where = self._where(failed, filters)
-        page = (
-            select(failed)
-            .where(*where)
-            .order_by(failed.c.occurred_at.desc(), failed.c.task_log_id.desc(), failed.c.call_index.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        narrowed = self._where(failed, filters)
+        if adw_id is not None:
+            narrowed.append(failed.c.adw_id == _adw_id(adw_id))
+        if contains:
+            if len(contains) > MAX_ADW_ID or "\x00" in contains:
+                raise ValueError(f"contains must be 1 to {MAX_ADW_ID} characters without NUL")
+            text = contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower()
+            narrowed.append(func.lower(failed.c.error_message).like(f"%{text}%", escape="\\"))
+        where = [*narrowed, failed.c.error_kind == error_kind] if error_kind is not None else narrowed
+        newest = (failed.c.occurred_at.desc(), failed.c.task_log_id.desc(), failed.c.call_index.desc())
+        order = {
+            "newest": newest,
+            "oldest": (failed.c.occurred_at.asc(), failed.c.task_log_id.asc(), failed.c.call_index.asc()),
+            "tool": (failed.c.tool_name.asc(), *newest),
+            "kind": (failed.c.error_kind.asc(), *newest),
+            "duration": (failed.c.duration_ms.desc().nulls_last(), *newest),
+        }[sort]
+        page = select(failed).where(*where).order_by(*order).limit(limit).offset(offset)
         count = func.count()
         kinds = (
             select(
@@ -325,7 +367,7 @@ class AnalyticsService:
                 func.min(failed.c.error_message).label("example"),
                 func.max(failed.c.occurred_at).label("last_seen"),
             )
-            .where(*where)
+            .where(*narrowed)
             .group_by(failed.c.tool_name, failed.c.error_kind)
             .order_by(count.desc(), failed.c.tool_name, failed.c.error_kind)
             .limit(ERROR_KINDS_SHOWN)
@@ -340,7 +382,7 @@ class AnalyticsService:
             rows=[
                 FailureRow(
                     **{k: v for k, v in row.items() if k not in ("day", "workflow_template")},
-                    workflow_template=_template_out(row["workflow_template"]),
+                    workflow_template=template_out(row["workflow_template"]),
                 )
                 for row in rows
             ],
@@ -430,7 +472,7 @@ class AnalyticsService:
 
     def redundancy_alerts(self, filters: Filters, *, limit: int = 20) -> list[RedundancyAlert]:
         """The workflow runs that wasted most time on repeated work in the window (tool filter ignored)."""
-        _bounded("limit", limit, 1, MAX_LIMIT)
+        bounded("limit", limit, 1, MAX_LIMIT)
         table = log_redundancy
         wasted = func.sum(table.c.wasted_ms)
         query = (
@@ -450,11 +492,11 @@ class AnalyticsService:
         return [
             RedundancyAlert(
                 adw_id=row.adw_id,
-                workflow_template=_template_out(row.workflow_template),
-                redundant_calls=_int(row.redundant_calls),
-                wasted_duration_ms=_int(row.wasted),
+                workflow_template=template_out(row.workflow_template),
+                redundant_calls=as_int(row.redundant_calls),
+                wasted_duration_ms=as_int(row.wasted),
                 task_logs=int(row.logs),
-                last_day=_as_date(row.last_day),
+                last_day=as_date(row.last_day),
             )
             for row in self._rows(query)
         ]
@@ -462,7 +504,7 @@ class AnalyticsService:
     def drilldown(self, adw_id: str, *, max_calls: int = MAX_DRILLDOWN_CALLS) -> DrillDown:
         """Every task log and call of one workflow run, in order (at most `max_calls` calls in all)."""
         _adw_id(adw_id)
-        _bounded("max_calls", max_calls, 1, MAX_DRILLDOWN_CALLS)
+        bounded("max_calls", max_calls, 1, MAX_DRILLDOWN_CALLS)
         logs: list[DrillDownLog] = []
         budget, total, failures, truncated = max_calls, 0, 0, False
         for row in self._rows(self._run_query(adw_id)):
@@ -522,8 +564,8 @@ class AnalyticsService:
         """
         if n not in SEQUENCE_LENGTHS:
             raise ValueError(f"n must be one of {SEQUENCE_LENGTHS}, not {n!r}")
-        _bounded("min_count", min_count, 1, 1_000_000_000)
-        _bounded("limit", limit, 1, MAX_LIMIT)
+        bounded("min_count", min_count, 1, 1_000_000_000)
+        bounded("limit", limit, 1, MAX_LIMIT)
         table = sequence_daily
         where = self._where(table, filters, by_tool=False)
         if filters.tool is not None:
@@ -560,14 +602,14 @@ class AnalyticsService:
         sequences = []
         for row in gram_rows:
             tools = [row.tool_1, row.tool_2, row.tool_3][:n]
-            count, timed = _int(row.occurrences), _int(row.timed)
+            count, timed = as_int(row.occurrences), as_int(row.timed)
             sequences.append(
                 SequenceStats(
                     sequence=SEQUENCE_ARROW.join(tools),
                     tools=tools,
                     count=count,
-                    avg_duration_ms=_int(row.total) / timed if timed else None,
-                    success_rate=_int(row.successes) / count if count else None,
+                    avg_duration_ms=as_int(row.total) / timed if timed else None,
+                    success_rate=as_int(row.successes) / count if count else None,
                 )
             )
         return SequenceReport(
@@ -575,7 +617,7 @@ class AnalyticsService:
             n=n,
             min_count=min_count,
             sequences=sequences,
-            transitions=[Transition(source=r.tool_1, target=r.tool_2, count=_int(r.occurrences)) for r in pair_rows],
+            transitions=[Transition(source=r.tool_1, target=r.tool_2, count=as_int(r.occurrences)) for r in pair_rows],
         )
 
     # -- slowest calls -------------------------------------------------------------------------
@@ -586,7 +628,7 @@ class AnalyticsService:
         Calls of at least `SLOW_CALL_MS` are kept in their own table; when the window holds
         fewer than `limit` of them, the answer is computed from `task_logs` instead (exact either way).
         """
-        _bounded("limit", limit, 1, MAX_LIMIT)
+        bounded("limit", limit, 1, MAX_LIMIT)
         slow = slow_calls
         query = (
             select(slow)
@@ -600,7 +642,7 @@ class AnalyticsService:
             return [
                 SlowCall(
                     **{k: v for k, v in row.items() if k not in ("day", "workflow_template")},
-                    workflow_template=_template_out(row["workflow_template"]),
+                    workflow_template=template_out(row["workflow_template"]),
                 )
                 for row in rows
             ]
@@ -620,11 +662,24 @@ class AnalyticsService:
             )
         if filters.phase is not None:
             conditions.append(task_logs.c.phase_name == filters.phase)
+        for field in ("project", "agent"):
+            value = getattr(filters, field)
+            if value is not None:
+                column = task_logs.c[field]
+                conditions.append(column.is_(None) if value == "" else column == value)
         return conditions
 
-    def _workflow_counts_query(self, filters: Filters) -> Select[int, int]:
-        """(distinct adw_ids, task logs) in the window; reads task_logs' plain columns, never the JSON."""
-        return select(func.count(task_logs.c.adw_id.distinct()), func.count()).where(*self._log_conditions(filters))
+    def _workflow_counts(self, connection: Connection, filters: Filters) -> tuple[int, int]:
+        """(runs, task logs) in the window; reads task_logs' plain columns and the runs, never the JSON.
+
+        Runs come from `derived_runs` (those with activity in the window), unless a phase narrows
+        the question, which runs do not carry: then the distinct adw_ids of the window's logs.
+        """
+        logs = connection.execute(select(func.count()).where(*self._log_conditions(filters))).scalar_one()
+        if filters.phase is not None or filters.model is not None:
+            query = select(func.count(task_logs.c.adw_id.distinct())).where(*self._log_conditions(filters))
+            return int(connection.execute(query).scalar_one()), int(logs)
+        return runs_answers.count(connection, filters), int(logs)
 
     def _slowest_from_task_logs(self, filters: Filters, limit: int) -> list[SlowCall]:
         query = select_logs().where(and_(*self._log_conditions(filters)))
@@ -661,21 +716,72 @@ class AnalyticsService:
 
     # -- filter choices and histograms ---------------------------------------------------------
 
+    # -- runs, cost, MCP servers, repeated work (one module each) --------------------------------
+
+    def runs(
+        self,
+        filters: Filters,
+        *,
+        outcome: str | None = None,
+        search: str | None = None,
+        sort: str = "last_at",
+        descending: bool = True,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunsPage:
+        """Runs newest first (or as sorted), paged, filtered and searched (see tooltrack.analytics.runs)."""
+        with self.engine.connect() as connection:
+            return runs_answers.page(
+                connection,
+                filters,
+                outcome=outcome,
+                search=search,
+                sort=sort,
+                descending=descending,
+                limit=limit,
+                offset=offset,
+            )
+
+    def resolve_run(self, prefix: str) -> list[str]:
+        """The stored adw_ids that start with `prefix` (one when the prefix is unique; at most 11)."""
+        with self.engine.connect() as connection:
+            exact = connection.execute(select(runs.c.adw_id).where(runs.c.adw_id == prefix)).scalar_one_or_none()
+            return [exact] if exact is not None else runs_answers.resolve(connection, prefix)
+
+    def cost(self, filters: Filters, *, top: int = 20) -> CostReport:
+        """Where tokens and money went, attributed to calls, by every dimension (tooltrack.analytics.costs)."""
+        with self.engine.connect() as connection:
+            return costs.report(connection, filters, top=top)
+
+    def mcp_servers(self, filters: Filters) -> McpReport:
+        """Per MCP server: calls, failures, latency, cost, and the sessions that loaded and used it."""
+        with self.engine.connect() as connection:
+            return mcp.report(connection, filters)
+
+    def repeated_work(self, filters: Filters, *, top: int = 20) -> RepeatedWork:
+        """Repeated work in the window, totalled over all of it and broken down (tooltrack.analytics.repeated)."""
+        with self.engine.connect() as connection:
+            return repeated.report(connection, filters, top=top)
+
     def filter_options(self) -> FilterOptions:
         """The templates, phases and tools present, and the first and last day with data."""
         tools = tool_daily
         with self.engine.connect() as connection:
-            templates = connection.execute(select(tools.c.workflow_template).distinct()).scalars().all()
-            phases = connection.execute(select(tools.c.phase_name).distinct()).scalars().all()
-            names = connection.execute(select(tools.c.tool_name).distinct()).scalars().all()
+
+            def values(column: Any) -> list[str]:
+                return sorted(connection.execute(select(column).distinct()).scalars().all())
+
             first, last = connection.execute(select(func.min(tools.c.day), func.max(tools.c.day))).one()
-        return FilterOptions(
-            workflow_templates=sorted(templates),
-            phases=sorted(phases),
-            tools=sorted(names),
-            first_day=_as_date(first) if first is not None else None,
-            last_day=_as_date(last) if last is not None else None,
-        )
+            return FilterOptions(
+                workflow_templates=values(tools.c.workflow_template),
+                phases=values(tools.c.phase_name),
+                tools=values(tools.c.tool_name),
+                first_day=as_date(first) if first is not None else None,
+                last_day=as_date(last) if last is not None else None,
+                projects=[v for v in values(tools.c.project) if v],
+                models=[v for v in values(tools.c.model) if v],
+                agents=[v for v in values(tools.c.agent) if v],
+            )
 
     def latency_histogram(self, filters: Filters, tool: str | None = None) -> LatencyHistogram:
         """The latency distribution of `tool` (default: the filters' tool, else all tools)."""
@@ -690,7 +796,7 @@ class AnalyticsService:
             .group_by(latency.c.bucket)
             .order_by(latency.c.bucket)
         )
-        pairs = [(int(r.bucket), _int(r.calls)) for r in self._rows(query)]
+        pairs = [(int(r.bucket), as_int(r.calls)) for r in self._rows(query)]
         # The slowest call of the same calls, from the per-tool rollup: no estimate reads above it.
         tools = tool_daily
         slowest_where = self._where(tools, filters, by_tool=False)
@@ -734,10 +840,10 @@ class AnalyticsService:
         )
         with self.engine.connect() as connection:
             bucket_rows = list(connection.execute(buckets))
-            slowest = {(_as_date(r.day), r.tool_name): r.maximum for r in connection.execute(maxima)}
+            slowest = {(as_date(r.day), r.tool_name): r.maximum for r in connection.execute(maxima)}
         by_key: dict[tuple[date, str], list[tuple[int, int]]] = {}
         for row in bucket_rows:
-            by_key.setdefault((_as_date(row.day), row.tool_name), []).append((int(row.bucket), _int(row.calls)))
+            by_key.setdefault((as_date(row.day), row.tool_name), []).append((int(row.bucket), as_int(row.calls)))
         points = []
         for key in sorted(by_key):
             pairs = by_key[key]
@@ -756,8 +862,3 @@ class AnalyticsService:
                 )
             )
         return points
-
-
-def _as_date(value: Any) -> date:
-    """Dates read from SQLite aggregates (MAX/MIN lose the column type) come back as text."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value))

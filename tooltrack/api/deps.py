@@ -83,9 +83,24 @@ def get_filters(
     workflow_template: NameQuery = None,
     phase: NameQuery = None,
     tool: NameQuery = None,
+    project: NameQuery = None,
+    model: NameQuery = None,
+    agent: NameQuery = None,
+    all_time: Annotated[bool, Query(description="Every day with data (wins over days, start and end).")] = False,
 ) -> Filters:
     try:
-        return Filters(days=days, start=start, end=end, workflow_template=workflow_template, phase=phase, tool=tool)
+        return Filters(
+            days=days,
+            start=start,
+            end=end,
+            workflow_template=workflow_template,
+            phase=phase,
+            tool=tool,
+            project=project,
+            model=model,
+            agent=agent,
+            all_time=all_time,
+        )
     except ValidationError as exc:
         raise RequestValidationError(
             [dict(error, loc=("query", *(error["loc"] or ("start",)))) for error in exc.errors()]

@@ -54,17 +54,28 @@ from tooltrack.store.migrate import (
     upgrade,
 )
 from tooltrack.store.repository import StoreResult, TaskLogRepository, write_task_logs
-from tooltrack.store.rollups import MAX_ERROR_MESSAGE, NO_COMMAND, NO_TEMPLATE, SEQUENCE_LENGTHS, SLOW_CALL_MS
+from tooltrack.store.rollups import (
+    COSTLY_CALL_USD,
+    MAX_ERROR_MESSAGE,
+    NO_COMMAND,
+    NO_TEMPLATE,
+    PICO,
+    SEQUENCE_LENGTHS,
+    SLOW_CALL_MS,
+    SUBAGENT_UNKNOWN,
+)
 from tooltrack.store.schema import (
     DERIVED_TABLES,
     GROUP_COLUMNS,
     ROLLUP_TABLES,
     TIMINGS,
     command_daily,
+    costly_calls,
     failed_calls,
     latency_daily,
     log_redundancy,
     metadata,
+    redundant_targets,
     runs,
     sequence_daily,
     slow_calls,
@@ -74,6 +85,7 @@ from tooltrack.store.schema import (
 from tooltrack.store.upkeep import DERIVED
 
 __all__ = [
+    "COSTLY_CALL_USD",
     "DEFAULT_POLICY",
     "DERIVED",
     "DERIVED_TABLES",
@@ -81,9 +93,11 @@ __all__ = [
     "MAX_ERROR_MESSAGE",
     "NO_COMMAND",
     "NO_TEMPLATE",
+    "PICO",
     "ROLLUP_TABLES",
     "SEQUENCE_LENGTHS",
     "SLOW_CALL_MS",
+    "SUBAGENT_UNKNOWN",
     "TIMINGS",
     "CopyBatch",
     "DatabaseAheadOfCode",
@@ -105,6 +119,7 @@ __all__ = [
     "bulk_write_task_logs",
     "command_daily",
     "copy_batch",
+    "costly_calls",
     "current_revision",
     "describe",
     "describe_error",
@@ -120,6 +135,7 @@ __all__ = [
     "log_redundancy",
     "make_engine",
     "metadata",
+    "redundant_targets",
     "refuse_if_ahead",
     "retry_transient",
     "runs",

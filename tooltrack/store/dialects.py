@@ -131,6 +131,10 @@ class DatabaseDialect(ABC):
     def json_bool(self, element: Any, key: str) -> Any:
         """The element's field `key` as 1 (true) / 0 (false) / NULL."""
 
+    @abstractmethod
+    def seconds_between(self, start: Any, end: Any) -> Any:
+        """The seconds from timestamp `start` to timestamp `end`, as a number (for sorting by duration)."""
+
 
 class PostgreSQLDialect(DatabaseDialect):
     name = "postgresql"
@@ -191,6 +195,9 @@ class PostgreSQLDialect(DatabaseDialect):
 
     def json_bool(self, element: Any, key: str) -> Any:
         return cast(cast(self.json_text(element, key), Boolean), Integer)
+
+    def seconds_between(self, start: Any, end: Any) -> Any:
+        return func.extract("epoch", end - start)
 
 
 class SQLiteDialect(DatabaseDialect):
@@ -255,6 +262,10 @@ class SQLiteDialect(DatabaseDialect):
     def json_bool(self, element: Any, key: str) -> Any:
         # json_extract turns JSON true/false into 1/0 already.
         return func.json_extract(element.c.value, f"$.{key}")
+
+    def seconds_between(self, start: Any, end: Any) -> Any:
+        # Timestamps are UTC text here: julianday reads them as days.
+        return (func.julianday(end) - func.julianday(start)) * 86_400
 
 
 DIALECTS: Final[Mapping[str, DatabaseDialect]] = {d.name: d for d in (PostgreSQLDialect(), SQLiteDialect())}

@@ -48,15 +48,17 @@ from tooltrack.core import (
 )
 from tooltrack.store import derived
 from tooltrack.store.dialects import DatabaseDialect, dialect_of
-from tooltrack.store.runs import RunParts
+from tooltrack.store.run_summaries import RunParts
 from tooltrack.store.schema import (
     GROUP_COLUMNS,
     KEY_HASH_COLUMNS,
     ROLLUP_TABLES,
     command_daily,
+    costly_calls,
     failed_calls,
     latency_daily,
     log_redundancy,
+    redundant_targets,
     runs,
     sequence_daily,
     slow_calls,
@@ -69,6 +71,8 @@ NO_COMMAND: Final = "(no command)"
 UNKNOWN_TOOL: Final = "(unknown)"
 #: Calls at least this slow are kept in `derived_slow_calls`.
 SLOW_CALL_MS: Final = 30_000
+#: Calls that cost at least this much are kept in `derived_costly_calls`.
+COSTLY_CALL_USD: Final = 0.01
 SEQUENCE_LENGTHS: Final = (2, 3)
 MAX_ERROR_MESSAGE: Final = 2_000
 #: Task logs read per round by `rebuild` (about 200 K calls at 100 calls a log).
@@ -121,6 +125,8 @@ class RollupBatch:
         self.failed: list[dict[str, Any]] = []
         self.slow: list[dict[str, Any]] = []
         self.redundancy: list[dict[str, Any]] = []
+        self.targets: list[dict[str, Any]] = []
+        self.costly: list[dict[str, Any]] = []
         self.runs = RunParts()
 
     def add(self, log: derived.InsertedLog) -> None:
@@ -162,6 +168,26 @@ class RollupBatch:
                 agg[8] += 1
                 agg[9] += call.get("cost_tokens") or 0
                 agg[10] += pico(cost)
+                if cost >= COSTLY_CALL_USD:
+                    self.costly.append(
+                        {
+                            "task_log_id": log.id,
+                            "call_index": index,
+                            "adw_id": log.adw_id,
+                            "day": day,
+                            "occurred_at": call_time(call, moment),
+                            "workflow_template": template,
+                            "phase_name": phase,
+                            "project": project,
+                            "agent": agent,
+                            "model": model,
+                            "tool_name": tool,
+                            "duration_ms": duration,
+                            "target": call_target(call),
+                            "cost_pico": pico(cost),
+                            "cost_tokens": call.get("cost_tokens") or 0,
+                        }
+                    )
             if tool == "Bash":
                 command = call.get("command")
                 name = normalise_command(str(command)) if command else NO_COMMAND
@@ -199,6 +225,31 @@ class RollupBatch:
         self._add_sequences((day, template, phase, project, agent, log_model), names, failures, durations)
         tallies = find_in_log(calls)
         self.runs.add(log, moment, failed=sum(failures), redundant=sum(t.count for t in tallies))
+        where = {
+            "adw_id": log.adw_id,
+            "day": day,
+            "workflow_template": template,
+            "phase_name": phase,
+            "project": project,
+            "agent": agent,
+            "model": log_model,
+        }
+        for tally in tallies:
+            self.targets.append(
+                where
+                | {
+                    "task_log_id": log.id,
+                    "kind": tally.kind,
+                    "target_hash": key_hash((tally.target,)),
+                    "target": tally.target,
+                    "file_path": tally.file_path,
+                    "redundant_calls": tally.count,
+                    "occurrences": tally.occurrences,
+                    "wasted_ms": tally.wasted_ms,
+                    "wasted_tokens": tally.wasted_tokens,
+                    "wasted_pico": pico(tally.wasted_usd),
+                }
+            )
         if tallies:
             self.redundancy.append(
                 {
@@ -289,11 +340,17 @@ class RollupBatch:
         """Insert the per-call and per-log rows, then forget them."""
         # Rows keyed by a task log that was just inserted: nobody else can hold them.
         dialect = dialect_of(connection)
-        for table, rows in ((failed_calls, self.failed), (slow_calls, self.slow), (log_redundancy, self.redundancy)):
+        for table, rows in (
+            (failed_calls, self.failed),
+            (slow_calls, self.slow),
+            (log_redundancy, self.redundancy),
+            (redundant_targets, self.targets),
+            (costly_calls, self.costly),
+        ):
             if rows:
                 statement, parameters = dialect.bulk_insert(table, rows)
                 connection.execute(statement, parameters)
-        self.failed, self.slow, self.redundancy = [], [], []
+        self.failed, self.slow, self.redundancy, self.targets, self.costly = [], [], [], [], []
         self.runs.write(connection)
 
 
@@ -403,9 +460,9 @@ def apply(connection: Connection, batch: RollupBatch, ids: Sequence[int]) -> Non
     mapped = copy.copy(batch)  # `write` empties the copy's fields, not the batch's
     mapped.runs = RunParts()
     mapped.runs.merged = dict(batch.runs.merged)
-    mapped.failed, mapped.slow, mapped.redundancy = (
+    mapped.failed, mapped.slow, mapped.redundancy, mapped.targets, mapped.costly = (
         [row | {"task_log_id": ids[row["task_log_id"]]} for row in rows]
-        for rows in (batch.failed, batch.slow, batch.redundancy)
+        for rows in (batch.failed, batch.slow, batch.redundancy, batch.targets, batch.costly)
     )
     mapped.write(connection)
 

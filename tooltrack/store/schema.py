@@ -20,6 +20,8 @@ Migrations in `migrations/versions/` are the history; this module is the present
   - `derived_failed_calls`   one row per failing call (for the failure list and error kinds)
   - `derived_slow_calls`     one row per call of at least SLOW_CALL_MS (for the slowest calls)
   - `derived_log_redundancy` per task log: redundant calls, wasted time and cost (for redundancy)
+  - `derived_redundant_targets` per task log and repeated target: pattern, target, what it cost
+  - `derived_costly_calls`   one row per call that cost at least COSTLY_CALL_USD
 
   Every rollup row also carries the run's project and agent and the calls' model (migration 0009),
   so every figure can be filtered by them; `rollup_tool_daily` keeps sub-agent types, execution-only
@@ -270,6 +272,45 @@ Index("idx_log_redundancy_day", log_redundancy.c.day)
 Index("idx_log_redundancy_adw_id", log_redundancy.c.adw_id)
 
 
+# Per task log and redundant target (tooltrack.core.redundancy): the pattern, the target, and what
+# the repeats cost, so that repeated work is totalled by pattern, file and week over all of it.
+redundant_targets = Table(
+    "derived_redundant_targets",
+    metadata,
+    Column("task_log_id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", Text, primary_key=True),
+    # A command may be 20,000 characters: keyed by its digest (rollups.key_hash), kept whole beside it.
+    Column("target_hash", Text, primary_key=True),
+    Column("target", Text, nullable=False),
+    Column("file_path", Text),
+    Column("adw_id", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("workflow_template", Text, nullable=False),
+    Column("phase_name", Text, nullable=False),
+    Column("project", Text, nullable=False),
+    Column("agent", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("redundant_calls", BigInteger, nullable=False),
+    Column("occurrences", BigInteger, nullable=False),
+    Column("wasted_ms", BigInteger, nullable=False),
+    Column("wasted_tokens", BigInteger, nullable=False),
+    Column("wasted_pico", BigInteger, nullable=False),
+)
+Index("idx_redundant_targets_day", redundant_targets.c.day)
+
+# One row per call whose attributed cost is at least COSTLY_CALL_USD (for the most expensive calls).
+costly_calls = Table(
+    "derived_costly_calls",
+    metadata,
+    *_call_row_columns(),
+    Column("target", Text),
+    Column("cost_pico", BigInteger, nullable=False),
+    Column("cost_tokens", BigInteger, nullable=False),
+)
+Index("idx_costly_calls_day", costly_calls.c.day)
+Index("idx_costly_calls_cost", costly_calls.c.cost_pico)
+
+
 #: Per counter table, the text columns its `key_hash` digests, in order (the key is the day,
 #: `key_hash` and the table's other primary key columns: `bucket`, `n`).
 KEY_HASH_COLUMNS: Final = {
@@ -282,7 +323,7 @@ KEY_HASH_COLUMNS: Final = {
 TIMINGS: Final = ("exec", "wall")
 
 # One row per workflow run (adw_id), for the Runs page and the run counts: kept by
-# tooltrack.store.runs in the insert's transaction, rebuilt from task_logs like the rollups.
+# tooltrack.store.run_summaries in the insert's transaction, rebuilt from task_logs like the rollups.
 runs = Table(
     "derived_runs",
     metadata,
@@ -298,7 +339,7 @@ runs = Table(
     Column("model", Text, nullable=False),
     Column("title", Text),
     Column("source", Text),
-    # completed / failed (a log failed) / interrupted (the latest log was): see tooltrack.store.runs.
+    # completed / failed (a log failed) / interrupted (the latest log was): see tooltrack.store.run_summaries.
     Column("outcome", Text, nullable=False),
     Column("latest_outcome", Text, nullable=False),
     Column("task_logs", BigInteger, nullable=False),
@@ -336,6 +377,8 @@ ROLLUP_TABLES: Final = (
     failed_calls,
     slow_calls,
     log_redundancy,
+    redundant_targets,
+    costly_calls,
 )
 #: Every derived table, the rollups and the runs.
 DERIVED_TABLES: Final = (*ROLLUP_TABLES, runs)

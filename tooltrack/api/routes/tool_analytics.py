@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from tooltrack.analytics import (
     MAX_LIMIT,
     MAX_OFFSET,
+    CostReport,
     DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
     FailureReport,
     FilterOptions,
     LatencyHistogram,
+    McpReport,
     RedundancyAlert,
     RedundancyReport,
+    RepeatedWork,
     SequenceReport,
     SlowCall,
     Summary,
 )
 from tooltrack.api.deps import FiltersDep, ReadAuth, ServiceDep
-from tooltrack.api.params import AdwIdPath
+from tooltrack.api.params import AdwIdPath, NameQuery
 from tooltrack.api.transient import RetryingRoute
 
 router = APIRouter(
@@ -64,9 +67,37 @@ def failures(
     service: ServiceDep,
     limit: Limit = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    error_kind: NameQuery = None,
+    contains: NameQuery = None,
+    adw_id: NameQuery = None,
+    sort: Annotated[Literal["newest", "oldest", "tool", "kind", "duration"], Query()] = "newest",
 ) -> FailureReport:
-    """Failing calls, newest first, and their error kinds with counts."""
-    return service.failures(filters, limit=limit, offset=offset)
+    """Failing calls (newest first, or as sorted) and their error kinds with counts, over every matching
+    failure: narrowed by error kind, by text the message contains, by run."""
+    return service.failures(
+        filters, limit=limit, offset=offset, error_kind=error_kind, contains=contains, adw_id=adw_id, sort=sort
+    )
+
+
+@router.get("/cost")
+def cost(filters: FiltersDep, service: ServiceDep, top: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20) -> CostReport:
+    """What the calls cost (attributed from their sessions' usage): by tool, MCP server, sub-agent type,
+    project, model, template, phase and day; the costliest calls and repeats."""
+    return service.cost(filters, top=top)
+
+
+@router.get("/mcp-servers")
+def mcp_servers(filters: FiltersDep, service: ServiceDep) -> McpReport:
+    """Per MCP server: calls, failures, latency, cost; the sessions that loaded it against those that used it."""
+    return service.mcp_servers(filters)
+
+
+@router.get("/repeated-work")
+def repeated_work(
+    filters: FiltersDep, service: ServiceDep, top: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20
+) -> RepeatedWork:
+    """Repeated work in the window in total (every run, not a top list), by pattern, template and week."""
+    return service.repeated_work(filters, top=top)
 
 
 @router.get("/drilldown/{adw_id:path}")

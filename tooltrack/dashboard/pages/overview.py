@@ -12,29 +12,40 @@ from tooltrack.dashboard.page import NO_MATCH, analysis_page, stop_with_info
 
 page = analysis_page("Overview", "Tool calls of every workflow run in the period, against the period before it.")
 summary: Summary = page.data.summary(page.filters)
-previous: Summary = page.data.summary(page.filters.previous_period())
+# "All time" has no period before it: no deltas then.
+earlier = page.filters.previous_period()
+previous: Summary | None = page.data.summary(earlier) if earlier is not None else None
 
 if summary.total_tool_calls == 0:
     stop_with_info(NO_MATCH)
 
-now, before = summary.overall, previous.overall
-st.caption(
-    f"{summary.window.start} to {summary.window.end} (UTC), against {previous.window.start} to {previous.window.end}"
-)
+now = summary.overall
+before = previous.overall if previous is not None else None
+against = f", against {previous.window.start} to {previous.window.end}" if previous is not None else ""
+st.caption(f"{summary.window.start} to {summary.window.end} (UTC){against}")
 kpis = iter(st.columns(4))
 next(kpis).metric(
-    "Tool calls", f"{summary.total_tool_calls:,}", count_change(summary.total_tool_calls, previous.total_tool_calls)
+    "Tool calls",
+    f"{summary.total_tool_calls:,}",
+    count_change(summary.total_tool_calls, previous.total_tool_calls) if previous else None,
 )
-# Workflows: distinct adw_ids in the window.
-next(kpis).metric("Workflows", f"{summary.workflows:,}", count_change(summary.workflows, previous.workflows))
-next(kpis).metric("Success rate", percent(now.success_rate), share_change(now.success_rate, before.success_rate))
+# Workflows: the runs with activity in the window.
+next(kpis).metric(
+    "Workflows", f"{summary.workflows:,}", count_change(summary.workflows, previous.workflows) if previous else None
+)
+next(kpis).metric(
+    "Success rate", percent(now.success_rate), share_change(now.success_rate, before.success_rate) if before else None
+)
 next(kpis).metric(
     "Total tool time",
     duration(now.total_duration_ms),
-    duration_change(now.total_duration_ms, before.total_duration_ms),
+    duration_change(now.total_duration_ms, before.total_duration_ms) if before else None,
     delta_color="inverse",
 )
-st.caption(f"{summary.task_logs:,} task logs (phases) in the period, {previous.task_logs:,} in the one before.")
+if previous is not None:
+    st.caption(f"{summary.task_logs:,} task logs (phases) in the period, {previous.task_logs:,} in the one before.")
+else:
+    st.caption(f"{summary.task_logs:,} task logs (phases) in all.")
 
 st.plotly_chart(charts.calls_over_time(page.data.calls_over_time(page.filters)), width="stretch")
 

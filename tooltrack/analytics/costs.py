@@ -1,0 +1,168 @@
+"""Cost: where tokens and money went, attributed to tool calls, by every dimension.
+
+Every figure sums the calls' attributed cost (`rollup_tool_daily.cost_pico`, whole pico-dollars,
+exact) over the window and filters: by tool, by MCP server (`mcp__<server>__<tool>` belongs to
+`<server>`), by sub-agent type (the Task whose sub-agent made the call), by project, model,
+template, phase and day. The most expensive calls come from `derived_costly_calls` (every call of
+at least COSTLY_CALL_USD), the costliest repeats from `derived_redundant_targets`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Final
+
+from sqlalchemy import Connection, func, select
+
+from tooltrack.analytics.filters import Filters
+from tooltrack.analytics.queries import as_date, as_int, bounded, template_out, usd, where, window_of
+from tooltrack.analytics.results import CostGroup, CostlyCall, CostlyTarget, CostReport, DailyCost
+from tooltrack.analytics.runs import conditions as run_conditions
+from tooltrack.core import REDUNDANCY_PATTERNS
+from tooltrack.store import costly_calls, redundant_targets, runs, tool_daily
+
+MCP_PREFIX: Final = "mcp__"
+#: The group a call belongs to when it is not an MCP tool, in the per-server breakdown.
+NOT_MCP: Final = "(built-in tools)"
+MAIN_AGENT: Final = "(main agent)"
+NONE: Final = "(none)"
+
+
+def mcp_server(tool_name: str) -> str | None:
+    """The MCP server of a tool named `mcp__<server>__<tool>`, else None."""
+    if not tool_name.startswith(MCP_PREFIX):
+        return None
+    server, _, rest = tool_name[len(MCP_PREFIX) :].partition("__")
+    return server if server and rest else None
+
+
+def _groups(rows: Iterable[Any], name_of: Any) -> list[CostGroup]:
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for row in rows:
+        agg = totals[name_of(row)]
+        agg[0] += as_int(row.calls)
+        agg[1] += as_int(row.cost_calls)
+        agg[2] += as_int(row.cost_tokens)
+        agg[3] += as_int(row.cost_pico)
+    ordered = sorted(totals.items(), key=lambda item: (-item[1][3], -item[1][0], item[0]))
+    return [
+        CostGroup(name=name, calls=calls, costed_calls=costed, tokens=tokens, cost_usd=usd(pico))
+        for name, (calls, costed, tokens, pico) in ordered
+    ]
+
+
+def report(connection: Connection, filters: Filters, *, top: int = 20) -> CostReport:
+    """Cost by every dimension over the window and filters (see the module)."""
+    bounded("top", top, 1, 1000)
+    t = tool_daily
+    sums = (
+        func.sum(t.c.calls).label("calls"),
+        func.sum(t.c.cost_calls).label("cost_calls"),
+        func.sum(t.c.cost_tokens).label("cost_tokens"),
+        func.sum(t.c.cost_pico).label("cost_pico"),
+    )
+    dims = (t.c.tool_name, t.c.subagent, t.c.project, t.c.model, t.c.workflow_template, t.c.phase_name)
+    query = select(*dims, *sums).where(*where(t, filters)).group_by(*dims)
+    rows = connection.execute(query).all()
+    daily = connection.execute(
+        select(t.c.day, t.c.tool_name, *sums).where(*where(t, filters)).group_by(t.c.day, t.c.tool_name)
+    ).all()
+    by_day_tool = [
+        DailyCost(day=as_date(r.day), name=r.tool_name, cost_usd=usd(r.cost_pico), tokens=as_int(r.cost_tokens))
+        for r in sorted(daily, key=lambda r: (as_date(r.day), r.tool_name))
+        if as_int(r.cost_pico)
+    ]
+    by_day_server: dict[tuple[Any, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r in daily:
+        server = mcp_server(r.tool_name)
+        if server is not None and as_int(r.cost_pico):
+            agg = by_day_server[(as_date(r.day), server)]
+            agg[0] += as_int(r.cost_pico)
+            agg[1] += as_int(r.cost_tokens)
+    runs_cost = connection.execute(
+        select(func.coalesce(func.sum(runs.c.cost_pico), 0)).where(*run_conditions(filters))
+    ).scalar_one()
+    total = _groups(rows, lambda r: "all")
+    everything = total[0] if total else CostGroup(name="all", calls=0, costed_calls=0, tokens=0, cost_usd=0.0)
+    return CostReport(
+        window=window_of(connection, filters),
+        total_cost_usd=everything.cost_usd,
+        total_tokens=everything.tokens,
+        calls=everything.calls,
+        costed_calls=everything.costed_calls,
+        runs_cost_usd=usd(runs_cost),
+        by_tool=_groups(rows, lambda r: r.tool_name),
+        by_mcp_server=_groups(rows, lambda r: mcp_server(r.tool_name) or NOT_MCP),
+        by_subagent=_groups(rows, lambda r: r.subagent or MAIN_AGENT),
+        by_project=_groups(rows, lambda r: r.project or NONE),
+        by_model=_groups(rows, lambda r: r.model or NONE),
+        by_workflow_template=_groups(rows, lambda r: r.workflow_template or NONE),
+        by_phase=_groups(rows, lambda r: r.phase_name),
+        by_day_and_tool=by_day_tool,
+        by_day_and_server=[
+            DailyCost(day=day, name=server, cost_usd=usd(pico), tokens=tokens)
+            for (day, server), (pico, tokens) in sorted(by_day_server.items())
+        ],
+        costliest_calls=costliest_calls(connection, filters, limit=top),
+        costliest_repeats=costliest_repeats(connection, filters, limit=top),
+    )
+
+
+def costliest_calls(connection: Connection, filters: Filters, *, limit: int = 20) -> list[CostlyCall]:
+    """The most expensive calls of the window (of at least COSTLY_CALL_USD each), costliest first."""
+    c = costly_calls
+    query = (
+        select(c).where(*where(c, filters)).order_by(c.c.cost_pico.desc(), c.c.task_log_id, c.c.call_index).limit(limit)
+    )
+    return [
+        CostlyCall(
+            task_log_id=row["task_log_id"],
+            call_index=row["call_index"],
+            adw_id=row["adw_id"],
+            workflow_template=template_out(row["workflow_template"]),
+            phase_name=row["phase_name"],
+            project=row["project"] or None,
+            model=row["model"] or None,
+            tool_name=row["tool_name"],
+            target=row["target"],
+            cost_usd=usd(row["cost_pico"]),
+            tokens=as_int(row["cost_tokens"]),
+            occurred_at=row["occurred_at"],
+        )
+        for row in connection.execute(query).mappings()
+    ]
+
+
+def costliest_repeats(connection: Connection, filters: Filters, *, limit: int = 20) -> list[CostlyTarget]:
+    """The targets whose repeats cost most over the window (the tool filter does not apply)."""
+    r = redundant_targets
+    wasted = func.sum(r.c.wasted_pico)
+    query = (
+        select(
+            r.c.kind,
+            r.c.target,
+            func.count(func.distinct(r.c.adw_id)).label("runs"),
+            func.sum(r.c.redundant_calls).label("calls"),
+            func.sum(r.c.wasted_ms).label("ms"),
+            func.sum(r.c.wasted_tokens).label("tokens"),
+            wasted.label("pico"),
+        )
+        .where(*where(r, filters, by_tool=False))
+        .group_by(r.c.kind, r.c.target)
+        .order_by(wasted.desc(), func.sum(r.c.wasted_ms).desc(), r.c.kind, r.c.target)
+        .limit(limit)
+    )
+    return [
+        CostlyTarget(
+            kind=row.kind,
+            pattern=REDUNDANCY_PATTERNS[row.kind][0],
+            target=row.target,
+            runs=as_int(row.runs),
+            redundant_calls=as_int(row.calls),
+            wasted_duration_ms=as_int(row.ms),
+            wasted_tokens=as_int(row.tokens),
+            wasted_cost_usd=usd(row.pico),
+        )
+        for row in connection.execute(query)
+    ]
