@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/tooltrack dashboard --port $(PORT) --host $(HOST)
 
-## test: the whole suite, on SQLite and on a real PostgreSQL, browser tests included
-test: $(STAMP) services browser
+## test: lint (ruff, mypy), then the whole suite, on SQLite and on a real PostgreSQL, browser tests included
+test: $(STAMP) services browser lint
 	$(BIN)/python -m pytest
 
 ## services: start the local PostgreSQL when it is down
@@ -32,9 +32,11 @@ services:
 browser:
 	bash scripts/ensure-chromium.sh
 
+## lint: ruff (rules and format) over the repository, mypy over the package
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy tooltrack
 
 bench: $(STAMP) services
 	$(BIN)/python bench/run.py

@@ -154,7 +154,8 @@ def _plain(value: Any) -> Any:
         return value.value  # what the JSON serializer writes
     if isinstance(value, str):
         return str.__str__(value)
-    for base in (int, float, dict, list):
+    bases: tuple[type[Any], ...] = (int, float, dict, list)
+    for base in bases:
         if isinstance(value, base):
             return base(value)
     if isinstance(value, tuple | set | frozenset):

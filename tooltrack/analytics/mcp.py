@@ -57,11 +57,11 @@ def report(connection: Connection, filters: Filters) -> McpReport:
         entry["pico"] += as_int(row.pico)
         if row.maximum is not None:
             entry["max"] = max(entry["max"] or 0, int(row.maximum))
-    for row in buckets:
-        server = mcp_server(row.tool_name)
+    for bucket_row in buckets:
+        server = mcp_server(bucket_row.tool_name)
         if server is not None:
             merged = stats[server]["buckets"]
-            merged[int(row.bucket)] = merged.get(int(row.bucket), 0) + as_int(row.calls)
+            merged[int(bucket_row.bucket)] = merged.get(int(bucket_row.bucket), 0) + as_int(bucket_row.calls)
     loaded, used = _sessions(connection, filters)
     for server in loaded:
         stats[server]  # a loaded server with no call still gets its row

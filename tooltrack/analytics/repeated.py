@@ -9,6 +9,7 @@ filter does not apply (repeated work spans tools: a Read repeated after an Edit)
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from tooltrack.core import REDUNDANCY_PATTERNS
 from tooltrack.store import log_redundancy, redundant_targets
 
 
-def _group(name: str, rows: list[Any]) -> RepeatedGroup:
+def _group(name: str, rows: Sequence[Any]) -> RepeatedGroup:
     return RepeatedGroup(
         name=name,
         runs=len({row.adw_id for row in rows}),

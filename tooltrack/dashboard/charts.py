@@ -306,9 +306,10 @@ def latency_percentiles(tools: list[ToolStats]) -> go.Figure:
         marker={"symbol": "line-ew-open", "size": 18, "color": "#111111", "line": {"width": 3, "color": "#111111"}},
         customdata=[duration(v) for v in maxima], hovertemplate="%{x}<br>max %{customdata}<extra></extra>",
     )  # fmt: skip
-    values = [v for t in timed for v in (t.p50_duration_ms, t.p95_duration_ms, t.max_duration_ms) if v]
-    if values:
-        figure.update_yaxes(**duration_axis(min(values), max(values)), title_text="Duration")
+    shown = (v for t in timed for v in (t.p50_duration_ms, t.p95_duration_ms, t.max_duration_ms))
+    extent = [float(v) for v in shown if v]
+    if extent:
+        figure.update_yaxes(**duration_axis(min(extent), max(extent)), title_text="Duration")
     figure.update_xaxes(type="category", title_text="")
     return figure.update_layout(barmode="group", title_text="Latency per tool (p50, p95, max; log scale)", **_LAYOUT)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Final
+from typing import Any, Final, cast
 
 from pydantic import ValidationError
 
@@ -47,10 +47,12 @@ class FilterState:
     def to_filters(self) -> Filters:
         """The analytics service's filters for this state ("all time" is the longest window it takes)."""
         if self.start is not None and self.end is not None:
-            window: dict[str, object] = {"start": self.start, "end": self.end, "days": (self.end - self.start).days + 1}
+            start, end, days = self.start, self.end, (self.end - self.start).days + 1
         else:
-            window = {"days": self.days if self.days is not None else MAX_DAYS}
-        return Filters(workflow_template=self.template, phase=self.phase, tool=self.tool, **window)
+            start, end, days = None, None, (self.days if self.days is not None else MAX_DAYS)
+        return Filters(
+            workflow_template=self.template, phase=self.phase, tool=self.tool, start=start, end=end, days=days
+        )
 
     def to_query(self) -> dict[str, str]:
         """The query parameters that reproduce this state (defaults left out, to keep URLs short)."""
@@ -101,7 +103,7 @@ class FilterState:
                 problems.append(problem)
                 value = None
             names[key] = value
-        return replace(state, **names), problems
+        return replace(state, **cast(dict[str, Any], names)), problems
 
     def without_unknown(
         self, *, templates: list[str], phases: list[str], tools: list[str]
@@ -115,7 +117,7 @@ class FilterState:
                 problems.append(f"no data has {key} {value!r}; that filter is off")
                 value = None
             values[key] = value
-        return replace(self, **values), problems
+        return replace(self, **cast(dict[str, Any], values)), problems
 
 
 def _name_problem(key: str, value: str) -> str | None:

@@ -11,6 +11,7 @@ The result is written back to the URL, so the address bar always shares the curr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Final
 
@@ -76,6 +77,15 @@ def _from_widgets(previous: FilterState) -> FilterState:
     return FilterState(days=days, **names)
 
 
+def _name_label(all_label: str) -> Callable[[str | None], str]:
+    """How a name filter's choice reads: None is "all", "" the task logs that have no name."""
+
+    def label(value: str | None) -> str:
+        return all_label if value is None else (value or "(none)")
+
+    return label
+
+
 def _options_with(values: list[str], current: str | None) -> list[str | None]:
     # A value set from the URL or another page stays selectable even if it is not in the list.
     extra = [current] if current is not None and current not in values else []
@@ -113,10 +123,11 @@ def sidebar_filters(options: FilterOptions) -> FilterState:
     known = {"template": options.workflow_templates, "phase": options.phases, "tool": options.tools}
     for name, key in NAME_KEYS.items():
         all_label = ALL_LABELS[name]
+        choices: list[str | None] = _options_with(known[name], st.session_state.get(key))
         bar.selectbox(
             TITLES[name],
-            _options_with(known[name], st.session_state.get(key)),
-            format_func=lambda value, all_label=all_label: all_label if value is None else (value or "(none)"),
+            choices,
+            format_func=_name_label(all_label),
             placeholder=all_label,  # what Streamlit shows for the None value
             key=key,
             on_change=_remember,

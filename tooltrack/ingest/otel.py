@@ -61,7 +61,9 @@ def _attributes(record: dict[str, Any]) -> dict[str, Any]:
     attrs = record.get("attributes")
     if not isinstance(attrs, list):
         return {}
-    return {a.get("key"): attribute_value(a.get("value")) for a in attrs if isinstance(a, dict)}
+    # An attribute without a string key names nothing a reader could look up.
+    named = (a for a in attrs if isinstance(a, dict) and isinstance(a.get("key"), str))
+    return {a["key"]: attribute_value(a.get("value")) for a in named}
 
 
 def _number(value: Any) -> float | None:

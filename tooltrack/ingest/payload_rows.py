@@ -31,7 +31,7 @@ def _typed_dict_of(model: type[BaseModel], replace: dict[str, Any] | None = None
     for name, field in model.model_fields.items():
         annotation = field_type(model, name, (replace or {}).get(name))
         fields[name] = annotation if field.is_required() else NotRequired[annotation]
-    typed = TypedDict(f"{model.__name__}Dict", fields)  # type: ignore[operator]
+    typed = TypedDict(f"{model.__name__}Dict", fields)  # type: ignore[operator, misc]
     config = model.model_config
     typed.__pydantic_config__ = ConfigDict(  # type: ignore[attr-defined]
         extra=config.get("extra"), allow_inf_nan=config.get("allow_inf_nan", True)
@@ -73,6 +73,11 @@ def _refuse_what_would_be_skipped(model: type[BaseModel]) -> None:
         )
 
 
+def _constant(value: Any) -> Callable[[], Any]:
+    """A default that is a fixed value, as a factory (one per field, so each keeps its own value)."""
+    return lambda: value
+
+
 def _defaults(model: type[BaseModel]) -> dict[str, Callable[[], Any]]:
     """Fields whose default is not None, which `model_dump` writes and a TypedDict leaves out."""
     found: dict[str, Callable[[], Any]] = {}
@@ -82,13 +87,13 @@ def _defaults(model: type[BaseModel]) -> dict[str, Callable[[], Any]]:
         if field.default_factory is not None:
             found[name] = field.default_factory  # type: ignore[assignment]
         elif field.default is not None:
-            found[name] = lambda value=field.default: value
+            found[name] = _constant(field.default)
     return found
 
 
 _CALL = _typed_dict_of(ToolCallRecord)
 _LOG = _typed_dict_of(TaskLogCreate, {"tool_calls": list[_CALL]})  # type: ignore[valid-type]
-_ADAPTER: Final = TypeAdapter(_LOG)
+_ADAPTER: Final[TypeAdapter[Any]] = TypeAdapter(_LOG)
 _validate_json = _ADAPTER.validate_json
 _dump = _ADAPTER.dump_python
 _LOG_DEFAULTS: Final = _defaults(TaskLogCreate)

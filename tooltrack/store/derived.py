@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import Connection, Row, Select, select
 
@@ -73,7 +73,7 @@ class InsertedLog:
     @classmethod
     def from_row(cls, row: Row[Any]) -> InsertedLog:
         """A row of `select_logs()` as a maintainer takes it."""
-        return cls.of(row.id, row.created_at, row._mapping)
+        return cls.of(row.id, row.created_at, cast(Mapping[str, Any], row._mapping))
 
 
 def _time(value: Any) -> datetime | None:

@@ -72,7 +72,7 @@ class _Run:
     tokens: int = 0
 
     def row(self) -> dict[str, Any]:
-        values = {name: (value or "") for name, value in self.attributes.items()}
+        values: dict[str, str | None] = {name: (value or "") for name, value in self.attributes.items()}
         values["title"] = self.attributes.get("title") or None
         values["source"] = self.attributes.get("source") or None
         return values | {
