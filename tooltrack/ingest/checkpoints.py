@@ -118,11 +118,41 @@ def plan_read(stat: os.stat_result, known: Checkpoint | None, open_: Callable[[]
     return ReadPlan("resume", known.resume_offset, known.resume_line, found, reason)
 
 
+class _Bounded:
+    """The bytes of a file from where it is positioned up to `end` (the rest is not read)."""
+
+    def __init__(self, handle: BinaryIO, end: int) -> None:
+        self._handle = handle
+        self._left = max(0, end - handle.tell())
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        data = self._handle.read(self._left if size is None or size < 0 else min(size, self._left))
+        self._left -= len(data)
+        return data
+
+
+def _last_line_end(handle: BinaryIO, start: int, size: int) -> int:
+    """Where the last line break at or after `start` ends (`start` when there is none): the
+    end of the last complete line, found reading back from the end in blocks."""
+    position = size
+    while position > start:
+        block_start = max(start, position - 65536)
+        block = _read_at(handle, block_start, position)
+        newline = block.rfind(b"\n")
+        if newline >= 0:
+            return block_start + newline + 1
+        position = block_start
+    return start
+
+
 def ingest_checked(
     engine: Engine,
     path: str | Path,
     known: Checkpoint | None,
     *,
+    complete_lines: bool = False,
     adw_id: str | None = None,
     phase: str | None = None,
     workflow_template: str | None = None,
@@ -131,7 +161,10 @@ def ingest_checked(
     processes: int | None = None,
 ) -> FileReport:
     """Ingest one file from its checkpoint `known` (None: read whole) and save its new checkpoint
-    (kept under `checkpoint_name(path)`; the report names the file as given)."""
+    (kept under `checkpoint_name(path)`; the report names the file as given).
+
+    `complete_lines`: read only up to the last line break, leaving a last line still being written
+    for a later read (`tooltrack watch`; the report's `held_bytes` counts what was left)."""
     path = Path(path)
     name = str(path)
     try:
@@ -158,22 +191,24 @@ def ingest_checked(
     except OSError as exc:
         return FileReport(name=name, error=f"cannot open: {exc.strerror or exc}")
     with handle:
+        end = _last_line_end(handle, plan.start, stat.st_size) if complete_lines else stat.st_size
         handle.seek(plan.start)
         report = ingest_stream(
             engine,
             name,
-            handle,
+            _Bounded(handle, end) if complete_lines else handle,  # type: ignore[arg-type]
             adw_id=adw_id,
             phase=phase,
             workflow_template=workflow_template,
             format=plan.format or format,
-            total_bytes=stat.st_size - plan.start,
+            total_bytes=end - plan.start,
             progress=progress,
             processes=processes,
             first_line=plan.start_line,
         )
         report.read_from = plan.start
         report.resume_offset += plan.start
+        report.held_bytes = stat.st_size - end
         if plan.reason:
             report.note(0, f"read whole: {plan.reason}" if plan.action == "whole" else plan.reason)
         elif plan.action == "resume" and plan.start == stat.st_size:
@@ -189,7 +224,8 @@ def ingest_checked(
                     path=checkpoint_name(path),
                     device=after.st_dev,
                     inode=after.st_ino,
-                    size=after.st_size,
+                    # A tail held back is as if the file ended before it: its next read reads it.
+                    size=end if report.held_bytes else after.st_size,
                     mtime_ns=after.st_mtime_ns,
                     resume_offset=report.resume_offset,
                     resume_line=report.resume_line,

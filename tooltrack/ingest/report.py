@@ -97,6 +97,8 @@ class FileReport:
     the end of its last complete line, or the line of the first call still running."""
     resume_line: int = 0
     """Lines before `resume_offset` (counted from the start of the file)."""
+    held_bytes: int = 0
+    """Bytes after the last line break left for a later read (a line still being written, `tooltrack watch`)."""
     error: str | None = None
     """A problem with the whole file, in one line: it could not be read (unknown format,
     unreadable: nothing of it was stored), or its ingest stopped (the database is full: what was
