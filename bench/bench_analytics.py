@@ -1,6 +1,8 @@
 """Analytics speed at 10 M calls on PostgreSQL, beside the specification's own SQL on the same data.
 
-    python bench/bench_analytics.py     (or: make bench / python bench/run.py analytics)
+    python bench/bench_analytics.py [--logs 100000] [--calls-per-log 100] [--database NAME]
+                                    [--server URL] [--rebuild]
+    (or: make bench / python bench/run.py analytics; --help prints this and builds nothing)
 
 Uses the data set of bench/dataset.py (built once, about 10 minutes, then reused). Prints, for
 the same database in the same run:
@@ -13,6 +15,8 @@ redundancy < 0.1 s. Timings are the median of several runs after one warm-up run
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import sys
 import time
@@ -24,6 +28,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import dataset
 from dataset import BIG_RUN, ensure_dataset
 
 from tooltrack.analytics import AnalyticsService, Filters
@@ -62,8 +67,36 @@ def timed(action: Callable[[], Any], runs: int, warmup: int = 1) -> tuple[float,
     return statistics.median(times), result
 
 
-def main() -> int:
-    url = ensure_dataset()
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; sets the data set's size, database and server (bench/dataset.py) from it."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--logs", type=int, default=dataset.LOGS, help="task logs in the data set (default %(default)s)"
+    )
+    parser.add_argument(
+        "--calls-per-log", type=int, default=dataset.CALLS_PER_LOG, help="tool calls per task log (default %(default)s)"
+    )
+    parser.add_argument(
+        "--database",
+        help=f"PostgreSQL database of the data set (default {dataset.DATABASE} at the default size, else "
+        "tooltrack_bench_<logs>x<calls>): built when missing or made with other sizes",
+    )
+    parser.add_argument("--server", default=dataset.server_url(), help="PostgreSQL server URL (default %(default)s)")
+    parser.add_argument("--rebuild", action="store_true", help="drop the data set and build it again")
+    args = parser.parse_args(argv)
+    default_size = (args.logs, args.calls_per_log) == (dataset.LOGS, dataset.CALLS_PER_LOG)
+    # Another size never rebuilds the default data set in place: it gets a database of its own.
+    dataset.DATABASE = args.database or (
+        dataset.DATABASE if default_size else f"tooltrack_bench_{args.logs}x{args.calls_per_log}"
+    )
+    dataset.LOGS, dataset.CALLS_PER_LOG = args.logs, args.calls_per_log
+    os.environ[dataset.SERVER_ENV] = args.server
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    url = ensure_dataset(rebuild=args.rebuild)
     engine = make_engine(url)
     service = AnalyticsService(engine)
     with engine.connect() as connection:

@@ -82,7 +82,13 @@ def test_the_report_gives_elements_and_counts_calls_and_logs_apart(
         assert f"  line {starts[element - 1]}, element {element}: PreToolUse payload skipped" in out
     assert "  line 1: PreToolUse" not in out
 
-    again = run_ingest(str(post), engine=engine)
+    # Unchanged since: skipped by its checkpoint, not opened; --reread reads it whole again.
+    unchanged = run_ingest(str(post), engine=engine)
+    out = unchanged.stdout.decode()
+    assert unchanged.returncode == 0, out
+    assert "1 file(s) unchanged since they were last read: skipped" in out and "format:" not in out
+    assert "1 file(s): 0 task logs and 0 tool calls stored, 0 tool calls and 0 task logs already stored" in out
+    again = run_ingest(str(post), "--reread", engine=engine)
     out = again.stdout.decode()
     assert "tool calls stored: 0   already stored: 12 tool calls, 3 task logs" in out
     assert "1 file(s): 0 task logs and 0 tool calls stored, 12 tool calls and 3 task logs already stored" in out

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from tooltrack.cli.migrate import upgrade_database
-from tooltrack.ingest import FileReport, Format, expand_paths, ingest_file, ingest_stream
-from tooltrack.store import describe, make_engine
+from tooltrack.ingest import FileReport, Format, checkpoint_name, expand_paths, ingest_checked, ingest_stream
+from tooltrack.store import describe, load_checkpoints, make_engine
 
 #: Files smaller than this get no progress bar.
 _BAR_FROM_BYTES = 8 * 1024 * 1024
@@ -35,6 +35,8 @@ def _already_stored(calls: int, logs: int) -> str:
 
 
 def _echo_report(report: FileReport) -> None:
+    if report.skipped:
+        return  # counted in the summary line: an unchanged folder prints one line, not one per file
     status = "ok" if report.ok else ("error" if report.error else "rejected lines")
     click.echo(
         f"{report.name}\n  format: {report.format or '-'}   task logs stored: {report.task_logs_stored}   "
@@ -74,11 +76,23 @@ def _non_blank(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     show_default=True,
     help="Input format; auto detects it per file.",
 )
+@click.option(
+    "--reread",
+    is_flag=True,
+    help="Read every file whole, as if it had never been read (its checkpoint is renewed; nothing is stored twice).",
+)
 def ingest(
-    paths: tuple[str, ...], adw_id: str | None, phase: str | None, workflow_template: str | None, format_: str
+    paths: tuple[str, ...],
+    adw_id: str | None,
+    phase: str | None,
+    workflow_template: str | None,
+    format_: str,
+    reread: bool,
 ) -> None:
     """Store the tool calls in agent log files (files, folders searched recursively, - for stdin).
 
+    Each file's checkpoint (how far it was read) is kept: a file unchanged since is skipped
+    without being opened, one that grew is read from where it was left (docs/ingest.md).
     Exit status 0 when nothing was rejected; 1 otherwise (the good lines are stored either way).
     """
     engine = make_engine()
@@ -100,20 +114,26 @@ def ingest(
             reports.append(FileReport(name=raw, error="no such file or folder"))
             _echo_report(reports[-1])
             continue
-        for path in expand_paths([raw]):
-            size = path.stat().st_size if path.is_file() else 0
+        files = list(expand_paths([raw]))
+        known = {} if reread else load_checkpoints(engine, [checkpoint_name(path) for path in files])
+        for path in files:
+            checkpoint = known.get(checkpoint_name(path))
+            size = path.stat().st_size - (checkpoint.resume_offset if checkpoint else 0) if path.is_file() else 0
             if size >= _BAR_FROM_BYTES:
                 bar, progress = _bar_progress(path.name, size)
                 with bar:
-                    report = ingest_file(engine, path, progress=progress, **options)
+                    report = ingest_checked(engine, path, checkpoint, progress=progress, **options)
             else:
-                report = ingest_file(engine, path, **options)
+                report = ingest_checked(engine, path, checkpoint, **options)
             reports.append(report)
             _echo_report(report)
     total_logs = sum(r.task_logs_stored for r in reports)
     total_calls = sum(r.tool_calls_stored for r in reports)
     failed = [r for r in reports if not r.ok]
     already = _already_stored(sum(r.duplicate_tool_calls for r in reports), sum(r.duplicate_task_logs for r in reports))
+    skipped = sum(1 for r in reports if r.skipped)
+    if skipped:
+        click.echo(f"{skipped} file(s) unchanged since they were last read: skipped (--reread reads them again)")
     click.echo(
         f"{len(reports)} file(s): {total_logs} task logs and {total_calls} tool calls stored, {already}, "
         f"{sum(r.rejected_count for r in reports)} lines rejected, {sum(1 for r in reports if r.error)} with an error"

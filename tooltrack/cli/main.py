@@ -19,6 +19,7 @@ from tooltrack.cli.ingest import ingest
 from tooltrack.cli.migrate import upgrade_database
 from tooltrack.cli.rollups import rollups
 from tooltrack.cli.serve import serve
+from tooltrack.cli.watch import watch
 from tooltrack.store import TaskLogRepository, describe, make_engine
 
 #: The repository's .streamlit/config.toml, as flags for `streamlit run`: Streamlit reads that file
@@ -137,6 +138,7 @@ def dashboard_script() -> Path:
 
 
 main.add_command(ingest)
+main.add_command(watch)
 main.add_command(rollups)
 main.add_command(serve)
 main.add_command(replay)

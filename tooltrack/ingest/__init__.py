@@ -27,6 +27,11 @@ Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
   file that may still grow: not stored yet), `error` (one line: the whole file could not be
   read, unknown format, unreadable; or its ingest stopped, the database full) and `ok` (no error
   and nothing rejected).
+- From checkpoints (`tooltrack ingest`, `tooltrack watch`; `tooltrack.ingest.checkpoints`):
+  `ingest_files(engine, paths, *, reread=False, ...)` yields a `FileReport` per file, skipping
+  an unchanged file without opening it (`skipped`) and reading a grown one from where it was
+  left (`read_from`); `ingest_checked(engine, path, checkpoint, ...)` does one file, and
+  `checkpoint_name(path)` names its checkpoint (for `tooltrack.store.load_checkpoints`).
 - Logs of output without timestamps are dated by other evidence, and their `time_source` says
   which (`tooltrack.ingest.dating`).
 
@@ -36,6 +41,7 @@ Secrets are removed by the store's write path (`tooltrack.core.redaction`), what
 (`tooltrack demo`, the dashboard on an empty database).
 """
 
+from tooltrack.ingest.checkpoints import checkpoint_name, ingest_checked, ingest_files
 from tooltrack.ingest.demo import seed_demo_data
 from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
@@ -47,9 +53,12 @@ __all__ = [
     "FormatError",
     "Note",
     "RejectedLine",
+    "checkpoint_name",
     "detect_format",
     "expand_paths",
+    "ingest_checked",
     "ingest_file",
+    "ingest_files",
     "ingest_stream",
     "seed_demo_data",
 ]

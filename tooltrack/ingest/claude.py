@@ -49,7 +49,16 @@ from tooltrack.core import (
     replace_nul_parsed,
     result_text,
 )
-from tooltrack.ingest.items import DEFAULT_PHASE, SESSION_KEY_PREFIX, IngestOptions, Item, LogPart, adw_layout, part_key
+from tooltrack.ingest.items import (
+    DEFAULT_PHASE,
+    SESSION_KEY_PREFIX,
+    IngestOptions,
+    Item,
+    LogPart,
+    ResumeAt,
+    adw_layout,
+    part_key,
+)
 from tooltrack.ingest.lines import Line, parse_json_line
 from tooltrack.ingest.report import Note, RejectedLine, Tally
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
@@ -209,6 +218,7 @@ class ClaudeLog:
         self.default_session: str | None = None
         self._guessed: list[int] = [0, 0]  # calls with a guessed parent, line of the first
         self._pending: list[Any] = [0, 0, None]  # calls still running, line of the first, newest time seen
+        self._resume_line: int | None = None  # the earliest line of a call still running (`ResumeAt`)
         self._orphans: dict[tuple[str, str, bool], list[int]] = {}  # (session, agent, named) -> [calls, first line]
 
     # -- reading -------------------------------------------------------------------------------
@@ -412,7 +422,7 @@ class ClaudeLog:
             call = session.calls.get(call_id) if isinstance(call_id, str) else None
             if call is None:
                 if call_id not in session.seen_ids:
-                    yield Note(line, f"tool_result for call {call_id} whose tool_use is not in this file: skipped")
+                    yield Note(line, self._unknown_result(call_id))
                 continue
             if call.done:
                 continue
@@ -436,6 +446,17 @@ class ClaudeLog:
                 if task.agent is not None:
                     session.finished_agents.add(task.agent)
 
+    def _unknown_result(self, call_id: Any) -> str:
+        resumed = self.options.resumed_at_line
+        if resumed:
+            # A read from a checkpoint starts before every call that was still running: a result
+            # whose call lies before that is one of a call already handed on (stored or interrupted).
+            return (
+                f"tool_result for call {call_id} whose tool_use is before line {resumed + 1}, "
+                "where this read of the grown file started: read before, skipped"
+            )
+        return f"tool_result for call {call_id} whose tool_use is not in this file: skipped"
+
     def finish(self) -> Iterator[Item]:
         now = datetime.now(UTC)
         for session in self.sessions.values():
@@ -445,6 +466,8 @@ class ClaudeLog:
             if last is not None and self._pending[0] > held:
                 self._pending[2] = max(last, self._pending[2] or last)  # for the note: the newest
         yield from self._closing_notes()
+        if self._resume_line is not None:
+            yield ResumeAt(self._resume_line)
 
     # -- still running? ------------------------------------------------------------------------
 
@@ -546,6 +569,7 @@ class ClaudeLog:
                 if not self._pending[0]:
                     self._pending[1] = call.line
                 self._pending[0] += 1
+                self._resume_line = min(call.line, self._resume_line or call.line)
                 continue
             ready.append(call)
         if len(session.seen_ids) > _SEEN_LIMIT:

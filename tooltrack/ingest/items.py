@@ -41,6 +41,8 @@ class IngestOptions:
     adw_id: str | None = None
     phase: str | None = None
     workflow_template: str | None = None
+    resumed_at_line: int = 0
+    """Lines of the file read before (a read resumed from a checkpoint starts after them); 0: read whole."""
 
     def __post_init__(self) -> None:
         for option, rule in _OPTION_RULES.items():
@@ -76,7 +78,16 @@ class RowPart:
     line: int
 
 
-Item = LogPart | RowPart | RejectedLine | Note | Tally
+@dataclass(frozen=True, slots=True)
+class ResumeAt:
+    """Where a later read of the grown file must start so that the calls still running at its end
+    (not stored yet, see `tooltrack.ingest.claude`) are read again with their results: the line of
+    the first of them. A parser that yields none can be read on from the end of its last line."""
+
+    line: int
+
+
+Item = LogPart | RowPart | RejectedLine | Note | Tally | ResumeAt
 Parser = Callable[[Iterator[Line], IngestOptions], Iterator[Item]]
 
 

@@ -7,6 +7,7 @@ and a line longer than `MAX_LINE_BYTES` is rejected (its number and why) without
 from __future__ import annotations
 
 import io
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final
@@ -88,13 +89,37 @@ def read_head(stream: BinaryIO, *, to_line_end: bool = False) -> tuple[bytes, Bi
 class LineReader:
     """Iterates over the lines of a stream, counting bytes and reporting progress now and then."""
 
-    def __init__(self, stream: BinaryIO, *, total: int | None = None, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        total: int | None = None,
+        progress: Progress | None = None,
+        first_line: int = 0,
+        record_starts: bool = False,
+    ) -> None:
+        """`first_line`: lines before the stream's start (a file read on from a checkpoint numbers
+        its lines on). `record_starts`: keep where each line starts (`start_of`), 8 bytes a line."""
         self._stream = stream
         self.total = total
         self.progress = progress
         self.bytes_read = 0
-        self.lines = 0
+        self.first_line = first_line
+        self.lines = first_line
+        self.complete_bytes = 0
+        """Bytes up to the end of the last line that ended with a line break (where a read of the
+        grown file may start)."""
+        self.complete_lines = first_line
+        """Lines up to `complete_bytes`."""
+        self._starts: array[int] | None = array("q") if record_starts else None
         self._next_report = PROGRESS_EVERY
+
+    def start_of(self, number: int) -> int | None:
+        """Where line `number` starts (bytes from the stream's start), if starts were recorded."""
+        index = number - self.first_line - 1
+        if self._starts is None or not 0 <= index < len(self._starts):
+            return None
+        return self._starts[index]
 
     def __iter__(self) -> LineIterator:
         return LineIterator(self)
@@ -110,10 +135,14 @@ class LineReader:
 
     def _lines(self) -> Iterator[Line]:
         readline = self._stream.readline
+        starts = self._starts
         while True:
+            start = self.bytes_read
             raw = readline(MAX_LINE_BYTES + 1)
             if not raw:
                 break
+            if starts is not None:
+                starts.append(start)
             self.bytes_read += len(raw)
             too_long = False
             if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
@@ -128,6 +157,8 @@ class LineReader:
             complete = raw.endswith(b"\n") or too_long
             data = raw.rstrip(b"\r\n")
             self.lines += 1
+            if complete:
+                self.complete_bytes, self.complete_lines = self.bytes_read, self.lines
             self._report()
             yield Line(self.lines, data, complete, too_long)
         self._done()
@@ -166,6 +197,7 @@ class LineReader:
             rest, rest_size = [chunk[last + 1 :]], len(chunk) - last - 1
             first = self.lines + 1
             self.lines += block.count(b"\n") + 1
+            self.complete_bytes, self.complete_lines = self.bytes_read - rest_size, self.lines
             self._report()
             yield Line(first, block, complete=True)
         if rest_size:  # a last line without a line break

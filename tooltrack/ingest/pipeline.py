@@ -38,7 +38,7 @@ from tooltrack.ingest.chunks import (
 from tooltrack.ingest.dating import Dating
 from tooltrack.ingest.detect import Format, FormatError, detect_format, first_line_cut
 from tooltrack.ingest.documents import elements_as_lines
-from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, RowPart
+from tooltrack.ingest.items import IngestOptions, Item, LogPart, Parser, ResumeAt, RowPart
 from tooltrack.ingest.lines import HEAD_BYTES, Line, LineReader, Progress, json_problem, read_head
 from tooltrack.ingest.report import FileReport, Note, RejectedLine, Tally
 from tooltrack.ingest.transcript import is_agent_meta
@@ -61,6 +61,13 @@ BATCH_LOGS: Final = 1000
 BATCH_CALLS: Final = 50_000
 #: File names a folder search picks up.
 LOG_SUFFIXES: Final = (".jsonl", ".json", ".ndjson")
+#: Formats a grown file can be read on in from a checkpoint: tooltrack JSONL (every line stands
+#: alone) and the Claude Code agent formats (`ResumeAt` says where the calls still running start).
+#: The others pair or count across the whole file (hook logs number repeated payloads, documents
+#: are one JSON value): a grown file of theirs is read whole again (call identity stores nothing twice).
+RESUMABLE: Final = frozenset({Format.TOOLTRACK, Format.TRANSCRIPT, Format.STREAM_JSON})
+#: The formats whose parser yields `ResumeAt`: their line starts are recorded.
+_AGENT_LINES: Final = frozenset({Format.TRANSCRIPT, Format.STREAM_JSON})
 
 
 def _too_long_rejected(parse: Parser) -> Parser:
@@ -312,8 +319,10 @@ def _stream_parts(items: Iterable[Item], report: FileReport, writer: _Writer) ->
         writer.put(batch)
 
 
-def _record(report: FileReport, item: RejectedLine | Note | Tally) -> None:
-    if isinstance(item, RejectedLine):
+def _record(report: FileReport, item: RejectedLine | Note | Tally | ResumeAt) -> None:
+    if isinstance(item, ResumeAt):
+        report.resume_line = min(item.line, report.resume_line or item.line)  # a line number until placed
+    elif isinstance(item, RejectedLine):
         report.reject(item.line, item.reason, item.element)
     elif isinstance(item, Tally):
         report.add(item)
@@ -354,15 +363,21 @@ def ingest_stream(
     total_bytes: int | None = None,
     progress: Progress | None = None,
     processes: int | None = None,
+    first_line: int = 0,
 ) -> FileReport:
     """Ingest one stream of log lines named `name` (a path, an upload's file name, or "-").
 
     `processes`: child processes that prepare a tooltrack JSONL file for PostgreSQL's COPY
     (`tooltrack.ingest.chunks`); by default one or more for a large file, none for a small one.
+    `first_line`: lines of the file before the stream (a grown file read on from a checkpoint,
+    `tooltrack.ingest.checkpoints`, with its `format` given). The report's `resume_offset` and
+    `resume_line` say where a later read of the grown stream starts.
     """
     report = FileReport(name=name)
     try:
-        options = IngestOptions(name=name, adw_id=adw_id, phase=phase, workflow_template=workflow_template)
+        options = IngestOptions(
+            name=name, adw_id=adw_id, phase=phase, workflow_template=workflow_template, resumed_at_line=first_line
+        )
     except ValueError as exc:
         report.error = str(exc)
         return report
@@ -386,7 +401,9 @@ def ingest_stream(
         return report
     report.format = found.value
     parser = PARSERS[found]
-    reader = LineReader(rest, total=total_bytes, progress=progress)
+    reader = LineReader(
+        rest, total=total_bytes, progress=progress, first_line=first_line, record_starts=found in _AGENT_LINES
+    )
     # Only tooltrack JSONL is written in parallel: in the agent formats the first session that
     # stores a call owns it, so their logs are stored in file order.
     plain_only = found is Format.TOOLTRACK
@@ -420,7 +437,19 @@ def ingest_stream(
     report.rejected.sort(key=lambda r: r.line)
     report.lines = reader.lines
     report.bytes_read = reader.bytes_read
+    _place_resume(report, reader)
     return report
+
+
+def _place_resume(report: FileReport, reader: LineReader) -> None:
+    """Where a later read of the grown stream starts: the line of the first call still running
+    (its start, when the parser named one), else the end of the last complete line."""
+    pending_line = report.resume_line
+    start = reader.start_of(pending_line) if pending_line else None
+    if start is not None and start <= reader.complete_bytes:
+        report.resume_offset, report.resume_line = start, pending_line - 1
+    else:
+        report.resume_offset, report.resume_line = reader.complete_bytes, reader.complete_lines
 
 
 def ingest_file(

@@ -88,6 +88,17 @@ class FileReport:
     still running, not stored yet; a later ingest stores them with their outcome."""
     lines: int = 0
     bytes_read: int = 0
+    skipped: bool = False
+    """The file was unchanged since its checkpoint: not opened, nothing read (`tooltrack.ingest.checkpoints`)."""
+    read_from: int = 0
+    """Where this read of the file started (bytes): 0, or a checkpoint's offset for a file that grew."""
+    resume_offset: int = 0
+    """Where a later read of the file, once grown, starts (bytes from the start of what was read):
+    the end of its last complete line, or the line of the first call still running."""
+    resume_line: int = 0
+    """Lines before `resume_offset` (counted from the start of the file)."""
+    held_bytes: int = 0
+    """Bytes after the last line break left for a later read (a line still being written, `tooltrack watch`)."""
     error: str | None = None
     """A problem with the whole file, in one line: it could not be read (unknown format,
     unreadable: nothing of it was stored), or its ingest stopped (the database is full: what was

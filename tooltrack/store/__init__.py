@@ -12,6 +12,8 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
   `write_copy_batch`, `supports_copy`) used by the ingest.
 - Reading: `task_logs`, the rollup tables (`ROLLUP_TABLES`, `tool_daily`, ...) and the runs
   (`runs`), which the analytics query, with the constants that say how the rollups count.
+- Ingest checkpoints: `Checkpoint`, `load_checkpoints`, `save_checkpoint`, `forget_checkpoints`
+  (how far each file was read; `tooltrack.ingest` decides what to read from them).
 - Upkeep: `DERIVED` (the derived structures kept on every insert), `InsertedLog`, `select_logs`.
 - Errors: `is_transient` (a database error the same work may get past a moment later; `is_busy`,
   the part of it that is another transaction in the way), `RetryPolicy` / `DEFAULT_POLICY`,
@@ -29,6 +31,7 @@ from tooltrack.store.bulk import (
     write_copy_batch,
     write_prepared,
 )
+from tooltrack.store.checkpoints import Checkpoint, forget_checkpoints, load_checkpoints, save_checkpoint
 from tooltrack.store.derived import InsertedLog, Maintainer, Registry, select_logs
 from tooltrack.store.dialects import DatabaseDialect, JSONDocument, UnsupportedDatabase, UTCDateTime, dialect_of
 from tooltrack.store.engine import describe, make_engine, shared_engine
@@ -99,6 +102,7 @@ __all__ = [
     "SLOW_CALL_MS",
     "SUBAGENT_UNKNOWN",
     "TIMINGS",
+    "Checkpoint",
     "CopyBatch",
     "DatabaseAheadOfCode",
     "DatabaseBehindHead",
@@ -126,12 +130,14 @@ __all__ = [
     "dialect_of",
     "downgrade",
     "failed_calls",
+    "forget_checkpoints",
     "head_revisions",
     "is_busy",
     "is_transient",
     "json_row",
     "keyed_row",
     "latency_daily",
+    "load_checkpoints",
     "log_redundancy",
     "make_engine",
     "metadata",
@@ -139,6 +145,7 @@ __all__ = [
     "refuse_if_ahead",
     "retry_transient",
     "runs",
+    "save_checkpoint",
     "select_logs",
     "sequence_daily",
     "shared_engine",

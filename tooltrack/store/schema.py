@@ -29,6 +29,9 @@ Migrations in `migrations/versions/` are the history; this module is the present
   latency apart.
 - `derived_runs`: one row per workflow run (its time span, attributes, outcome and counts).
 - `derived_state`: which version of its tables each derived maintainer built.
+- `ingest_checkpoints`: per ingested file, how far it was read and what it looked like then
+  (`tooltrack.store.checkpoints`), so an unchanged file is skipped and a grown one read on from
+  where it was left. Not derived: it describes files, not rows.
 """
 
 from __future__ import annotations
@@ -366,6 +369,34 @@ derived_state = Table(
     metadata,
     Column("name", Text, primary_key=True),
     Column("version", Integer, nullable=False),
+)
+
+# Per file read by `tooltrack ingest` / `tooltrack watch` (migration 0011): where the next read
+# starts and what the file looked like when it was left, to tell unchanged, grown, truncated and
+# rotated apart. Keyed by a digest of the path (a path may be 4,096 bytes: past a PostgreSQL b-tree
+# entry), the path kept whole beside it.
+ingest_checkpoints = Table(
+    "ingest_checkpoints",
+    metadata,
+    Column("path_hash", Text, primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("device", BigInteger, nullable=False),
+    Column("inode", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    # Where the next read starts: the end of the last complete line read, or, for an agent's
+    # transcript with calls still running, the start of the line of the first of them.
+    Column("resume_offset", BigInteger, nullable=False),
+    # Lines before `resume_offset` (a resumed read numbers its lines on from here).
+    Column("resume_line", BigInteger, nullable=False),
+    # Calls still running at the end of the file, held back (not stored): while there are any, the
+    # file is read on from `resume_offset` even when it has not changed (they may time out).
+    Column("pending_calls", BigInteger, nullable=False),
+    # SHA-256 (32 hex digits) of the first CHECK_BYTES and of the CHECK_BYTES before `resume_offset`.
+    Column("head_hash", Text, nullable=False),
+    Column("tail_hash", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 #: The derived tables `tooltrack.store.rollups` keeps, in the order it writes them.
