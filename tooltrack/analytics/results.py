@@ -479,3 +479,36 @@ class RepeatedWork(BaseModel):
     by_workflow_template: list[RepeatedGroup]
     by_week: list[RepeatedGroup]
     top_targets: list[CostlyTarget]
+
+
+class RecoveryGroup(BaseModel):
+    """What agents did after the failures of one error kind of one tool (or of all: both None).
+
+    See tooltrack.analytics.recovery for the outcomes and what counts as recovered.
+    """
+
+    tool_name: str | None
+    error_kind: str | None
+    failures: int
+    outcomes: dict[str, int]
+    """Failures per outcome: retried, changed_input, switched_tool, gave_up."""
+    recovered_by_outcome: dict[str, int]
+    """Of each outcome's failures, those the agent recovered from."""
+    recovered: int
+    recovery_rate: float | None
+    median_calls_to_recovery: float | None
+    mean_calls_to_recovery: float | None
+    timed_recoveries: int
+    """Recoveries whose failure and recovering call both have a timestamp: the base of the seconds."""
+    median_seconds_to_recovery: float | None
+    mean_seconds_to_recovery: float | None
+
+
+class RecoveryReport(BaseModel):
+    """Recovery after every matching failure: overall, and per error kind and tool (most failures first)."""
+
+    window: Window
+    overall: RecoveryGroup
+    groups: list[RecoveryGroup]
+    total_groups: int
+    """Groups in all (the list holds at most 500)."""

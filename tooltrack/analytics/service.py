@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Select, Table, and_, func, or_, select
 
-from tooltrack.analytics import costs, mcp, repeated
+from tooltrack.analytics import costs, mcp, recovery, repeated
 from tooltrack.analytics import runs as runs_answers
 from tooltrack.analytics.filters import Filters
 from tooltrack.analytics.queries import (
@@ -45,6 +45,7 @@ from tooltrack.analytics.results import (
     HistogramBucket,
     LatencyHistogram,
     McpReport,
+    RecoveryReport,
     RedundancyAlert,
     RedundancyFinding,
     RedundancyReport,
@@ -399,6 +400,12 @@ class AnalyticsService:
             limit=limit,
             offset=offset,
         )
+
+    def recovery(self, filters: Filters) -> RecoveryReport:
+        """What agents did after each matching failure and how soon they recovered, per error kind
+        and tool (tooltrack.analytics.recovery)."""
+        with self.engine.connect() as connection:
+            return recovery.report(connection, filters)
 
     # -- one workflow run ----------------------------------------------------------------------
 

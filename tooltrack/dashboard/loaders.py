@@ -21,6 +21,7 @@ from tooltrack.analytics import (
     FilterOptions,
     Filters,
     LatencyHistogram,
+    RecoveryReport,
     RedundancyAlert,
     RedundancyReport,
     SequenceReport,
@@ -67,6 +68,11 @@ def _failure_rate_over_time(version: Version, url: str, filters: Filters) -> lis
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def _failures(version: Version, url: str, filters: Filters, limit: int, offset: int) -> FailureReport:
     return _service(url).failures(filters, limit=limit, offset=offset)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _recovery(version: Version, url: str, filters: Filters) -> RecoveryReport:
+    return _service(url).recovery(filters)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
@@ -125,6 +131,9 @@ class DashboardData:
 
     def failures(self, filters: Filters, *, limit: int, offset: int = 0) -> FailureReport:
         return _failures(self.version, self.url, filters, limit, offset)
+
+    def recovery(self, filters: Filters) -> RecoveryReport:
+        return _recovery(self.version, self.url, filters)
 
     def slowest_calls(self, filters: Filters, *, limit: int) -> list[SlowCall]:
         return _slowest_calls(self.version, self.url, filters, limit)
