@@ -73,7 +73,7 @@ def test_calls_posted_while_connected_arrive_and_a_reconnect_gets_exactly_the_mi
 
 def test_the_stream_takes_the_reads_filters(live_api: LiveAPI) -> None:
     with httpx.Client(base_url=live_api.url, timeout=TIMEOUT) as client:
-        params = {"tool": "Bash", "phase": "test", "interval": 0.1}
+        params: dict[str, str | float] = {"tool": "Bash", "phase": "test", "interval": 0.1}
         with client.stream("GET", STREAM, params=params) as stream:
             found = _opened(stream)
             client.post(POST, json=_payload("x", ["Bash", "Read"], phase="build")).raise_for_status()
