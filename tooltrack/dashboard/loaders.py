@@ -21,6 +21,7 @@ from tooltrack.analytics import (
     FilterOptions,
     Filters,
     LatencyHistogram,
+    LiveView,
     RecoveryReport,
     RedundancyAlert,
     RedundancyReport,
@@ -155,6 +156,12 @@ class DashboardData:
 
     def drilldown(self, adw_id: str, *, max_calls: int = DRILLDOWN_MAX_CALLS) -> DrillDown:
         return _drilldown(self.version, self.url, adw_id, max_calls)
+
+
+def live_view(minutes: int, active_minutes: int) -> LiveView:
+    """The last minutes of calls, read uncached on every run of the Live page's fragment (the view
+    moves with the clock; it reads only the task logs stored in those minutes)."""
+    return _service(database_url()).live_view(Filters(), minutes=minutes, active_minutes=active_minutes)
 
 
 def current_data() -> DashboardData:
