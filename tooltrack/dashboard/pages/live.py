@@ -15,7 +15,7 @@ import streamlit as st
 from tooltrack.analytics import LiveCall, LiveView
 from tooltrack.dashboard.formatting import duration, workflow_href
 from tooltrack.dashboard.loaders import live_view
-from tooltrack.dashboard.text import shorten
+from tooltrack.dashboard.text import md, shorten
 
 #: Seconds between two refreshes of the live part of the page.
 REFRESH_SECONDS: Final = 3
@@ -86,7 +86,13 @@ def live_panel(minutes: int) -> None:
     kpis[0].metric(f"Calls, last {minutes} min", f"{view.total_calls:,}")
     kpis[1].metric("Failures", f"{view.total_failures:,}")
     kpis[2].metric("Sessions running", f"{len(view.sessions):,}")
-    st.caption(f"As of {view.until:%H:%M:%S} UTC.")
+    latest = view.calls[0] if view.calls else None
+    said = (
+        f" Latest call: {md(latest.tool_name)} in {md(latest.adw_id)} at {latest.occurred_at:%H:%M:%S}."
+        if latest
+        else ""
+    )
+    st.caption(f"As of {view.until:%H:%M:%S} UTC.{said}")
 
     st.subheader("Running now")
     if view.sessions:
