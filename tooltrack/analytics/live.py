@@ -29,8 +29,7 @@ from sqlalchemy import Connection, Engine, select
 
 from tooltrack.analytics.filters import Filters
 from tooltrack.analytics.results import LiveCall, LiveSession, LiveView
-from tooltrack.core import activity_time, call_target, call_time, duration_of, is_cancelled, is_failed
-from tooltrack.core.error_kinds import error_kind
+from tooltrack.core import activity_time, call_target, call_time, duration_of, error_kind, is_cancelled, is_failed
 from tooltrack.store import dialect_of, runs, task_logs
 
 #: The index of a cursor that stands after every call of its log.
