@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.hostile import hostile_log
-from tests.helpers.live_api import free_port
+from tests.helpers.live_api import LiveAPI, free_port
 from tests.helpers.paths import ROOT
 from tooltrack.ingest.demo import seed_demo_data
 from tooltrack.store import TaskLogRepository, make_engine, upgrade
@@ -102,6 +102,20 @@ def fresh_dashboard_url(dashboard_database: str, tmp_path: Path) -> Iterator[str
     """A dashboard server started for this test alone, that no browser has visited yet."""
     with _serve_dashboard(dashboard_database, tmp_path / "streamlit.log") as url:
         yield url
+
+
+@pytest.fixture
+def live_dashboard(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(dashboard URL, API URL) over one empty SQLite database of this test's own: the API stores
+    what the test posts, the dashboard shows it."""
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    try:
+        with LiveAPI(engine) as api, _serve_dashboard(url, tmp_path / "streamlit.log") as dashboard:
+            yield dashboard, api.url
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

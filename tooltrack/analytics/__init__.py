@@ -1,6 +1,7 @@
 """Analytics: summary, failures, redundancy, sequences and drill-down, over the store's rollups."""
 
 from tooltrack.analytics.filters import DEFAULT_DAYS, EARLIEST_DAY, LATEST_DAY, MAX_DAYS, Filters, today_utc
+from tooltrack.analytics.live import CallFeed, Cursor
 from tooltrack.analytics.queries import MAX_LIMIT, MAX_OFFSET
 from tooltrack.analytics.results import (
     CallStats,
@@ -22,8 +23,13 @@ from tooltrack.analytics.results import (
     GroupStats,
     HistogramBucket,
     LatencyHistogram,
+    LiveCall,
+    LiveSession,
+    LiveView,
     McpReport,
     McpServerStats,
+    RecoveryGroup,
+    RecoveryReport,
     RedundancyAlert,
     RedundancyFinding,
     RedundancyReport,
@@ -49,12 +55,14 @@ __all__ = [
     "MAX_LIMIT",
     "MAX_OFFSET",
     "AnalyticsService",
+    "CallFeed",
     "CallStats",
     "CommandStats",
     "CostGroup",
     "CostReport",
     "CostlyCall",
     "CostlyTarget",
+    "Cursor",
     "DailyCost",
     "DailyLatencyPoint",
     "DailyToolPoint",
@@ -69,8 +77,13 @@ __all__ = [
     "GroupStats",
     "HistogramBucket",
     "LatencyHistogram",
+    "LiveCall",
+    "LiveSession",
+    "LiveView",
     "McpReport",
     "McpServerStats",
+    "RecoveryGroup",
+    "RecoveryReport",
     "RedundancyAlert",
     "RedundancyFinding",
     "RedundancyReport",

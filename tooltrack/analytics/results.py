@@ -479,3 +479,97 @@ class RepeatedWork(BaseModel):
     by_workflow_template: list[RepeatedGroup]
     by_week: list[RepeatedGroup]
     top_targets: list[CostlyTarget]
+
+
+class RecoveryGroup(BaseModel):
+    """What agents did after the failures of one error kind of one tool (or of all: both None).
+
+    See tooltrack.analytics.recovery for the outcomes and what counts as recovered.
+    """
+
+    tool_name: str | None
+    error_kind: str | None
+    failures: int
+    outcomes: dict[str, int]
+    """Failures per outcome: retried, changed_input, switched_tool, gave_up."""
+    recovered_by_outcome: dict[str, int]
+    """Of each outcome's failures, those the agent recovered from."""
+    recovered: int
+    recovery_rate: float | None
+    median_calls_to_recovery: float | None
+    mean_calls_to_recovery: float | None
+    timed_recoveries: int
+    """Recoveries whose failure and recovering call both have a timestamp: the base of the seconds."""
+    median_seconds_to_recovery: float | None
+    mean_seconds_to_recovery: float | None
+
+
+class RecoveryReport(BaseModel):
+    """Recovery after every matching failure: overall, and per error kind and tool (most failures first)."""
+
+    window: Window
+    overall: RecoveryGroup
+    groups: list[RecoveryGroup]
+    total_groups: int
+    """Groups in all (the list holds at most 500)."""
+
+
+class LiveCall(BaseModel):
+    """One stored tool call as the live stream and the Live page show it."""
+
+    cursor: str
+    """`<task log id>:<call index>`: the stream's event id, in the order calls were stored."""
+    task_log_id: int
+    call_index: int
+    adw_id: str
+    workflow_template: str | None
+    phase_name: str
+    project: str | None
+    agent: str | None
+    model: str | None
+    tool_name: str
+    target: str | None
+    success: bool
+    failed: bool
+    cancelled: bool
+    duration_ms: int | None
+    occurred_at: datetime
+    """The call's own timestamp, else its task log's activity time."""
+    stored_at: datetime | None
+    error_message: str | None
+    error_kind: str | None
+    call_id: str | None
+    parent_call_id: str | None
+
+
+class LiveSession(BaseModel):
+    """A session (one phase of a run) with a call in the last minutes: what it is doing now."""
+
+    adw_id: str
+    phase_name: str
+    workflow_template: str | None
+    project: str | None
+    agent: str | None
+    current_tool: str
+    """The tool of its latest call."""
+    current_target: str | None
+    last_call_at: datetime
+    started_at: datetime
+    """Its first call (of the run, when the run started earlier than the calls in view)."""
+    elapsed_seconds: float
+    calls: int
+    """Calls in the view's minutes."""
+    failures: int
+
+
+class LiveView(BaseModel):
+    """The last minutes of calls: newest first, the sessions running now, the failures."""
+
+    since: datetime
+    until: datetime
+    calls: list[LiveCall]
+    total_calls: int
+    """Calls in the minutes (the list holds at most `limit`)."""
+    failures: list[LiveCall]
+    total_failures: int
+    sessions: list[LiveSession]

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Select, Table, and_, func, or_, select
 
-from tooltrack.analytics import costs, mcp, repeated
+from tooltrack.analytics import costs, live, mcp, recovery, repeated
 from tooltrack.analytics import runs as runs_answers
 from tooltrack.analytics.filters import Filters
 from tooltrack.analytics.queries import (
@@ -44,7 +44,9 @@ from tooltrack.analytics.results import (
     GroupStats,
     HistogramBucket,
     LatencyHistogram,
+    LiveView,
     McpReport,
+    RecoveryReport,
     RedundancyAlert,
     RedundancyFinding,
     RedundancyReport,
@@ -399,6 +401,25 @@ class AnalyticsService:
             limit=limit,
             offset=offset,
         )
+
+    def recovery(self, filters: Filters) -> RecoveryReport:
+        """What agents did after each matching failure and how soon they recovered, per error kind
+        and tool (tooltrack.analytics.recovery)."""
+        with self.engine.connect() as connection:
+            return recovery.report(connection, filters)
+
+    # -- live ------------------------------------------------------------------------------------
+
+    def call_feed(self, filters: Filters, after: live.Cursor | None = None) -> live.CallFeed:
+        """The calls stored after `after` (default: from now on), in storing order, poll by poll
+        (tooltrack.analytics.live; the stream endpoint's source)."""
+        return live.CallFeed(self.engine, filters, after)
+
+    def live_view(self, filters: Filters, *, minutes: int = 10, active_minutes: int = 5, limit: int = 200) -> LiveView:
+        """The last minutes: calls newest first, failures, and the sessions running now with their
+        current tool and elapsed time (the narrowing filters apply, the window does not)."""
+        with self.engine.connect() as connection:
+            return live.live_view(connection, filters, minutes=minutes, active_minutes=active_minutes, limit=limit)
 
     # -- one workflow run ----------------------------------------------------------------------
 

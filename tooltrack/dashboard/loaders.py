@@ -21,6 +21,8 @@ from tooltrack.analytics import (
     FilterOptions,
     Filters,
     LatencyHistogram,
+    LiveView,
+    RecoveryReport,
     RedundancyAlert,
     RedundancyReport,
     SequenceReport,
@@ -67,6 +69,11 @@ def _failure_rate_over_time(version: Version, url: str, filters: Filters) -> lis
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def _failures(version: Version, url: str, filters: Filters, limit: int, offset: int) -> FailureReport:
     return _service(url).failures(filters, limit=limit, offset=offset)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _recovery(version: Version, url: str, filters: Filters) -> RecoveryReport:
+    return _service(url).recovery(filters)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
@@ -126,6 +133,9 @@ class DashboardData:
     def failures(self, filters: Filters, *, limit: int, offset: int = 0) -> FailureReport:
         return _failures(self.version, self.url, filters, limit, offset)
 
+    def recovery(self, filters: Filters) -> RecoveryReport:
+        return _recovery(self.version, self.url, filters)
+
     def slowest_calls(self, filters: Filters, *, limit: int) -> list[SlowCall]:
         return _slowest_calls(self.version, self.url, filters, limit)
 
@@ -146,6 +156,12 @@ class DashboardData:
 
     def drilldown(self, adw_id: str, *, max_calls: int = DRILLDOWN_MAX_CALLS) -> DrillDown:
         return _drilldown(self.version, self.url, adw_id, max_calls)
+
+
+def live_view(minutes: int, active_minutes: int) -> LiveView:
+    """The last minutes of calls, read uncached on every run of the Live page's fragment (the view
+    moves with the clock; it reads only the task logs stored in those minutes)."""
+    return _service(database_url()).live_view(Filters(), minutes=minutes, active_minutes=active_minutes)
 
 
 def current_data() -> DashboardData:

@@ -32,6 +32,7 @@ def run() -> None:
         {
             "Tool usage": [
                 st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+                st.Page(PAGES / "live.py", title="Live", icon=":material/sensors:", url_path="live"),
                 st.Page(PAGES / "tools.py", title="Tools and latency", icon=":material/timer:", url_path="tools"),
                 st.Page(PAGES / "failures.py", title="Failures", icon=":material/error:", url_path="failures"),
                 st.Page(PAGES / "redundancy.py", title="Redundancy", icon=":material/repeat:", url_path="redundancy"),

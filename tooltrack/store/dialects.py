@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
@@ -135,6 +136,18 @@ class DatabaseDialect(ABC):
     def seconds_between(self, start: Any, end: Any) -> Any:
         """The seconds from timestamp `start` to timestamp `end`, as a number (for sorting by duration)."""
 
+    def write_horizon(self, connection: Connection) -> tuple[int, int] | None:
+        """(oldest write transaction still running in this database, next transaction id to be
+        given out), as 64-bit ids, for a reader that follows `task_logs.id` as it grows
+        (tooltrack.analytics.live): an id missing below a visible one may still be in a running
+        transaction's hands. None where writes are serialised, so that an id once passed by a
+        visible one is never filled in later."""
+        return None
+
+    def last_id(self, connection: Connection, table: Table) -> int:
+        """The last value `table.id` has handed out (committed or not; 0 when none)."""
+        return int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+
 
 class PostgreSQLDialect(DatabaseDialect):
     name = "postgresql"
@@ -198,6 +211,31 @@ class PostgreSQLDialect(DatabaseDialect):
 
     def seconds_between(self, start: Any, end: Any) -> Any:
         return func.extract("epoch", end - start)
+
+    def write_horizon(self, connection: Connection) -> tuple[int, int] | None:
+        # A sequence hands out ids as inserts run, and transactions commit in any order: id 11 can
+        # be visible while 10 is still uncommitted. Only this database's writers can hold one of
+        # its ids (the snapshot's own xmin would wait on every database of the server), and
+        # pg_stat_activity shows every session's xid to any login. Its xids are 32-bit: they are
+        # placed in the epoch of the snapshot's 64-bit xmax.
+        row = connection.execute(
+            text(
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint,"
+                " array(SELECT backend_xid::text::bigint FROM pg_stat_activity"
+                " WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid())"
+            )
+        ).one()
+        following = int(row[0])
+        epoch = following >> 32 << 32
+        running = [epoch | xid if (epoch | xid) <= following else (epoch | xid) - 2**32 for xid in row[1] or ()]
+        return min(running, default=following), following
+
+    def last_id(self, connection: Connection, table: Table) -> int:
+        value = connection.execute(
+            text("SELECT pg_sequence_last_value(pg_get_serial_sequence(:table, 'id')::regclass)"),
+            {"table": table.name},
+        ).scalar()
+        return int(value or 0)
 
 
 class SQLiteDialect(DatabaseDialect):

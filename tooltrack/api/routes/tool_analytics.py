@@ -17,6 +17,7 @@ from tooltrack.analytics import (
     FilterOptions,
     LatencyHistogram,
     McpReport,
+    RecoveryReport,
     RedundancyAlert,
     RedundancyReport,
     RepeatedWork,
@@ -77,6 +78,13 @@ def failures(
     return service.failures(
         filters, limit=limit, offset=offset, error_kind=error_kind, contains=contains, adw_id=adw_id, sort=sort
     )
+
+
+@router.get("/recovery")
+def recovery(filters: FiltersDep, service: ServiceDep) -> RecoveryReport:
+    """After each matching failure: did the agent retry the same call, change the input, switch tool
+    or give up, and how many calls and seconds until it recovered; overall and per error kind and tool."""
+    return service.recovery(filters)
 
 
 @router.get("/cost")

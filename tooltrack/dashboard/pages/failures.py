@@ -10,6 +10,7 @@ import streamlit as st
 from tooltrack.dashboard import charts
 from tooltrack.dashboard.formatting import percent, workflow_href
 from tooltrack.dashboard.page import NO_MATCH, analysis_page, stop_with_info, workflow_link
+from tooltrack.dashboard.recovery import recovery_section
 from tooltrack.dashboard.text import shorten
 
 PAGE_SIZES = (100, 250, 1000)
@@ -110,3 +111,6 @@ if rows:
     workflows = list(dict.fromkeys(row.adw_id for row in rows))
     chosen = st.selectbox("Workflow to open", workflows, key="failures_open")
     workflow_link(chosen)
+
+# What agents did after each failure (tooltrack/dashboard/recovery.py), over every matching failure.
+recovery_section(page.data, page.filters)
