@@ -65,12 +65,16 @@ from tooltrack.store.rollups import (
     SUBAGENT_UNKNOWN,
 )
 from tooltrack.store.schema import (
+    ALERT_TABLES,
     DERIVED_TABLES,
     GROUP_COLUMNS,
     ROLLUP_TABLES,
     TIMINGS,
+    alert_deliveries,
+    alerts,
     command_daily,
     costly_calls,
+    error_kinds_seen,
     failed_calls,
     latency_daily,
     log_redundancy,
@@ -85,6 +89,7 @@ from tooltrack.store.schema import (
 from tooltrack.store.upkeep import DERIVED
 
 __all__ = [
+    "ALERT_TABLES",
     "COSTLY_CALL_USD",
     "DEFAULT_POLICY",
     "DERIVED",
@@ -116,6 +121,8 @@ __all__ = [
     "UTCDateTime",
     "UnsupportedDatabase",
     "alembic_config",
+    "alert_deliveries",
+    "alerts",
     "bulk_write_task_logs",
     "command_daily",
     "copy_batch",
@@ -125,6 +132,7 @@ __all__ = [
     "describe_error",
     "dialect_of",
     "downgrade",
+    "error_kinds_seen",
     "failed_calls",
     "head_revisions",
     "is_busy",
