@@ -10,9 +10,10 @@ so a scan and an insert can never disagree.
   other parameters). The same call at least `min_repeats` times in a row, every time failing, or
   every time with the same result (outcome, exit code, error, sizes of the output), is a loop.
   Copies of one call made in parallel in one turn count once.
-- **sensitive path**: a Read / Write / Edit of a path, or a Bash command naming one, whose last
-  components match a pattern (`.env`, `.ssh/*`, `*.pem`, ...) and whose name is not ignored
-  (`*.pub`, `.env.example`).
+  Write and Edit store sizes, not content: for them only failures in a row make a loop.
+- **sensitive path**: a Read / Write / Edit of a path, or a Bash command naming one (outside a
+  here-document's body), whose last components match a pattern (`.env`, `.ssh/*`, `*.pem`, ...)
+  and whose name is not ignored (`*.pub`, `.env.example`).
 - **baselines**: a day's figure against the median and the MAD of the previous days' (scaled by
   1.4826, so that it estimates a standard deviation), with a floor on the increase so that a
   baseline with no spread at all does not fire on any change.
@@ -51,7 +52,13 @@ SEVERITY: Final = {
 #: The MAD of normally distributed values times this estimates their standard deviation.
 MAD_SCALE: Final = 1.4826
 
-_INPUT_FIELDS: Final = ("command", "file_path", "pattern", "url", "offset", "limit", "subagent_type", "parameters")
+_INPUT_FIELDS: Final = (
+    "command", "file_path", "pattern", "url", "offset", "limit", "subagent_type", "parameters",
+    "old_string_length", "new_string_length", "replace_all", "bytes_written",
+)  # fmt: skip
+#: Tools whose content is not stored (only its size): two of their calls with the same sizes are
+#: not known to be the same call, so only their failures in a row make a loop.
+CONTENT_TOOLS: Final = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 _RESULT_FIELDS: Final = (
     "success", "outcome", "exit_code", "error_message", "lines_read", "file_size_bytes", "stdout_lines",
     "stderr_lines", "files_matched", "total_matches", "http_status", "response_size_bytes", "bytes_written",
@@ -132,6 +139,8 @@ def _loops_in(steps: list[tuple[int, int, str, str, bool]], calls: list[dict[str
                 found.append(_loop(stretch, calls, failing=True))
             else:
                 rest.extend(stretch)
+        if str(calls[run[0][0]].get("tool_name")) in CONTENT_TOOLS:
+            continue
         for stretch in _stretches(rest, lambda step: (step[3], step[4])):
             if len(stretch) >= n and _consecutive(stretch, run):
                 found.append(_loop(stretch, calls, failing=stretch[0][4]))
@@ -166,6 +175,8 @@ def _loop(run: list[tuple[int, int, str, str, bool]], calls: list[dict[str, Any]
 # What separates words in a shell command, for finding the paths it names (quotes, redirections,
 # pipes, `--opt=value`): rough on purpose, since a false positive costs a look, a miss a secret.
 _SHELL_WORDS: Final = re.compile(r"[\s;|&<>()`'\"=,{}]+")
+# A here-document's body is text (a commit message, a file's content), not paths the command opens.
+_HEREDOC: Final = re.compile(r"<<-?\s*(['\"]?)(\w+)\1[^\n]*\n.*?\n\s*\2\b", re.DOTALL)
 
 
 def _matches(path: str, settings: SensitivePathSettings) -> bool:
@@ -191,7 +202,7 @@ def sensitive_paths(call: dict[str, Any], settings: SensitivePathSettings) -> li
         found.append(path)
     command = call.get("command")
     if call.get("tool_name") == "Bash" and isinstance(command, str):
-        for word in _SHELL_WORDS.split(command):
+        for word in _SHELL_WORDS.split(_HEREDOC.sub(" ", command)):
             if word and word not in found and _matches(word, settings):
                 found.append(word)
     return found

@@ -73,6 +73,8 @@ class NewErrorKindSettings:
     #: Days of history the store must hold before an error kind seen first can be called new
     #: (on a fresh database every kind is new, which says nothing).
     warmup_days: int = 7
+    #: Failures that are the user's doing, not the agent's (a rejected edit, an interrupt).
+    ignore_outcomes: tuple[str, ...] = ("rejected", "interrupted")
 
 
 #: Paths whose access is reported: fnmatch patterns matched against the path's last components

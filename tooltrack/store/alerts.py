@@ -152,7 +152,8 @@ def prepare(logs: Sequence[derived.InsertedLog], settings: AlertSettings | None 
                         "_suffix": path,
                     }
                 )
-            if settings.new_error_kind.enabled and is_failed(call):
+            new_kind = settings.new_error_kind
+            if new_kind.enabled and is_failed(call) and call.get("outcome") not in new_kind.ignore_outcomes:
                 message = call.get("error_message")
                 at, tool = call_time(call, moment), str(call.get("tool_name"))
                 out.failures.append(_Failure(log.id, index, at, error_kind(message), tool, message))
