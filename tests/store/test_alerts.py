@@ -11,13 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select
 
 from tests.helpers.alert_cases import alert_rows, planted_log, real_calls, renamed
 from tests.helpers.derived_check import differences
 from tooltrack.core import LOOP, NEW_ERROR_KIND, SENSITIVE_PATH
 from tooltrack.ingest import ingest_file
-from tooltrack.store import TaskLogRepository, error_kinds_seen
+from tooltrack.store import TaskLogRepository, downgrade, error_kinds_seen, make_engine, upgrade
 
 CLEAN_SESSIONS = (
     "claude-transcripts/spotter-tool_heavy-v2.1.38.jsonl",
@@ -159,3 +159,18 @@ def test_a_rejected_call_is_the_users_doing_not_a_new_error(engine: Engine, fixt
     rejected = renamed(failing, "x", outcome="rejected", error_message="The user doesn't want to proceed")
     TaskLogRepository(engine).create(planted_log("rejected", [rejected], start + timedelta(days=30)))
     assert alert_rows(engine, NEW_ERROR_KIND) == []
+
+
+def test_upgrading_from_0010_with_rows_in_place_finds_their_alerts(blank_database_url: str, fixtures_dir: Path) -> None:
+    engine = make_engine(blank_database_url)
+    try:
+        upgrade(engine)
+        ingest_file(engine, fixtures_dir / ENV_SESSION)
+        downgrade(engine, "0010")
+        assert not inspect(engine).has_table("derived_alerts")
+        upgrade(engine)
+        [alert] = alert_rows(engine, SENSITIVE_PATH)
+        assert alert.subject == ".env"
+        assert differences(engine) == {}
+    finally:
+        engine.dispose()
