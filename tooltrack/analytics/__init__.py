@@ -1,5 +1,6 @@
 """Analytics: summary, failures, redundancy, sequences and drill-down, over the store's rollups."""
 
+from tooltrack.analytics.alerts import Alert, AlertsPage, RuleCount, ScanReport, scan
 from tooltrack.analytics.filters import DEFAULT_DAYS, EARLIEST_DAY, LATEST_DAY, MAX_DAYS, Filters, today_utc
 from tooltrack.analytics.queries import MAX_LIMIT, MAX_OFFSET
 from tooltrack.analytics.results import (
@@ -48,6 +49,8 @@ __all__ = [
     "MAX_DAYS",
     "MAX_LIMIT",
     "MAX_OFFSET",
+    "Alert",
+    "AlertsPage",
     "AnalyticsService",
     "CallStats",
     "CommandStats",
@@ -76,8 +79,10 @@ __all__ = [
     "RedundancyReport",
     "RepeatedGroup",
     "RepeatedWork",
+    "RuleCount",
     "RunRow",
     "RunsPage",
+    "ScanReport",
     "SequenceReport",
     "SequenceStats",
     "SlowCall",
@@ -85,5 +90,6 @@ __all__ = [
     "ToolStats",
     "Transition",
     "Window",
+    "scan",
     "today_utc",
 ]

@@ -18,6 +18,7 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
   `retry_transient`, `TransientDatabaseError`, `describe_error`.
 """
 
+from tooltrack.store.alerts import MAINTAINER as ALERTS_MAINTAINER
 from tooltrack.store.bulk import (
     CopyBatch,
     PreparedBatch,
@@ -89,6 +90,7 @@ from tooltrack.store.schema import (
 from tooltrack.store.upkeep import DERIVED
 
 __all__ = [
+    "ALERTS_MAINTAINER",
     "ALERT_TABLES",
     "COSTLY_CALL_USD",
     "DEFAULT_POLICY",

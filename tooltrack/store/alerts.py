@@ -92,8 +92,8 @@ def _base(log: derived.InsertedLog, moment: datetime, call: dict[str, Any], inde
         "task_log_id": log.id,
         "call_index": index,
         "tool_name": str(call.get("tool_name") or ""),
-        "workflow_template": log.workflow_template,
-        "project": log.project,
+        "workflow_template": log.workflow_template or "",
+        "project": log.project or "",
     }
 
 
@@ -106,8 +106,8 @@ def prepare(logs: Sequence[derived.InsertedLog], settings: AlertSettings | None 
         facts = {
             "adw_id": log.adw_id,
             "phase_name": log.phase_name,
-            "workflow_template": log.workflow_template,
-            "project": log.project,
+            "workflow_template": log.workflow_template or "",
+            "project": log.project or "",
         }
         out.logs.append((log.id, moment, facts))
         calls = log.tool_calls
