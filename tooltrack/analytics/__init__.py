@@ -1,5 +1,6 @@
 """Analytics: summary, failures, redundancy, sequences and drill-down, over the store's rollups."""
 
+from tooltrack.analytics.alert_delivery import DeliveryReport, drain, message, send_round
 from tooltrack.analytics.alerts import Alert, AlertsPage, RuleCount, ScanReport, scan
 from tooltrack.analytics.filters import DEFAULT_DAYS, EARLIEST_DAY, LATEST_DAY, MAX_DAYS, Filters, today_utc
 from tooltrack.analytics.queries import MAX_LIMIT, MAX_OFFSET
@@ -61,6 +62,7 @@ __all__ = [
     "DailyCost",
     "DailyLatencyPoint",
     "DailyToolPoint",
+    "DeliveryReport",
     "DrillDown",
     "DrillDownCall",
     "DrillDownLog",
@@ -90,6 +92,9 @@ __all__ = [
     "ToolStats",
     "Transition",
     "Window",
+    "drain",
+    "message",
     "scan",
+    "send_round",
     "today_utc",
 ]
