@@ -174,3 +174,15 @@ def test_upgrading_from_0010_with_rows_in_place_finds_their_alerts(blank_databas
         assert differences(engine) == {}
     finally:
         engine.dispose()
+
+
+def test_a_broken_rules_file_never_costs_the_calls_being_stored(
+    engine: Engine, fixtures_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "alerts.toml"
+    rules.write_text("[loop\nmin_repeats = ")
+    monkeypatch.setenv("TOOLTRACK_ALERTS_FILE", str(rules))
+    report = ingest_file(engine, fixtures_dir / ENV_SESSION)
+    assert report.error is None and report.tool_calls_stored > 0
+    # Stored, and judged by the default rules.
+    assert [a.subject for a in alert_rows(engine, SENSITIVE_PATH)] == [".env"]

@@ -18,6 +18,7 @@ The baseline rules (failure-rate spike, latency regression) need whole days and 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,19 @@ from tooltrack.core import (
 from tooltrack.store import derived
 from tooltrack.store.dialects import dialect_of
 from tooltrack.store.schema import alerts, error_kinds_seen, task_logs
+
+_log = logging.getLogger(__name__)
+
+
+def _settings() -> AlertSettings:
+    """The rules in force; the defaults when the rules file or a variable is wrong: a mistake
+    there must never cost the calls being stored (the CLI says what is wrong, `tooltrack alerts`)."""
+    try:
+        return current_alert_settings()
+    except ValueError as exc:
+        _log.warning("alert rules: using the defaults: %s", exc)
+        return AlertSettings()
+
 
 #: The `kind_hash` of the row of `derived_error_kinds` whose `first_at` is when the history starts.
 HISTORY_ROW: Final = ""
@@ -99,7 +113,7 @@ def _base(log: derived.InsertedLog, moment: datetime, call: dict[str, Any], inde
 
 def prepare(logs: Sequence[derived.InsertedLog], settings: AlertSettings | None = None) -> Prepared:
     """Loops, sensitive paths and failing calls of `logs` (pure Python: may run in another process)."""
-    settings = settings or current_alert_settings()
+    settings = settings or _settings()
     out = Prepared()
     for log in logs:
         moment = activity_time(log.started_at, log.created_at)
@@ -285,7 +299,7 @@ def apply(
     connection: Connection, prepared: Prepared, ids: Sequence[int], settings: AlertSettings | None = None
 ) -> None:
     """Write what `prepare` found, in the insert's transaction; `ids[p]` is the id of placeholder `p`."""
-    settings = settings or current_alert_settings()
+    settings = settings or _settings()
     rows = _keyed(prepared, ids)
     if prepared.logs:
         kinds = _Kinds(*_seen(connection, {f.kind for f in prepared.failures}))
@@ -306,13 +320,13 @@ class _Identity:
 
 def on_insert(connection: Connection, inserted: Sequence[derived.InsertedLog]) -> None:
     """Find the per-call alerts of newly stored task logs (called in the insert's transaction)."""
-    settings = current_alert_settings()
+    settings = _settings()
     apply(connection, prepare(inserted, settings), _Identity(), settings)  # type: ignore[arg-type]
 
 
 def rebuild(connection: Connection) -> None:
     """Forget the per-call alerts and the kinds seen, and find them again in every task log, in id order."""
-    settings = current_alert_settings()
+    settings = _settings()
     connection.execute(alerts.delete().where(alerts.c.rule.in_(PER_CALL_RULES)))
     connection.execute(error_kinds_seen.delete())
     kinds = _Kinds(None, set())
