@@ -14,6 +14,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "failures": ("tooltrack/dashboard/pages/failures.py", "Failures"),
     "redundancy": ("tooltrack/dashboard/pages/redundancy.py", "Redundancy"),
     "sequences": ("tooltrack/dashboard/pages/sequences.py", "Sequences"),
+    "alerts": ("tooltrack/dashboard/pages/alerts.py", "Alerts"),
     "workflow": ("tooltrack/dashboard/pages/workflow.py", "Workflow drill-down"),
     "ingest": ("tooltrack/dashboard/pages/ingest.py", "Ingest"),
 }

@@ -47,6 +47,7 @@ def test_prepared_work_only_applies_where_the_same_maintainers_are(registry: Reg
 
 
 def test_the_store_keeps_the_rollups() -> None:
-    """The one list of derived structures (`tooltrack.store.upkeep`) holds the rollups, split for the bulk path."""
-    assert DERIVED.names == ["rollups"]
+    """The one list of derived structures (`tooltrack.store.upkeep`) holds the rollups, then the
+    alerts (which read what the rollups wrote), both split for the bulk path."""
+    assert DERIVED.names == ["rollups", "alerts"]
     assert DERIVED.prepare_all([]) is not None

@@ -1,5 +1,7 @@
 """Analytics: summary, failures, redundancy, sequences and drill-down, over the store's rollups."""
 
+from tooltrack.analytics.alert_delivery import DeliveryReport, drain, message, send_round
+from tooltrack.analytics.alerts import Alert, AlertsPage, RuleCount, ScanReport, scan
 from tooltrack.analytics.filters import DEFAULT_DAYS, EARLIEST_DAY, LATEST_DAY, MAX_DAYS, Filters, today_utc
 from tooltrack.analytics.live import CallFeed, Cursor
 from tooltrack.analytics.queries import MAX_LIMIT, MAX_OFFSET
@@ -54,6 +56,8 @@ __all__ = [
     "MAX_DAYS",
     "MAX_LIMIT",
     "MAX_OFFSET",
+    "Alert",
+    "AlertsPage",
     "AnalyticsService",
     "CallFeed",
     "CallStats",
@@ -66,6 +70,7 @@ __all__ = [
     "DailyCost",
     "DailyLatencyPoint",
     "DailyToolPoint",
+    "DeliveryReport",
     "DrillDown",
     "DrillDownCall",
     "DrillDownLog",
@@ -89,8 +94,10 @@ __all__ = [
     "RedundancyReport",
     "RepeatedGroup",
     "RepeatedWork",
+    "RuleCount",
     "RunRow",
     "RunsPage",
+    "ScanReport",
     "SequenceReport",
     "SequenceStats",
     "SlowCall",
@@ -98,5 +105,9 @@ __all__ = [
     "ToolStats",
     "Transition",
     "Window",
+    "drain",
+    "message",
+    "scan",
+    "send_round",
     "today_utc",
 ]

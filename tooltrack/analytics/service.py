@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Select, Table, and_, func, or_, select
 
+from tooltrack.analytics import alerts as alert_answers
 from tooltrack.analytics import costs, live, mcp, recovery, repeated
 from tooltrack.analytics import runs as runs_answers
 from tooltrack.analytics.filters import Filters
@@ -783,6 +784,13 @@ class AnalyticsService:
         """Repeated work in the window, totalled over all of it and broken down (tooltrack.analytics.repeated)."""
         with self.engine.connect() as connection:
             return repeated.report(connection, filters, top=top)
+
+    def alerts(
+        self, filters: Filters, *, rule: str | None = None, limit: int = 50, offset: int = 0
+    ) -> alert_answers.AlertsPage:
+        """Alerts in the window, newest first, with counts per rule over all of them (tooltrack.analytics.alerts)."""
+        with self.engine.connect() as connection:
+            return alert_answers.page(connection, filters, rule=rule, limit=limit, offset=offset)
 
     def filter_options(self) -> FilterOptions:
         """The templates, phases and tools present, and the first and last day with data."""

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from tooltrack.api.errors import validation_error_handler
 from tooltrack.api.limits import BodySizeLimit
-from tooltrack.api.routes import observability_router, runs_router, stream_router, tool_analytics_router
+from tooltrack.api.routes import alerts_router, observability_router, runs_router, stream_router, tool_analytics_router
 from tooltrack.api.settings import check_tokens, max_body_bytes
 from tooltrack.api.transient import transient_error_handler
 from tooltrack.core import VERSION
@@ -39,6 +39,7 @@ def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> 
     app.include_router(tool_analytics_router)
     app.include_router(runs_router)
     app.include_router(stream_router)
+    app.include_router(alerts_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

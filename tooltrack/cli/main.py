@@ -13,6 +13,7 @@ from typing import Final
 
 import click
 
+from tooltrack.cli.alerts import alerts
 from tooltrack.cli.capture import hook, replay
 from tooltrack.cli.doctor import doctor
 from tooltrack.cli.ingest import ingest
@@ -144,3 +145,4 @@ main.add_command(serve)
 main.add_command(replay)
 main.add_command(hook)
 main.add_command(doctor)
+main.add_command(alerts)

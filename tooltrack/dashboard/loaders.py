@@ -13,6 +13,7 @@ from typing import Final
 import streamlit as st
 
 from tooltrack.analytics import (
+    AlertsPage,
     AnalyticsService,
     DailyLatencyPoint,
     DailyToolPoint,
@@ -111,6 +112,11 @@ def _drilldown(version: Version, url: str, adw_id: str, max_calls: int) -> Drill
     return _service(url).drilldown(adw_id, max_calls=max_calls)
 
 
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _alerts(version: Version, url: str, filters: Filters, rule: str | None, limit: int) -> AlertsPage:
+    return _service(url).alerts(filters, rule=rule, limit=limit)
+
+
 @dataclass(frozen=True, slots=True)
 class DashboardData:
     """The analytics answers of one database at one data version (what a page run reads from)."""
@@ -156,6 +162,9 @@ class DashboardData:
 
     def drilldown(self, adw_id: str, *, max_calls: int = DRILLDOWN_MAX_CALLS) -> DrillDown:
         return _drilldown(self.version, self.url, adw_id, max_calls)
+
+    def alerts(self, filters: Filters, *, rule: str | None = None, limit: int) -> AlertsPage:
+        return _alerts(self.version, self.url, filters, rule, limit)
 
 
 def live_view(minutes: int, active_minutes: int) -> LiveView:

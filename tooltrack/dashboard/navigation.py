@@ -39,6 +39,7 @@ def run() -> None:
                 st.Page(
                     PAGES / "sequences.py", title="Sequences", icon=":material/account_tree:", url_path="sequences"
                 ),
+                st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
             ],
             "One run": [
                 st.Page(

@@ -20,6 +20,7 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
   `retry_transient`, `TransientDatabaseError`, `describe_error`.
 """
 
+from tooltrack.store.alerts import MAINTAINER as ALERTS_MAINTAINER
 from tooltrack.store.bulk import (
     CopyBatch,
     PreparedBatch,
@@ -68,12 +69,16 @@ from tooltrack.store.rollups import (
     SUBAGENT_UNKNOWN,
 )
 from tooltrack.store.schema import (
+    ALERT_TABLES,
     DERIVED_TABLES,
     GROUP_COLUMNS,
     ROLLUP_TABLES,
     TIMINGS,
+    alert_deliveries,
+    alerts,
     command_daily,
     costly_calls,
+    error_kinds_seen,
     failed_calls,
     latency_daily,
     log_redundancy,
@@ -88,6 +93,8 @@ from tooltrack.store.schema import (
 from tooltrack.store.upkeep import DERIVED
 
 __all__ = [
+    "ALERTS_MAINTAINER",
+    "ALERT_TABLES",
     "COSTLY_CALL_USD",
     "DEFAULT_POLICY",
     "DERIVED",
@@ -120,6 +127,8 @@ __all__ = [
     "UTCDateTime",
     "UnsupportedDatabase",
     "alembic_config",
+    "alert_deliveries",
+    "alerts",
     "bulk_write_task_logs",
     "command_daily",
     "copy_batch",
@@ -129,6 +138,7 @@ __all__ = [
     "describe_error",
     "dialect_of",
     "downgrade",
+    "error_kinds_seen",
     "failed_calls",
     "forget_checkpoints",
     "head_revisions",

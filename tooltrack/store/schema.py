@@ -28,6 +28,8 @@ Migrations in `migrations/versions/` are the history; this module is the present
   timing and the calls' attributed cost, and `rollup_latency_daily` keeps execution-only and wall
   latency apart.
 - `derived_runs`: one row per workflow run (its time span, attributes, outcome and counts).
+- `derived_alerts`, `derived_error_kinds`: the alerts found, and every error kind seen (alerts);
+  `alert_deliveries`: what the webhook was sent (not derived: it survives a rebuild).
 - `derived_state`: which version of its tables each derived maintainer built.
 - `ingest_checkpoints`: per ingested file, how far it was read and what it looked like then
   (`tooltrack.store.checkpoints`), so an unchanged file is skipped and a grown one read on from
@@ -399,6 +401,65 @@ ingest_checkpoints = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Alerts (tooltrack.core.alert_rules, docs/analytics.md "Alerts"): one row per finding, keyed by a
+# digest of its rule and what it is about, so a finding seen twice (a rebuild, a second scan, two
+# writers) is stored once. The per-call rules' rows are written by tooltrack.store.alerts in the
+# insert's transaction; the baseline rules' by `tooltrack alerts scan`.
+alerts = Table(
+    "derived_alerts",
+    metadata,
+    Column("alert_key", Text, primary_key=True),
+    Column("rule", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    # What the cool-down is per (with the rule): a session, a tool, an error kind, a path.
+    Column("subject", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("details", JSONDocument),
+    # When what the alert is about happened (a call's time; the end of a day for the baselines).
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("adw_id", Text),
+    Column("task_log_id", Integer),
+    Column("call_index", Integer),
+    Column("tool_name", Text),
+    Column("workflow_template", Text),
+    Column("project", Text),
+)
+Index("idx_alerts_occurred_at", alerts.c.occurred_at)
+Index("idx_alerts_rule_day", alerts.c.rule, alerts.c.day)
+
+# Every error kind seen, once, with its first occurrence: what "never seen before" is checked
+# against on insert (a lookup by key, not a scan of the failed calls).
+error_kinds_seen = Table(
+    "derived_error_kinds",
+    metadata,
+    Column("kind_hash", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("adw_id", Text, nullable=False),
+    Column("task_log_id", Integer, nullable=False),
+    Column("call_index", Integer, nullable=False),
+    Column("tool_name", Text, nullable=False),
+)
+
+# The webhook's outbox (tooltrack.analytics.alert_delivery). Not derived: it records what was
+# posted, so a rebuild of the alerts (same keys) never posts one again.
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("alert_key", Text, primary_key=True),
+    Column("rule", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    # sending / pending (to retry) / sent / suppressed (cool-down, too old) / failed (gave up)
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("idx_alert_deliveries_sent", alert_deliveries.c.rule, alert_deliveries.c.subject, alert_deliveries.c.sent_at)
+
 #: The derived tables `tooltrack.store.rollups` keeps, in the order it writes them.
 ROLLUP_TABLES: Final = (
     tool_daily,
@@ -411,5 +472,7 @@ ROLLUP_TABLES: Final = (
     redundant_targets,
     costly_calls,
 )
-#: Every derived table, the rollups and the runs.
-DERIVED_TABLES: Final = (*ROLLUP_TABLES, runs)
+#: The derived tables `tooltrack.store.alerts` keeps.
+ALERT_TABLES: Final = (alerts, error_kinds_seen)
+#: Every derived table, the rollups, the runs and the alerts.
+DERIVED_TABLES: Final = (*ROLLUP_TABLES, runs, *ALERT_TABLES)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from tooltrack.store import rollups
+from tooltrack.store import alerts, rollups
 from tooltrack.store.derived import Registry
 
-DERIVED: Final = Registry([rollups.MAINTAINER])
+# The alerts come after the rollups: a rebuild of the rollups is done before theirs.
+DERIVED: Final = Registry([rollups.MAINTAINER, alerts.MAINTAINER])
