@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from tests.helpers.claude_files import minutes_ago, newest_time, read_lines, shift_times, write_lines
 from tests.helpers.db import stored_calls, url_of
 from tests.helpers.paths import ROOT
+from tooltrack.ingest import Watcher
 from tooltrack.ingest.items import IngestOptions, LogPart
 from tooltrack.ingest.lines import LineReader
 from tooltrack.ingest.transcript import parse as parse_transcript
-from tooltrack.ingest.watch import Watcher
 
 VIBELIFE = "real/case1-resume/aistrad-vibelife/e882830e-9e5b-4305-aca5-df6a745a1c48.jsonl"
 ASK_LINE = 36  # the AskUserQuestion call; answered on the next line

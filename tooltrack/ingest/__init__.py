@@ -46,13 +46,18 @@ from tooltrack.ingest.demo import seed_demo_data
 from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
 from tooltrack.ingest.report import FileReport, Note, RejectedLine
+from tooltrack.ingest.watch import CLAUDE_PROJECTS, INTERVAL_SECONDS, SETTLE_SECONDS, Watcher
 
 __all__ = [
+    "CLAUDE_PROJECTS",
+    "INTERVAL_SECONDS",
+    "SETTLE_SECONDS",
     "FileReport",
     "Format",
     "FormatError",
     "Note",
     "RejectedLine",
+    "Watcher",
     "checkpoint_name",
     "detect_format",
     "expand_paths",

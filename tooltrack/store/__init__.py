@@ -20,7 +20,7 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
   `retry_transient`, `TransientDatabaseError`, `describe_error`.
 """
 
-from tooltrack.store.alerts import MAINTAINER as ALERTS_MAINTAINER
+from tooltrack.store.alert_findings import MAINTAINER as ALERTS_MAINTAINER
 from tooltrack.store.bulk import (
     CopyBatch,
     PreparedBatch,
