@@ -39,7 +39,7 @@ def test_project_model_and_agent_filters_match_the_service(
     known_env: Engine, open_page: OpenPage, query: dict[str, str], filters: dict[str, str]
 ) -> None:
     service = AnalyticsService(known_env)
-    expected = service.summary(Filters(**filters))
+    expected = service.summary(Filters.model_validate(filters))
     plain = service.summary(Filters())
     assert expected.total_tool_calls < plain.total_tool_calls  # the filter narrows something
     at = open_page("overview", query)

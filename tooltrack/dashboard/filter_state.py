@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -64,7 +64,7 @@ class FilterState:
         else:
             window = {"days": self.days}
         names = {field: getattr(self, key) for key, field in NAME_FIELDS.items()}
-        return Filters(**names, **window)
+        return Filters.model_validate({**names, **window})
 
     def to_query(self) -> dict[str, str]:
         """The query parameters that reproduce this state (defaults left out, to keep URLs short)."""
@@ -107,7 +107,7 @@ class FilterState:
                 problems.append(problem)
             else:
                 state = replace(state, days=None, start=start, end=end)
-        names: dict[str, str | None] = {}
+        names: dict[str, Any] = {}
         for key in NAME_FIELDS:
             value = params.get(key)
             # "" is a real value: the template of task logs that have none.
@@ -131,7 +131,7 @@ class FilterState:
         """This state with any name the database does not know dropped (and a message for each).
         A list left out (None) is not checked."""
         problems: list[str] = []
-        values: dict[str, str | None] = {}
+        values: dict[str, Any] = {}
         lists = {
             "template": templates,
             "phase": phases,
