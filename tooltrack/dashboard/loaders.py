@@ -38,6 +38,8 @@ ENTRIES: Final = 32
 DRILLDOWN_MAX_CALLS: Final = 5_000
 
 Version = tuple[int, int]
+#: A failures question's narrowing: error kind, message text, adw_id, sort.
+Narrowing = tuple[str | None, str | None, str | None, str]
 
 
 def _service(url: str) -> AnalyticsService:
@@ -65,8 +67,13 @@ def _failure_rate_over_time(version: Version, url: str, filters: Filters) -> lis
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
-def _failures(version: Version, url: str, filters: Filters, limit: int, offset: int) -> FailureReport:
-    return _service(url).failures(filters, limit=limit, offset=offset)
+def _failures(
+    version: Version, url: str, filters: Filters, limit: int, offset: int, narrow: Narrowing
+) -> FailureReport:
+    error_kind, contains, adw_id, sort = narrow
+    return _service(url).failures(
+        filters, limit=limit, offset=offset, error_kind=error_kind, contains=contains, adw_id=adw_id, sort=sort
+    )
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
@@ -123,8 +130,18 @@ class DashboardData:
     def failure_rate_over_time(self, filters: Filters) -> list[DailyToolPoint]:
         return _failure_rate_over_time(self.version, self.url, filters)
 
-    def failures(self, filters: Filters, *, limit: int, offset: int = 0) -> FailureReport:
-        return _failures(self.version, self.url, filters, limit, offset)
+    def failures(
+        self,
+        filters: Filters,
+        *,
+        limit: int,
+        offset: int = 0,
+        error_kind: str | None = None,
+        contains: str | None = None,
+        adw_id: str | None = None,
+        sort: str = "newest",
+    ) -> FailureReport:
+        return _failures(self.version, self.url, filters, limit, offset, (error_kind, contains, adw_id, sort))
 
     def slowest_calls(self, filters: Filters, *, limit: int) -> list[SlowCall]:
         return _slowest_calls(self.version, self.url, filters, limit)
