@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
@@ -27,12 +28,12 @@ def known_env(app_env: Engine) -> Engine:
     return app_env
 
 
-def calls_table(at: AppTest) -> object:
+def calls_table(at: AppTest) -> pd.DataFrame:
     [frame] = [t.value for t in at.dataframe if "Drill-down" in t.value.columns]
     return frame
 
 
-def kinds_table(at: AppTest) -> object:
+def kinds_table(at: AppTest) -> pd.DataFrame:
     [frame] = [t.value for t in at.dataframe if "Example" in t.value.columns]
     return frame
 
@@ -103,4 +104,4 @@ def test_sorting_is_the_services_over_every_failure(known_env: Engine, open_page
 
 def test_the_kinds_table_puts_its_counts_first(known_env: Engine, open_page: OpenPage) -> None:
     frame = kinds_table(open_page("failures", ALL_TIME))
-    assert list(frame.columns)[0] == "Failures"
+    assert frame.columns[0] == "Failures"
