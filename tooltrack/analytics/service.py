@@ -49,6 +49,7 @@ from tooltrack.analytics.results import (
     RedundancyFinding,
     RedundancyReport,
     RepeatedWork,
+    RunRepeatedWork,
     RunsPage,
     SequenceReport,
     SequenceStats,
@@ -762,6 +763,12 @@ class AnalyticsService:
         """Repeated work in the window, totalled over all of it and broken down (tooltrack.analytics.repeated)."""
         with self.engine.connect() as connection:
             return repeated.report(connection, filters, top=top)
+
+    def repeated_work_of_run(self, adw_id: str, filters: Filters) -> RunRepeatedWork:
+        """One run's repeated work under the same window and filters as `repeated_work`."""
+        _adw_id(adw_id)
+        with self.engine.connect() as connection:
+            return repeated.run_report(connection, adw_id, filters)
 
     def filter_options(self) -> FilterOptions:
         """The templates, phases and tools present, and the first and last day with data."""

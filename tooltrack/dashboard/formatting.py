@@ -68,3 +68,12 @@ def utc_time(moment: datetime | None) -> datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.replace(microsecond=0)
+
+
+def dollars(usd: float | None) -> str:
+    """Money for people: `$12.34`, small sums with the cents' first significant digits (`$0.0042`)."""
+    if usd is None:
+        return "–"
+    if usd == 0 or abs(usd) >= 1:
+        return f"${usd:,.2f}"
+    return f"${usd:.2g}" if abs(usd) < 0.01 else f"${usd:.3f}"

@@ -14,6 +14,7 @@ import streamlit as st
 
 from tooltrack.analytics import (
     AnalyticsService,
+    CostReport,
     DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
@@ -21,8 +22,11 @@ from tooltrack.analytics import (
     FilterOptions,
     Filters,
     LatencyHistogram,
+    McpReport,
     RedundancyAlert,
     RedundancyReport,
+    RepeatedWork,
+    RunRepeatedWork,
     SequenceReport,
     SlowCall,
     Summary,
@@ -111,6 +115,26 @@ def _drilldown(version: Version, url: str, adw_id: str, max_calls: int) -> Drill
     return _service(url).drilldown(adw_id, max_calls=max_calls)
 
 
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _repeated_work(version: Version, url: str, filters: Filters, top: int) -> RepeatedWork:
+    return _service(url).repeated_work(filters, top=top)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _repeated_work_of_run(version: Version, url: str, adw_id: str, filters: Filters) -> RunRepeatedWork:
+    return _service(url).repeated_work_of_run(adw_id, filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _mcp_servers(version: Version, url: str, filters: Filters) -> McpReport:
+    return _service(url).mcp_servers(filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _cost_report(version: Version, url: str, filters: Filters, top: int) -> CostReport:
+    return _service(url).cost(filters, top=top)
+
+
 @dataclass(frozen=True, slots=True)
 class DashboardData:
     """The analytics answers of one database at one data version (what a page run reads from)."""
@@ -163,6 +187,18 @@ class DashboardData:
 
     def drilldown(self, adw_id: str, *, max_calls: int = DRILLDOWN_MAX_CALLS) -> DrillDown:
         return _drilldown(self.version, self.url, adw_id, max_calls)
+
+    def repeated_work(self, filters: Filters, *, top: int = 20) -> RepeatedWork:
+        return _repeated_work(self.version, self.url, filters, top)
+
+    def repeated_work_of_run(self, adw_id: str, filters: Filters) -> RunRepeatedWork:
+        return _repeated_work_of_run(self.version, self.url, adw_id, filters)
+
+    def mcp_servers(self, filters: Filters) -> McpReport:
+        return _mcp_servers(self.version, self.url, filters)
+
+    def cost_report(self, filters: Filters, *, top: int = 20) -> CostReport:
+        return _cost_report(self.version, self.url, filters, top)
 
 
 def current_data() -> DashboardData:
