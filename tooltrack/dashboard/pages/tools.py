@@ -200,8 +200,8 @@ else:
         },
     )
     if mcp.unused:
-        names = ", ".join(md(server) for server in mcp.unused)
+        unused = ", ".join(md(server) for server in mcp.unused)
         st.warning(
-            f"Loaded but never called in the period: {names}. "
+            f"Loaded but never called in the period: {unused}. "
             "Each loaded server's tool list takes context in every session."
         )
