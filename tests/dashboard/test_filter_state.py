@@ -19,6 +19,7 @@ from tooltrack.dashboard.formatting import count_change, duration, duration_chan
         FilterState(days=None),
         FilterState(days=None, start=date(2025, 1, 1), end=date(2025, 1, 31), template="adw_sdlc", phase="Build"),
         FilterState(tool="mcp__playwright__browser_navigate", template=""),
+        FilterState(days=7, project="alpha", model="claude-sonnet-4-5", agent="claude-code"),
     ],
 )
 def test_query_round_trip(state: FilterState) -> None:
@@ -51,7 +52,7 @@ def test_bad_values_are_dropped_with_a_reason(query: dict[str, str], fragment: s
 
 
 def test_to_filters() -> None:
-    assert FilterState(days=None).to_filters().days == MAX_DAYS
+    assert FilterState(days=None).to_filters().all_time
     custom = FilterState(days=None, start=date(2025, 1, 1), end=date(2025, 1, 10), tool="Bash").to_filters()
     assert custom.window() == (date(2025, 1, 1), date(2025, 1, 10))
     assert custom.tool == "Bash"

@@ -3,7 +3,8 @@
 Summed over every matching task log's row of `derived_log_redundancy` (one per log with repeated
 work) and `derived_redundant_targets` (one per log and repeated target), never over a top list:
 "runs with repeated work" is how many runs had any, whatever a page shows of them. The tool
-filter does not apply (repeated work spans tools: a Read repeated after an Edit).
+filter does not apply (repeated work spans tools: a Read repeated after an Edit). One run's detail
+(`run_report`) reads the same rows under the same filters, so it agrees with its row of the list.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from tooltrack.analytics.costs import costliest_repeats
 from tooltrack.analytics.filters import Filters
 from tooltrack.analytics.queries import as_date, as_int, usd, where, window_of
-from tooltrack.analytics.results import RepeatedGroup, RepeatedWork
+from tooltrack.analytics.results import RepeatedGroup, RepeatedWork, RunRepeatedTarget, RunRepeatedWork
 from tooltrack.core import REDUNDANCY_PATTERNS
 from tooltrack.store import log_redundancy, redundant_targets
 
@@ -95,4 +96,63 @@ def report(connection: Connection, filters: Filters, *, top: int = 20) -> Repeat
         ),
         by_week=[_group(week.isoformat(), by_week[week]) for week in sorted(by_week)],
         top_targets=costliest_repeats(connection, filters, limit=top),
+    )
+
+
+def run_report(connection: Connection, adw_id: str, filters: Filters) -> RunRepeatedWork:
+    """One run's repeated targets under the window and filters, costliest in time first."""
+    targets = redundant_targets
+    rows = connection.execute(
+        select(targets)
+        .where(*where(targets, filters, by_tool=False), targets.c.adw_id == adw_id)
+        .order_by(targets.c.task_log_id, targets.c.kind, targets.c.target)
+    ).mappings()
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    logs: set[int] = set()
+    for row in rows:
+        logs.add(row["task_log_id"])
+        entry = merged.setdefault(
+            (row["kind"], row["target"]),
+            {
+                "file_path": row["file_path"],
+                "calls": 0,
+                "occurrences": 0,
+                "ms": 0,
+                "tokens": 0,
+                "pico": 0,
+                "phases": [],
+            },
+        )
+        entry["calls"] += as_int(row["redundant_calls"])
+        entry["occurrences"] += as_int(row["occurrences"])
+        entry["ms"] += as_int(row["wasted_ms"])
+        entry["tokens"] += as_int(row["wasted_tokens"])
+        entry["pico"] += as_int(row["wasted_pico"])
+        if row["phase_name"] not in entry["phases"]:
+            entry["phases"].append(row["phase_name"])
+    found = [
+        RunRepeatedTarget(
+            kind=kind,  # type: ignore[arg-type]
+            pattern=REDUNDANCY_PATTERNS[kind][0],
+            target=target,
+            file_path=entry["file_path"],
+            redundant_calls=entry["calls"],
+            occurrences=entry["occurrences"],
+            wasted_duration_ms=entry["ms"],
+            wasted_tokens=entry["tokens"],
+            wasted_cost_usd=usd(entry["pico"]),
+            phases=entry["phases"],
+            suggestion=REDUNDANCY_PATTERNS[kind][1],
+        )
+        for (kind, target), entry in merged.items()
+    ]
+    found.sort(key=lambda t: (-t.wasted_duration_ms, -t.redundant_calls, t.kind, t.target))
+    return RunRepeatedWork(
+        adw_id=adw_id,
+        task_logs=len(logs),
+        redundant_calls=sum(t.redundant_calls for t in found),
+        wasted_duration_ms=sum(t.wasted_duration_ms for t in found),
+        wasted_tokens=sum(t.wasted_tokens for t in found),
+        wasted_cost_usd=usd(sum(entry["pico"] for entry in merged.values())),
+        targets=found,
     )

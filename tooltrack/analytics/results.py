@@ -573,3 +573,33 @@ class LiveView(BaseModel):
     failures: list[LiveCall]
     total_failures: int
     sessions: list[LiveSession]
+
+
+class RunRepeatedTarget(BaseModel):
+    """One repeated target of one run, under the window and filters, with what its repeats cost."""
+
+    kind: RedundancyKind
+    pattern: str
+    target: str
+    file_path: str | None = None
+    redundant_calls: int
+    occurrences: int
+    wasted_duration_ms: int
+    wasted_tokens: int
+    wasted_cost_usd: float
+    phases: list[str]
+    suggestion: str
+
+
+class RunRepeatedWork(BaseModel):
+    """One run's repeated work under the same window and filters as `RepeatedWork` (so a run's
+    figures here are its row of the list, and add up to its share of the totals)."""
+
+    adw_id: str
+    task_logs: int
+    """Task logs (phases) of the run with repeated work under the filters."""
+    redundant_calls: int
+    wasted_duration_ms: int
+    wasted_tokens: int
+    wasted_cost_usd: float
+    targets: list[RunRepeatedTarget]

@@ -52,6 +52,7 @@ from tooltrack.analytics.results import (
     RedundancyFinding,
     RedundancyReport,
     RepeatedWork,
+    RunRepeatedWork,
     RunsPage,
     SequenceReport,
     SequenceStats,
@@ -791,6 +792,12 @@ class AnalyticsService:
         """Alerts in the window, newest first, with counts per rule over all of them (tooltrack.analytics.alerts)."""
         with self.engine.connect() as connection:
             return alert_answers.page(connection, filters, rule=rule, limit=limit, offset=offset)
+
+    def repeated_work_of_run(self, adw_id: str, filters: Filters) -> RunRepeatedWork:
+        """One run's repeated work under the same window and filters as `repeated_work`."""
+        _adw_id(adw_id)
+        with self.engine.connect() as connection:
+            return repeated.run_report(connection, adw_id, filters)
 
     def filter_options(self) -> FilterOptions:
         """The templates, phases and tools present, and the first and last day with data."""

@@ -21,9 +21,16 @@ from tooltrack.analytics import MAX_DAYS, Filters
 PERIOD_DAYS: Final = (1, 7, 30, 90, 365)
 DEFAULT_DAYS: Final = 30
 #: The query keys the filters own; other keys (e.g. `adw_id`) belong to the pages.
-QUERY_KEYS: Final = ("days", "start", "end", "template", "phase", "tool")
+QUERY_KEYS: Final = ("days", "start", "end", "template", "phase", "tool", "project", "model", "agent")
 #: The query key of each name filter, and the `Filters` field that takes it.
-NAME_FIELDS: Final = {"template": "workflow_template", "phase": "phase", "tool": "tool"}
+NAME_FIELDS: Final = {
+    "template": "workflow_template",
+    "phase": "phase",
+    "tool": "tool",
+    "project": "project",
+    "model": "model",
+    "agent": "agent",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,9 @@ class FilterState:
     template: str | None = None
     phase: str | None = None
     tool: str | None = None
+    project: str | None = None
+    model: str | None = None
+    agent: str | None = None
 
     @property
     def period(self) -> str:
@@ -45,14 +55,16 @@ class FilterState:
         return "all" if self.days is None else str(self.days)
 
     def to_filters(self) -> Filters:
-        """The analytics service's filters for this state ("all time" is the longest window it takes)."""
+        """The analytics service's filters for this state ("all time" is every day with data, with no
+        period before it to compare against)."""
         if self.start is not None and self.end is not None:
-            start, end, days = self.start, self.end, (self.end - self.start).days + 1
+            window: dict[str, object] = {"start": self.start, "end": self.end, "days": (self.end - self.start).days + 1}
+        elif self.days is None:
+            window = {"all_time": True}
         else:
-            start, end, days = None, None, (self.days if self.days is not None else MAX_DAYS)
-        return Filters(
-            workflow_template=self.template, phase=self.phase, tool=self.tool, start=start, end=end, days=days
-        )
+            window = {"days": self.days}
+        names = {field: getattr(self, key) for key, field in NAME_FIELDS.items()}
+        return Filters.model_validate({**names, **window})
 
     def to_query(self) -> dict[str, str]:
         """The query parameters that reproduce this state (defaults left out, to keep URLs short)."""
@@ -64,7 +76,8 @@ class FilterState:
             query["days"] = "all"
         elif self.days != DEFAULT_DAYS:
             query["days"] = str(self.days)
-        for key, value in (("template", self.template), ("phase", self.phase), ("tool", self.tool)):
+        for key in NAME_FIELDS:
+            value = getattr(self, key)
             if value is not None:
                 query[key] = value
         return query
@@ -94,7 +107,7 @@ class FilterState:
                 problems.append(problem)
             else:
                 state = replace(state, days=None, start=start, end=end)
-        names: dict[str, str | None] = {}
+        names: dict[str, Any] = {}
         for key in NAME_FIELDS:
             value = params.get(key)
             # "" is a real value: the template of task logs that have none.
@@ -106,13 +119,31 @@ class FilterState:
         return replace(state, **cast(dict[str, Any], names)), problems
 
     def without_unknown(
-        self, *, templates: list[str], phases: list[str], tools: list[str]
+        self,
+        *,
+        templates: list[str],
+        phases: list[str],
+        tools: list[str],
+        projects: list[str] | None = None,
+        models: list[str] | None = None,
+        agents: list[str] | None = None,
     ) -> tuple[FilterState, list[str]]:
-        """This state with any name the database does not know dropped (and a message for each)."""
+        """This state with any name the database does not know dropped (and a message for each).
+        A list left out (None) is not checked."""
         problems: list[str] = []
-        values: dict[str, str | None] = {}
-        for key, known in (("template", templates), ("phase", phases), ("tool", tools)):
+        values: dict[str, Any] = {}
+        lists = {
+            "template": templates,
+            "phase": phases,
+            "tool": tools,
+            "project": projects,
+            "model": models,
+            "agent": agents,
+        }
+        for key, known in lists.items():
             value = getattr(self, key)
+            if known is None:
+                continue
             if value is not None and value not in known:
                 problems.append(f"no data has {key} {value!r}; that filter is off")
                 value = None

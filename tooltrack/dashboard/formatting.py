@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 
@@ -58,3 +59,21 @@ def plural(count: int, noun: str) -> str:
 def workflow_href(adw_id: str) -> str:
     """A relative link to the workflow drill-down page for `adw_id` (URL-encoded, never a scheme)."""
     return "workflow?" + urlencode({"adw_id": adw_id})
+
+
+def utc_time(moment: datetime | None) -> datetime | None:
+    """An instant as a plain UTC time for a table column headed "(UTC)": no "+00:00" after it."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def dollars(usd: float | None) -> str:
+    """Money for people: `$12.34`, small sums with the cents' first significant digits (`$0.0042`)."""
+    if usd is None:
+        return "–"
+    if usd == 0 or abs(usd) >= 1:
+        return f"${usd:,.2f}"
+    return f"${usd:.2g}" if abs(usd) < 0.01 else f"${usd:.3f}"

@@ -15,6 +15,7 @@ import streamlit as st
 from tooltrack.analytics import (
     AlertsPage,
     AnalyticsService,
+    CostReport,
     DailyLatencyPoint,
     DailyToolPoint,
     DrillDown,
@@ -23,9 +24,12 @@ from tooltrack.analytics import (
     Filters,
     LatencyHistogram,
     LiveView,
+    McpReport,
     RecoveryReport,
     RedundancyAlert,
     RedundancyReport,
+    RepeatedWork,
+    RunRepeatedWork,
     SequenceReport,
     SlowCall,
     Summary,
@@ -41,6 +45,8 @@ ENTRIES: Final = 32
 DRILLDOWN_MAX_CALLS: Final = 5_000
 
 Version = tuple[int, int]
+#: A failures question's narrowing: error kind, message text, adw_id, sort.
+Narrowing = tuple[str | None, str | None, str | None, str]
 
 
 def _service(url: str) -> AnalyticsService:
@@ -68,8 +74,13 @@ def _failure_rate_over_time(version: Version, url: str, filters: Filters) -> lis
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
-def _failures(version: Version, url: str, filters: Filters, limit: int, offset: int) -> FailureReport:
-    return _service(url).failures(filters, limit=limit, offset=offset)
+def _failures(
+    version: Version, url: str, filters: Filters, limit: int, offset: int, narrow: Narrowing
+) -> FailureReport:
+    error_kind, contains, adw_id, sort = narrow
+    return _service(url).failures(
+        filters, limit=limit, offset=offset, error_kind=error_kind, contains=contains, adw_id=adw_id, sort=sort
+    )
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
@@ -117,6 +128,26 @@ def _alerts(version: Version, url: str, filters: Filters, rule: str | None, limi
     return _service(url).alerts(filters, rule=rule, limit=limit)
 
 
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _repeated_work(version: Version, url: str, filters: Filters, top: int) -> RepeatedWork:
+    return _service(url).repeated_work(filters, top=top)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _repeated_work_of_run(version: Version, url: str, adw_id: str, filters: Filters) -> RunRepeatedWork:
+    return _service(url).repeated_work_of_run(adw_id, filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _mcp_servers(version: Version, url: str, filters: Filters) -> McpReport:
+    return _service(url).mcp_servers(filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _cost_report(version: Version, url: str, filters: Filters, top: int) -> CostReport:
+    return _service(url).cost(filters, top=top)
+
+
 @dataclass(frozen=True, slots=True)
 class DashboardData:
     """The analytics answers of one database at one data version (what a page run reads from)."""
@@ -136,8 +167,18 @@ class DashboardData:
     def failure_rate_over_time(self, filters: Filters) -> list[DailyToolPoint]:
         return _failure_rate_over_time(self.version, self.url, filters)
 
-    def failures(self, filters: Filters, *, limit: int, offset: int = 0) -> FailureReport:
-        return _failures(self.version, self.url, filters, limit, offset)
+    def failures(
+        self,
+        filters: Filters,
+        *,
+        limit: int,
+        offset: int = 0,
+        error_kind: str | None = None,
+        contains: str | None = None,
+        adw_id: str | None = None,
+        sort: str = "newest",
+    ) -> FailureReport:
+        return _failures(self.version, self.url, filters, limit, offset, (error_kind, contains, adw_id, sort))
 
     def recovery(self, filters: Filters) -> RecoveryReport:
         return _recovery(self.version, self.url, filters)
@@ -165,6 +206,18 @@ class DashboardData:
 
     def alerts(self, filters: Filters, *, rule: str | None = None, limit: int) -> AlertsPage:
         return _alerts(self.version, self.url, filters, rule, limit)
+
+    def repeated_work(self, filters: Filters, *, top: int = 20) -> RepeatedWork:
+        return _repeated_work(self.version, self.url, filters, top)
+
+    def repeated_work_of_run(self, adw_id: str, filters: Filters) -> RunRepeatedWork:
+        return _repeated_work_of_run(self.version, self.url, adw_id, filters)
+
+    def mcp_servers(self, filters: Filters) -> McpReport:
+        return _mcp_servers(self.version, self.url, filters)
+
+    def cost_report(self, filters: Filters, *, top: int = 20) -> CostReport:
+        return _cost_report(self.version, self.url, filters, top)
 
 
 def live_view(minutes: int, active_minutes: int) -> LiveView:

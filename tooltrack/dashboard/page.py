@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, NoReturn
 
 import streamlit as st
@@ -50,14 +50,18 @@ def require_data(data: DashboardData) -> FilterOptions:
     return options
 
 
-def analysis_page(title: str, caption: str) -> PageContext:
-    """Title, caption and shared sidebar filters of a page that analyses a window of calls."""
+def analysis_page(title: str, caption: str, *, hidden: tuple[str, ...] = ()) -> PageContext:
+    """Title, caption and shared sidebar filters of a page that analyses a window of calls.
+
+    The filters named in `hidden` (sidebar keys, e.g. "tool") do not apply on this page: they have
+    no widget there and are left out of its `filters` (the other pages keep them)."""
     st.title(title)
     st.caption(caption)
     data = current_data()
     options = require_data(data)
-    state = sidebar_filters(options)
-    return PageContext(data=data, options=options, state=state, filters=state.to_filters())
+    state = sidebar_filters(options, hidden=hidden)
+    shown = replace(state, **dict.fromkeys(hidden))
+    return PageContext(data=data, options=options, state=state, filters=shown.to_filters())
 
 
 def workflow_link(adw_id: str, label: str | None = None) -> None:

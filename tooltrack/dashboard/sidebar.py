@@ -24,11 +24,20 @@ from tooltrack.dashboard.text import md
 #: Session keys: the widgets', the last state used, and the last query written to the URL.
 PERIOD_KEY: Final = "filter_period"
 RANGE_KEY: Final = "filter_range"
-NAME_KEYS: Final = {"template": "filter_template", "phase": "filter_phase", "tool": "filter_tool"}
+NAME_KEYS: Final = {
+    "template": "filter_template",
+    "phase": "filter_phase",
+    "tool": "filter_tool",
+    "project": "filter_project",
+    "model": "filter_model",
+    "agent": "filter_agent",
+}
 SAVED_KEY: Final = "tooltrack_filters"
 #: A custom range starts as the last 30 days, until the user picks its days.
 DEFAULT_CUSTOM_DAYS: Final = 30
 WRITTEN_KEY: Final = "tooltrack_filters_query"
+#: The filters the current page shows no widget for.
+HIDDEN_KEY: Final = "tooltrack_filters_hidden"
 
 PERIOD_LABELS: Final = {
     "1": "Today (UTC)",
@@ -39,8 +48,22 @@ PERIOD_LABELS: Final = {
     "all": "All time",
     "custom": "Custom range",
 }
-ALL_LABELS: Final = {"template": "All templates", "phase": "All phases", "tool": "All tools"}
-TITLES: Final = {"template": "Workflow template", "phase": "Phase", "tool": "Tool"}
+ALL_LABELS: Final = {
+    "template": "All templates",
+    "phase": "All phases",
+    "tool": "All tools",
+    "project": "All projects",
+    "model": "All models",
+    "agent": "All agents",
+}
+TITLES: Final = {
+    "template": "Workflow template",
+    "phase": "Phase",
+    "tool": "Tool",
+    "project": "Project",
+    "model": "Model",
+    "agent": "Agent",
+}
 assert set(PERIOD_LABELS) == {*map(str, PERIOD_DAYS), "all", "custom"}
 
 
@@ -58,7 +81,12 @@ def _put_in_widgets(state: FilterState) -> None:
 
 def _from_widgets(previous: FilterState) -> FilterState:
     period = st.session_state.get(PERIOD_KEY, previous.period)
-    names = {name: st.session_state.get(key) for name, key in NAME_KEYS.items()}
+    # A filter without a widget on this page keeps what it was (its widget state is gone).
+    hidden = st.session_state.get(HIDDEN_KEY, ())
+    names = {
+        name: getattr(previous, name) if name in hidden else st.session_state.get(key)
+        for name, key in NAME_KEYS.items()
+    }
     if period == "custom":
         chosen = st.session_state.get(RANGE_KEY)
         # While the user is picking, the date input holds only the first day: keep the old range.
@@ -97,14 +125,33 @@ def _remember() -> None:
     st.session_state[SAVED_KEY] = _from_widgets(st.session_state.get(SAVED_KEY, FilterState()))
 
 
-def sidebar_filters(options: FilterOptions) -> FilterState:
-    """Show the shared filters in the sidebar and return what they say (also written to the URL)."""
+def _known(options: FilterOptions) -> dict[str, list[str]]:
+    return {
+        "template": options.workflow_templates,
+        "phase": options.phases,
+        "tool": options.tools,
+        "project": options.projects,
+        "model": options.models,
+        "agent": options.agents,
+    }
+
+
+def sidebar_filters(options: FilterOptions, *, hidden: tuple[str, ...] = ()) -> FilterState:
+    """Show the shared filters in the sidebar and return what they say (also written to the URL).
+
+    A filter named in `hidden` (e.g. "tool" on a page it does not apply to) has no widget: its
+    value is kept for the other pages and the URL, and the page itself leaves it out."""
     url = _url_filters()
     problems: list[str] = []
     if url and url != st.session_state.get(WRITTEN_KEY):
         wanted, problems = FilterState.from_query(url)
         wanted, unknown = wanted.without_unknown(
-            templates=options.workflow_templates, phases=options.phases, tools=options.tools
+            templates=options.workflow_templates,
+            phases=options.phases,
+            tools=options.tools,
+            projects=options.projects,
+            models=options.models,
+            agents=options.agents,
         )
         problems += unknown
     else:
@@ -112,6 +159,7 @@ def sidebar_filters(options: FilterOptions) -> FilterState:
     # Widgets are set from the remembered state on every run: a widget on another page is another
     # widget to Streamlit, and would otherwise start again from its first option.
     _put_in_widgets(wanted)
+    st.session_state[HIDDEN_KEY] = hidden
 
     bar = st.sidebar
     bar.header("Filters")
@@ -120,8 +168,10 @@ def sidebar_filters(options: FilterOptions) -> FilterState:
     )
     if st.session_state[PERIOD_KEY] == "custom":
         bar.date_input("From – to (UTC days)", key=RANGE_KEY, on_change=_remember)
-    known = {"template": options.workflow_templates, "phase": options.phases, "tool": options.tools}
+    known = _known(options)
     for name, key in NAME_KEYS.items():
+        if name in hidden:
+            continue
         all_label = ALL_LABELS[name]
         choices: list[str | None] = _options_with(known[name], st.session_state.get(key))
         bar.selectbox(
@@ -132,6 +182,8 @@ def sidebar_filters(options: FilterOptions) -> FilterState:
             key=key,
             on_change=_remember,
         )
+    for name in hidden:
+        bar.caption(f"{TITLES[name]}: not a filter on this page.")
     for problem in problems:
         bar.warning(md(f"Ignored in the link: {problem}"))
 

@@ -7,12 +7,30 @@ import streamlit as st
 
 from tooltrack.core import database_url
 from tooltrack.dashboard.data import get_engine
-from tooltrack.dashboard.formatting import plural
-from tooltrack.dashboard.ingest_run import IngestOutcome, ingest_uploads
+from tooltrack.dashboard.filter_state import FilterState
+from tooltrack.dashboard.formatting import utc_time, workflow_href
+from tooltrack.dashboard.ingest_run import (
+    IngestOutcome,
+    Severity,
+    StoredRun,
+    ingest_uploads,
+    last_task_log_id,
+    overall_verdict,
+    runs_stored_after,
+)
+from tooltrack.dashboard.sidebar import PERIOD_LABELS, SAVED_KEY
 from tooltrack.dashboard.text import md
 from tooltrack.models import MAX_NAME
 
 RESULTS_KEY = "ingest_outcomes"
+RUNS_KEY = "ingest_runs"
+#: Each severity's box: green, blue, yellow, red.
+BOXES = {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}
+ICONS: dict[Severity, str] = {"success": "✅", "info": "ℹ️", "warning": "⚠️", "error": "❌"}
+
+
+def show(severity: Severity, text: str) -> None:
+    BOXES[severity](text)
 
 
 def positions(items: list[tuple[int, int | None, str]], label: str) -> pd.DataFrame:
@@ -49,6 +67,9 @@ with st.form("ingest_form", clear_on_submit=True):
     submitted = st.form_submit_button("Ingest", type="primary")
 
 if submitted:
+    # A new submit starts from nothing: the last upload's results never stand beside this one's.
+    st.session_state.pop(RESULTS_KEY, None)
+    st.session_state.pop(RUNS_KEY, None)
     if not uploads:
         st.warning("Choose one or more files first.")
     else:
@@ -57,14 +78,17 @@ if submitted:
         def progress(name: str, share: float) -> None:
             bars[name].progress(min(max(share, 0.0), 1.0), text=md(f"{name}: {share:.0%}"))
 
+        engine = get_engine(database_url())
+        before = last_task_log_id(engine)
         st.session_state[RESULTS_KEY] = ingest_uploads(
-            get_engine(database_url()),
+            engine,
             uploads,
             adw_id=adw_id.strip() or None,
             phase=phase.strip() or None,
             workflow_template=template.strip() or None,
             progress=progress,
         )
+        st.session_state[RUNS_KEY] = runs_stored_after(engine, before)
         for bar in bars.values():
             bar.empty()
 
@@ -73,15 +97,14 @@ if not outcomes:
     st.info("No files ingested in this session yet.")
     st.stop()
 
-stored_logs = sum(o.task_logs_stored for o in outcomes)
-stored_calls = sum(o.tool_calls_stored for o in outcomes)
-if stored_logs:
-    st.success(
-        f"Stored {plural(stored_logs, 'task log')} with {plural(stored_calls, 'tool call')}. "
-        "The other pages show them now (no restart needed)."
-    )
-else:
-    st.info("Nothing new was stored (everything was a duplicate, rejected, or empty).")
+# One verdict for the upload and one per file, in the colour of their severity; they agree, as
+# both come from the same outcome (`IngestOutcome.severity`).
+severity, summary = overall_verdict(outcomes)
+stored = any(o.stored_anything for o in outcomes)
+show(severity, md(summary + (" The other pages show them now (no restart needed)." if stored else "")))
+if len(outcomes) > 1:
+    for outcome in outcomes:
+        show(outcome.severity, md(outcome.verdict))
 
 st.subheader("Per file")
 st.dataframe(
@@ -95,7 +118,7 @@ st.dataframe(
                 "Tool calls already stored": o.duplicate_tool_calls,
                 "Task logs already stored": o.duplicate_task_logs,
                 "Rejected lines": o.rejected_count,
-                "Status": o.status,
+                "Verdict": f"{ICONS[o.severity]} {o.status}",
             }
             for o in outcomes
         ]
@@ -117,3 +140,42 @@ for outcome in outcomes:
         if outcome.notes:
             st.markdown("**Notes** (nothing lost)")
             st.dataframe(positions(outcome.notes, "Note"), hide_index=True, width="stretch")
+
+runs: list[StoredRun] = st.session_state.get(RUNS_KEY, [])
+if runs:
+    st.subheader("Runs stored")
+    state: FilterState = st.session_state.get(SAVED_KEY, FilterState())
+    first_day, last_day = state.to_filters().window()
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Workflow": run.adw_id,
+                    "Open": workflow_href(run.adw_id),
+                    "From (UTC)": utc_time(run.first),
+                    "To (UTC)": utc_time(run.last),
+                    "Task logs": run.task_logs,
+                    "In the period": not run.outside(first_day, last_day),
+                }
+                for run in runs
+            ],
+            columns=["Workflow", "Open", "From (UTC)", "To (UTC)", "Task logs", "In the period"],
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Open": st.column_config.LinkColumn(display_text="Open", width="small"),
+            "From (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "To (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        },
+    )
+    outside = [run for run in runs if run.outside(first_day, last_day)]
+    if outside:
+        period = PERIOD_LABELS[state.period] if state.period != "custom" else f"{first_day} to {last_day}"
+        st.warning(
+            md(
+                f"{len(outside):,} of these {len(runs):,} runs lie outside the period the analysis pages "
+                f"show ({period}, {first_day} to {last_day} UTC): choose All time or a custom range in "
+                "the sidebar to see them there. Their drill-down opens whatever the period."
+            )
+        )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tooltrack.analytics import GroupStats, Summary
+from tooltrack.analytics import CostGroup, GroupStats, Summary
 from tooltrack.dashboard import charts
 from tooltrack.dashboard.formatting import count_change, duration, duration_change, percent, share_change
 from tooltrack.dashboard.page import NO_MATCH, analysis_page, stop_with_info
+
+#: How the service's cost answer names the group of calls without a template.
+NONE = "(none)"
 
 page = analysis_page("Overview", "Tool calls of every workflow run in the period, against the period before it.")
 summary: Summary = page.data.summary(page.filters)
@@ -50,20 +53,31 @@ else:
 st.plotly_chart(charts.calls_over_time(page.data.calls_over_time(page.filters)), width="stretch")
 
 
-def group_frame(groups: list[GroupStats], label: str) -> pd.DataFrame:
+#: Attributed cost per template and per phase, from the service's cost answer.
+cost = page.data.cost_report(page.filters)
+
+
+def known_cost(groups: list[CostGroup], name: str) -> float | None:
+    """The group's attributed dollars; None (unknown, not zero) when none of its calls has a cost."""
+    found = next((g for g in groups if g.name == name), None)
+    return None if found is None or found.costed_calls == 0 else found.cost_usd
+
+
+def group_frame(groups: list[GroupStats], label: str, costs: list[CostGroup]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                label: g.name or "(none)",
+                label: g.name or NONE,
                 "Calls": g.count,
                 "Failures": g.failures,
                 "Success rate": g.success_rate,
                 "Total time (s)": round(g.total_duration_ms / 1000, 1),
                 "Mean (ms)": g.avg_duration_ms,
+                "Cost ($)": known_cost(costs, g.name or NONE),
             }
             for g in groups
         ],
-        columns=[label, "Calls", "Failures", "Success rate", "Total time (s)", "Mean (ms)"],
+        columns=[label, "Calls", "Failures", "Success rate", "Total time (s)", "Mean (ms)", "Cost ($)"],
     )
 
 
@@ -71,20 +85,24 @@ share = st.column_config.ProgressColumn(
     "Success rate", format="percent", min_value=0, max_value=1, color=charts.SUCCESS_COLOUR
 )
 mean = st.column_config.NumberColumn("Mean (ms)", format="%.0f")
+dollars_column = st.column_config.NumberColumn(
+    "Cost ($)", format="%.4f", help="Dollars attributed to the calls; empty where no call has a known cost."
+)
+columns = {"Success rate": share, "Mean (ms)": mean, "Cost ($)": dollars_column}
 left, right = st.columns(2)
 with left:
     st.subheader("By workflow template")
     st.dataframe(
-        group_frame(summary.by_workflow_template, "Template"),
+        group_frame(summary.by_workflow_template, "Template", cost.by_workflow_template),
         hide_index=True,
         width="stretch",
-        column_config={"Success rate": share, "Mean (ms)": mean},
+        column_config=columns,
     )
 with right:
     st.subheader("By phase")
     st.dataframe(
-        group_frame(summary.by_phase, "Phase"),
+        group_frame(summary.by_phase, "Phase", cost.by_phase),
         hide_index=True,
         width="stretch",
-        column_config={"Success rate": share, "Mean (ms)": mean},
+        column_config=columns,
     )

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import pandas as pd
 import streamlit as st
 
+from tooltrack.analytics import CostGroup
 from tooltrack.core import PERCENTILE_ERROR
 from tooltrack.dashboard import charts
-from tooltrack.dashboard.formatting import workflow_href
+from tooltrack.dashboard.formatting import utc_time, workflow_href
 from tooltrack.dashboard.page import NO_MATCH, analysis_page, stop_with_info
-from tooltrack.dashboard.text import shorten
+from tooltrack.dashboard.text import md, shorten
 
 SLOWEST: int = 25
+MCP_COLUMNS: Final = [
+    "Server", "Calls", "Failures", "Success rate", "p50 (ms)", "p95 (ms)", "Cost ($)", "Sessions loaded",
+    "Sessions used", "Tools",
+]  # fmt: skip
+COST_COLUMNS: Final = {
+    "Tokens": st.column_config.NumberColumn(format="%d", help="Tokens attributed to the calls (docs/analytics.md)."),
+    "Cost ($)": st.column_config.NumberColumn(
+        format="%.4f", help="Dollars attributed to the calls; empty where no call of the row has a known cost."
+    ),
+}
+
+
+def known_cost(group: CostGroup | None, field: str) -> float | int | None:
+    """A cost group's tokens or dollars, None when none of its calls has a known cost."""
+    if group is None or group.costed_calls == 0:
+        return None
+    return getattr(group, field)  # type: ignore[no-any-return]
+
 
 page = analysis_page("Tools and latency", "How long each tool takes (calls of unknown length are left out).")
 summary = page.data.summary(page.filters)
@@ -19,6 +40,9 @@ if summary.total_tool_calls == 0:
     stop_with_info(NO_MATCH)
 
 tools = list(summary.by_tool.values())
+# Tokens and dollars attributed to each tool's calls, from the service's cost answer (unknown, not
+# zero, for a tool none of whose calls has a cost).
+costs = {group.name: group for group in page.data.cost_report(page.filters).by_tool}
 per_tool = pd.DataFrame(
     [
         {
@@ -31,6 +55,8 @@ per_tool = pd.DataFrame(
             "Max (ms)": t.max_duration_ms,
             "Mean (ms)": t.avg_duration_ms,
             "Total time (s)": round(t.total_duration_ms / 1000, 1),
+            "Tokens": known_cost(costs.get(t.tool_name), "tokens"),
+            "Cost ($)": known_cost(costs.get(t.tool_name), "cost_usd"),
             "Timed calls": t.timed_count,
         }
         for t in tools
@@ -51,6 +77,7 @@ st.dataframe(
         "p95 (ms)": st.column_config.NumberColumn(format="≈ %.0f", help=charts.PERCENTILE_HELP),
         "Max (ms)": st.column_config.NumberColumn(format="%d", help="The slowest call measured."),
         "Mean (ms)": st.column_config.NumberColumn(format="%.0f"),
+        **COST_COLUMNS,
     },
 )
 
@@ -82,23 +109,27 @@ st.dataframe(
     pd.DataFrame(
         [
             {
-                "Duration (s)": round(c.duration_ms / 1000, 2),
+                "Duration (ms)": c.duration_ms,
                 "Tool": c.tool_name,
-                "Target": shorten(c.target),
-                "OK": c.success,
-                "Phase": c.phase_name,
-                "Template": c.workflow_template,
-                "When (UTC)": c.occurred_at,
                 "Workflow": c.adw_id,
                 "Drill-down": workflow_href(c.adw_id),
+                "OK": c.success,
+                "When (UTC)": utc_time(c.occurred_at),
+                "Target": shorten(c.target, 80),
+                "Phase": c.phase_name,
+                "Template": c.workflow_template,
             }
             for c in slowest
         ],
-        columns=["Duration (s)", "Tool", "Target", "OK", "Phase", "Template", "When (UTC)", "Workflow", "Drill-down"],
+        columns=["Duration (ms)", "Tool", "Workflow", "Drill-down", "OK", "When (UTC)", "Target", "Phase", "Template"],
     ),
     hide_index=True,
     width="stretch",
-    column_config={"Drill-down": st.column_config.LinkColumn(display_text="Open")},
+    column_config={
+        "Duration (ms)": st.column_config.NumberColumn(format="%d"),
+        "Drill-down": st.column_config.LinkColumn(display_text="Open", width="small"),
+        "When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+    },
 )
 
 st.subheader("Top Bash commands")
@@ -129,3 +160,48 @@ else:
             "Mean (ms)": st.column_config.NumberColumn(format="%.0f"),
         },
     )
+
+st.subheader("MCP servers")
+mcp = page.data.mcp_servers(page.filters)
+if not mcp.servers:
+    st.info("No MCP server was loaded or called in the period.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Server": server.server,
+                    "Calls": server.calls,
+                    "Failures": server.failures,
+                    "Success rate": server.success_rate,
+                    "p50 (ms)": server.p50_duration_ms,
+                    "p95 (ms)": server.p95_duration_ms,
+                    "Cost ($)": server.cost_usd,
+                    "Sessions loaded": server.sessions_loaded,
+                    "Sessions used": server.sessions_used,
+                    "Tools": ", ".join(name.split("__", 2)[-1] for name in server.tools),
+                }
+                for server in mcp.servers
+            ],
+            columns=MCP_COLUMNS,
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Success rate": st.column_config.ProgressColumn(
+                format="percent", min_value=0, max_value=1, color=charts.SUCCESS_COLOUR
+            ),
+            "p50 (ms)": st.column_config.NumberColumn(format="≈ %.0f", help=charts.PERCENTILE_HELP),
+            "p95 (ms)": st.column_config.NumberColumn(format="≈ %.0f", help=charts.PERCENTILE_HELP),
+            "Cost ($)": COST_COLUMNS["Cost ($)"],
+            "Sessions loaded": st.column_config.NumberColumn(
+                help="Task logs whose session listed the server as loaded (stream-json's init line)."
+            ),
+        },
+    )
+    if mcp.unused:
+        unused = ", ".join(md(server) for server in mcp.unused)
+        st.warning(
+            f"Loaded but never called in the period: {unused}. "
+            "Each loaded server's tool list takes context in every session."
+        )
