@@ -24,10 +24,14 @@ if TYPE_CHECKING:
         UnusableToken,
         token_problem,
     )
+    from tooltrack.capture.hook import META_ENV as HOOK_META_ENV
+    from tooltrack.capture.hook import handle_event as handle_hook_event
     from tooltrack.capture.hook import main as run_hook
-    from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS
+    from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS, Deliver, log_hook_problem
+    from tooltrack.capture.hook_sessions import close_session as close_hook_session
     from tooltrack.capture.replay import ReplayReport, replay_spool
     from tooltrack.capture.sender import BackgroundSender, TaskLogSender, build_task_log, log_task_completion
+    from tooltrack.capture.session_format import session_file as hook_session_file
     from tooltrack.capture.spool import Spool, default_spool_path, fallback_dir, hook_log_path, sessions_dir
     from tooltrack.capture.tracker import ToolCallTracker, TrackedCall, clean_tool_call
 
@@ -44,6 +48,12 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "hook_log_path": "tooltrack.capture.spool",
     "sessions_dir": "tooltrack.capture.spool",
     "run_hook": ("tooltrack.capture.hook", "main"),
+    "HOOK_META_ENV": ("tooltrack.capture.hook", "META_ENV"),
+    "handle_hook_event": ("tooltrack.capture.hook", "handle_event"),
+    "close_hook_session": ("tooltrack.capture.hook_sessions", "close_session"),
+    "hook_session_file": ("tooltrack.capture.session_format", "session_file"),
+    "Deliver": "tooltrack.capture.hook_sessions",
+    "log_hook_problem": "tooltrack.capture.hook_sessions",
     "BackgroundSender": "tooltrack.capture.sender",
     "PostResult": "tooltrack.capture.client",
     "ReplayReport": "tooltrack.capture.replay",
@@ -63,9 +73,11 @@ __all__ = [
     "API_TOKEN_ENV",
     "API_URL_ENV",
     "DEFAULT_API_URL",
+    "HOOK_META_ENV",
     "UNFINISHED_GRACE_SECONDS",
     "ApiCheck",
     "BackgroundSender",
+    "Deliver",
     "PostResult",
     "ReplayReport",
     "Spool",
@@ -76,9 +88,13 @@ __all__ = [
     "UnusableToken",
     "build_task_log",
     "clean_tool_call",
+    "close_hook_session",
     "default_spool_path",
     "fallback_dir",
+    "handle_hook_event",
     "hook_log_path",
+    "hook_session_file",
+    "log_hook_problem",
     "log_task_completion",
     "replay_spool",
     "run_hook",

@@ -1,7 +1,8 @@
 """One router per resource."""
 
+from tooltrack.api.routes.hooks import router as hooks_router
 from tooltrack.api.routes.observability import router as observability_router
 from tooltrack.api.routes.runs import router as runs_router
 from tooltrack.api.routes.tool_analytics import router as tool_analytics_router
 
-__all__ = ["observability_router", "runs_router", "tool_analytics_router"]
+__all__ = ["hooks_router", "observability_router", "runs_router", "tool_analytics_router"]
