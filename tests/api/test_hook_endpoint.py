@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import copy
 import json
+import signal
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio.from_thread
+import httpx
 import pytest
 from sqlalchemy import Engine, text
 
 from tests.helpers.api_client import AppClient
 from tests.helpers.live_api import free_port
+from tests.helpers.processes import PYTHON, subprocess_env
 from tooltrack.api import create_app
 from tooltrack.api.hook_writer import HookWriter
 from tooltrack.capture import Spool, close_hook_session, handle_hook_event, hook_session_file
@@ -294,3 +299,47 @@ def test_writes_need_the_token_and_a_json_object(
     hooks.post(events["post"], Authorization="Bearer s3cret-token")
     hooks.flush()
     assert len(_calls(engine)) == 1
+
+
+def test_tooltrack_serve_stores_what_it_queued_when_it_is_stopped(
+    fixtures_dir: Path, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """The real server: events answered, then SIGTERM long before the writer would store them: stored, not lost."""
+    events = _events(fixtures_dir)
+    port = free_port()
+    env = subprocess_env(
+        TOOLTRACK_DATABASE_URL=database_url,
+        TOOLTRACK_HOOK_SPOOL=str(tmp_path / "hook-server" / "task_logs.jsonl"),
+        TOOLTRACK_HOME=str(tmp_path / "home"),
+        TOOLTRACK_HOOK_FLUSH_SECONDS="3600",  # only the shutdown stores them
+    )
+    env.pop("TOOLTRACK_API_TOKEN", None)
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [PYTHON, "-m", "tooltrack.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.2)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for name in ("pre", "post"):
+                answer = client.post(URL, json=events[name])
+                assert (answer.status_code, answer.content) == (200, b"")
+                assert answer.headers["server-timing"].startswith("app;dur=")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        log.close()
+    assert [c["call_id"] for c in _calls(engine)] == [events["post"]["tool_use_id"]]

@@ -66,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 HOOK_SPOOL_ENV: Final = "TOOLTRACK_HOOK_SPOOL"
 QUEUE_ENV: Final = "TOOLTRACK_HOOK_QUEUE"
+FLUSH_ENV: Final = "TOOLTRACK_HOOK_FLUSH_SECONDS"
 #: Events waiting for the writer before the requests write them to disk themselves.
 DEFAULT_MAX_QUEUE: Final = 10_000
 #: Seconds a finished call waits for the calls after it before its session's finished calls are stored.
@@ -99,6 +100,16 @@ def max_queue() -> int:
         return max(1, int(value))
     except ValueError as exc:
         raise ValueError(f"{QUEUE_ENV} must be a number of events, not {value!r}") from exc
+
+
+def flush_after() -> float:
+    value = os.environ.get(FLUSH_ENV)
+    if not value:
+        return DEFAULT_FLUSH_AFTER
+    try:
+        return max(0.0, float(value))
+    except ValueError as exc:
+        raise ValueError(f"{FLUSH_ENV} must be a number of seconds, not {value!r}") from exc
 
 
 @dataclass(slots=True)
@@ -229,9 +240,12 @@ class HookWriter:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Store or spool everything queued, then end the thread."""
+        if self._thread is None:
+            if self._queue.empty():
+                return
+            self.start()  # events queued before the thread ever ran (autostart=False)
         thread = self._thread
-        if thread is None:
-            return
+        assert thread is not None
         with contextlib.suppress(queue.Full):  # then the join below waits for the queue to empty
             self._queue.put(None, timeout=timeout)
         thread.join(timeout)

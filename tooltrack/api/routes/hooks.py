@@ -24,7 +24,7 @@ from fastapi.datastructures import State
 from sqlalchemy import Engine
 
 from tooltrack.api.deps import Credentials, require_write_token
-from tooltrack.api.hook_writer import HookWriter, max_queue
+from tooltrack.api.hook_writer import HookWriter, flush_after, max_queue
 from tooltrack.capture import HOOK_META_ENV
 from tooltrack.store import shared_engine
 
@@ -47,7 +47,7 @@ def hook_writer(state: State) -> HookWriter:
                     chosen = getattr(state, "engine", None)
                     return chosen if chosen is not None else shared_engine()
 
-                writer = HookWriter(engine, max_queue=max_queue())
+                writer = HookWriter(engine, max_queue=max_queue(), flush_after=flush_after())
                 state.hook_writer = writer
     return writer
 
