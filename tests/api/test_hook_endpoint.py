@@ -28,7 +28,7 @@ from tests.helpers.live_api import free_port
 from tests.helpers.processes import PYTHON, subprocess_env
 from tooltrack.api import create_app
 from tooltrack.api.hook_writer import HookWriter
-from tooltrack.capture import Spool, close_hook_session, handle_hook_event, hook_session_file
+from tooltrack.capture import Spool, close_hook_session, handle_hook_event, hook_session_file, http_hook
 from tooltrack.capture.hook_sessions import fold
 from tooltrack.store import TaskLogRepository, dialect_of, make_engine
 
@@ -343,3 +343,32 @@ def test_tooltrack_serve_stores_what_it_queued_when_it_is_stopped(
         server.wait(timeout=60)
         log.close()
     assert [c["call_id"] for c in _calls(engine)] == [events["post"]["tool_use_id"]]
+
+
+def _as_claude_code_fills(headers: dict[str, str], allowed: list[str], env: dict[str, str]) -> dict[str, str]:
+    """The headers as Claude Code sends them: `$VAR` / `${VAR}` of `allowedEnvVars` filled, unset ones empty."""
+    filled = {}
+    for name, value in headers.items():
+        for variable in sorted(allowed, key=len, reverse=True):
+            given = env.get(variable, "")
+            value = value.replace("${" + variable + "}", given).replace("$" + variable, given)
+        filled[name] = value
+    return filled
+
+
+def test_the_hook_that_install_writes_is_taken_by_the_endpoint(
+    fixtures_dir: Path, hooks: HookApp, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOLTRACK_API_TOKEN", "installed-token")
+    hook = http_hook("http://127.0.0.1:8000")
+    assert hook["url"] == f"http://127.0.0.1:8000{URL}"
+    agent_env = {"TOOLTRACK_API_TOKEN": "installed-token", "TOOLTRACK_ADW_ID": "adw-installed"}  # no phase set
+    headers = _as_claude_code_fills(hook["headers"], hook["allowedEnvVars"], agent_env)
+    events = _events(fixtures_dir)
+    for name in ("pre", "post", "stop"):
+        hooks.post(events[name], **headers)
+    hooks.flush()
+    logs = TaskLogRepository(engine).list_by_adw_id("adw-installed")
+    assert [(log.phase_name, [c.call_id for c in log.tool_calls]) for log in logs] == [
+        ("session", [events["post"]["tool_use_id"]])
+    ]
