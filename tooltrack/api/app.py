@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 
 from tooltrack.api.errors import validation_error_handler
 from tooltrack.api.limits import BodySizeLimit
-from tooltrack.api.routes import alerts_router, observability_router, runs_router, stream_router, tool_analytics_router
+from tooltrack.api.routes import (
+    alerts_router,
+    hooks_router,
+    observability_router,
+    runs_router,
+    stream_router,
+    tool_analytics_router,
+)
 from tooltrack.api.settings import check_tokens, max_body_bytes
 from tooltrack.api.transient import transient_error_handler
 from tooltrack.core import VERSION
 from tooltrack.store import TransientDatabaseError
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    writer = getattr(app.state, "hook_writer", None)
+    if writer is not None:  # store or spool every hook event still queued before the process ends
+        writer.stop()
 
 
 def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> FastAPI:
@@ -28,6 +46,7 @@ def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> 
         title="tooltrack",
         version=VERSION,
         summary="Tool-call analytics for AI coding agents.",
+        lifespan=_lifespan,
     )
     app.state.engine = engine
     app.add_exception_handler(RequestValidationError, validation_error_handler)
@@ -40,6 +59,7 @@ def create_app(engine: Engine | None = None, *, max_body: int | None = None) -> 
     app.include_router(runs_router)
     app.include_router(stream_router)
     app.include_router(alerts_router)
+    app.include_router(hooks_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -24,10 +24,21 @@ if TYPE_CHECKING:
         UnusableToken,
         token_problem,
     )
+    from tooltrack.capture.hook import META_ENV as HOOK_META_ENV
+    from tooltrack.capture.hook import handle_event as handle_hook_event
     from tooltrack.capture.hook import main as run_hook
-    from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS
+    from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS, Deliver, log_hook_problem
+    from tooltrack.capture.hook_sessions import close_session as close_hook_session
+    from tooltrack.capture.hook_settings import Change as HookSettingsChange
+    from tooltrack.capture.hook_settings import SettingsError as HookSettingsError
+    from tooltrack.capture.hook_settings import apply as apply_hook_change
+    from tooltrack.capture.hook_settings import command_hook, hook_url, http_hook
+    from tooltrack.capture.hook_settings import plan_install as plan_hook_install
+    from tooltrack.capture.hook_settings import plan_uninstall as plan_hook_uninstall
+    from tooltrack.capture.hook_settings import settings_path as hook_settings_path
     from tooltrack.capture.replay import ReplayReport, replay_spool
     from tooltrack.capture.sender import BackgroundSender, TaskLogSender, build_task_log, log_task_completion
+    from tooltrack.capture.session_format import session_file as hook_session_file
     from tooltrack.capture.spool import Spool, default_spool_path, fallback_dir, hook_log_path, sessions_dir
     from tooltrack.capture.tracker import ToolCallTracker, TrackedCall, clean_tool_call
 
@@ -44,6 +55,21 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "hook_log_path": "tooltrack.capture.spool",
     "sessions_dir": "tooltrack.capture.spool",
     "run_hook": ("tooltrack.capture.hook", "main"),
+    "HookSettingsChange": ("tooltrack.capture.hook_settings", "Change"),
+    "HookSettingsError": ("tooltrack.capture.hook_settings", "SettingsError"),
+    "apply_hook_change": ("tooltrack.capture.hook_settings", "apply"),
+    "command_hook": "tooltrack.capture.hook_settings",
+    "hook_settings_path": ("tooltrack.capture.hook_settings", "settings_path"),
+    "hook_url": "tooltrack.capture.hook_settings",
+    "http_hook": "tooltrack.capture.hook_settings",
+    "plan_hook_install": ("tooltrack.capture.hook_settings", "plan_install"),
+    "plan_hook_uninstall": ("tooltrack.capture.hook_settings", "plan_uninstall"),
+    "HOOK_META_ENV": ("tooltrack.capture.hook", "META_ENV"),
+    "handle_hook_event": ("tooltrack.capture.hook", "handle_event"),
+    "close_hook_session": ("tooltrack.capture.hook_sessions", "close_session"),
+    "hook_session_file": ("tooltrack.capture.session_format", "session_file"),
+    "Deliver": "tooltrack.capture.hook_sessions",
+    "log_hook_problem": "tooltrack.capture.hook_sessions",
     "BackgroundSender": "tooltrack.capture.sender",
     "PostResult": "tooltrack.capture.client",
     "ReplayReport": "tooltrack.capture.replay",
@@ -63,9 +89,13 @@ __all__ = [
     "API_TOKEN_ENV",
     "API_URL_ENV",
     "DEFAULT_API_URL",
+    "HOOK_META_ENV",
     "UNFINISHED_GRACE_SECONDS",
     "ApiCheck",
     "BackgroundSender",
+    "Deliver",
+    "HookSettingsChange",
+    "HookSettingsError",
     "PostResult",
     "ReplayReport",
     "Spool",
@@ -74,12 +104,23 @@ __all__ = [
     "ToolCallTracker",
     "TrackedCall",
     "UnusableToken",
+    "apply_hook_change",
     "build_task_log",
     "clean_tool_call",
+    "close_hook_session",
+    "command_hook",
     "default_spool_path",
     "fallback_dir",
+    "handle_hook_event",
     "hook_log_path",
+    "hook_session_file",
+    "hook_settings_path",
+    "hook_url",
+    "http_hook",
+    "log_hook_problem",
     "log_task_completion",
+    "plan_hook_install",
+    "plan_hook_uninstall",
     "replay_spool",
     "run_hook",
     "sessions_dir",

@@ -20,13 +20,16 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tooltrack.capture.files import append_line
 from tooltrack.capture.hook_mapping import exit_code_from_error, input_fields, response_fields
 from tooltrack.capture.session_format import CLOSING_EVENTS, post_line, pre_line, session_file
 from tooltrack.capture.spool import Spool
 from tooltrack.core import INT32_MAX, MAX_DURATION_MS, MAX_NAME, MAX_TEXT
+
+if TYPE_CHECKING:
+    from tooltrack.capture.hook_sessions import Deliver
 
 # `hook_sessions` (closing a session) and `hook_delivery` (posting it, the fallback notice) are
 # imported where they are needed: a PreToolUse or PostToolUse, most of the hook's runs, does
@@ -128,8 +131,19 @@ def _record_event(spool: Spool, session_id: str, line: bytes) -> None:
         notice_fallback(backup, session_id, spool, problem)
 
 
-def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env: Mapping[str, str]) -> None:
-    """Record one hook event (see the module's docstring)."""
+def handle_event(
+    event: Mapping[str, Any],
+    *,
+    received: float,
+    spool: Spool,
+    env: Mapping[str, str],
+    deliver: Deliver | None = None,
+) -> None:
+    """Record one hook event (see the module's docstring).
+
+    `deliver` takes each task log a closing event makes (default: the spool, or a post when
+    `TOOLTRACK_HOOK_POST=1`); the API's hook endpoint passes one that stores in its database.
+    """
     name = event.get("hook_event_name")
     session_id = str(event.get("session_id") or "unknown")
     if name == "PreToolUse":
@@ -139,8 +153,7 @@ def handle_event(event: Mapping[str, Any], *, received: float, spool: Spool, env
     elif name in CLOSING_EVENTS:
         from tooltrack.capture.hook_sessions import close_session
 
-        deliver = None
-        if env.get(POST_ENV) == "1":
+        if deliver is None and env.get(POST_ENV) == "1":
             from tooltrack.capture.hook_delivery import post_or_spool
 
             deliver = post_or_spool(spool, env, deadline=POST_DEADLINE)

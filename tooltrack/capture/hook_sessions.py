@@ -72,6 +72,9 @@ from tooltrack.core import INT64_MAX, INT64_MIN, MAX_DURATION_MS, MAX_NAME, MAX_
 
 Deliver = Callable[[dict[str, Any]], object]  # what it returns is not used (Spool.append gives the file)
 
+#: Reasons of a close made as calls finish (the API's hook endpoint stores a session's finished
+#: calls a moment after their PostToolUse, not only at Stop): their calls completed, as at Stop.
+LIVE_CLOSES = frozenset({"PostToolUse", "PostToolUseFailure"})
 #: A stale close leaves a call without PostToolUse alone until its PreToolUse is this old.
 UNFINISHED_GRACE_SECONDS = 24 * 3600.0
 #: How long the ids of closed calls are remembered to drop late events of those calls.
@@ -328,7 +331,7 @@ def build_payload(session_id: str, calls: list[PendingCall], marker: CloseMarker
     payload: dict[str, Any] = {
         "adw_id": str(meta.pop("adw_id", None) or shown_id)[:MAX_NAME],
         "phase_name": str(meta.pop("phase_name", None) or "session")[:MAX_NAME],
-        "phase_status": "completed" if reason in CLOSING_EVENTS else "incomplete",
+        "phase_status": "completed" if reason in CLOSING_EVENTS or reason in LIVE_CLOSES else "incomplete",
         **meta,
         "log_message": f"Claude Code session {shown_id}: {len(records)} tool calls, closed by {reason}",
         "started_at": utc_iso(started_at),

@@ -30,12 +30,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from tooltrack.capture.client import PostResult, TaskLogClient
+from tooltrack.capture.client import PostResult, SetAside
 from tooltrack.capture.files import locked_fd
 from tooltrack.capture.hook_sessions import UNFINISHED_GRACE_SECONDS, flush_stale_sessions
 from tooltrack.capture.spool import Spool, dumps_line
+
+
+class Poster(Protocol):
+    """What replay sends through: a `TaskLogClient`, or the API's hook writer storing in its own database."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    def post(self, payload: dict[str, Any], *, set_aside: SetAside | None = None) -> PostResult: ...
+
 
 #: A hook session with no event for this long is taken as ended.
 DEFAULT_QUIET_SECONDS = 3600.0
@@ -86,7 +96,7 @@ def _stops_the_rest(result: PostResult) -> bool:
 
 
 def _send_line(
-    line: bytes, origin: str, spool: Spool, client: TaskLogClient, report: ReplayReport, state: dict[str, Any]
+    line: bytes, origin: str, spool: Spool, client: Poster, report: ReplayReport, state: dict[str, Any]
 ) -> bytes | None:
     """Send one spool line; the line to put back in the spool (None when it is done with)."""
     try:
@@ -120,7 +130,7 @@ def _send_line(
     return None
 
 
-def _send_file(path: Path, spool: Spool, client: TaskLogClient, report: ReplayReport, state: dict[str, Any]) -> None:
+def _send_file(path: Path, spool: Spool, client: Poster, report: ReplayReport, state: dict[str, Any]) -> None:
     kept: list[bytes] = []
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
@@ -153,7 +163,7 @@ def _send_file(path: Path, spool: Spool, client: TaskLogClient, report: ReplayRe
 
 def _replay_one(
     spool: Spool,
-    client: TaskLogClient,
+    client: Poster,
     report: ReplayReport,
     state: dict[str, Any],
     *,
@@ -201,7 +211,7 @@ def _forget_old_notices(spool: Spool, now: float) -> None:
 
 def replay_spool(
     spool: Spool,
-    client: TaskLogClient,
+    client: Poster,
     *,
     quiet_seconds: float = DEFAULT_QUIET_SECONDS,
     unfinished_after: float = UNFINISHED_GRACE_SECONDS,

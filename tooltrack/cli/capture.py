@@ -1,4 +1,4 @@
-"""The capture commands: `tooltrack replay` and `tooltrack hook`."""
+"""The capture commands: `tooltrack replay` and `tooltrack hook` (with `install` / `uninstall`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Final
 import click
 
 from tooltrack.capture import API_TOKEN_ENV, API_URL_ENV, DEFAULT_API_URL, UNFINISHED_GRACE_SECONDS
+from tooltrack.cli.hook_install import hook_install, hook_uninstall
 
 
 class Duration(click.ParamType):
@@ -89,12 +90,19 @@ def replay(
         raise SystemExit(1)
 
 
-@click.command()
-def hook() -> None:
+@click.group(invoke_without_command=True)
+@click.pass_context
+def hook(ctx: click.Context) -> None:
     """Record one Claude Code hook event from stdin (PreToolUse, PostToolUse, Stop, ...). Always exits 0.
 
     For the fastest start, configure `python -m tooltrack.capture.hook` instead (same behaviour).
+    `tooltrack hook install` writes the hook entries into Claude Code's settings.
     """
-    from tooltrack.capture import run_hook
+    if ctx.invoked_subcommand is None:
+        from tooltrack.capture import run_hook
 
-    raise SystemExit(run_hook())
+        raise SystemExit(run_hook())
+
+
+hook.add_command(hook_install)
+hook.add_command(hook_uninstall)
