@@ -12,8 +12,7 @@ from types import FrameType
 import click
 
 from tooltrack.cli.migrate import upgrade_database
-from tooltrack.ingest import FileReport
-from tooltrack.ingest.watch import CLAUDE_PROJECTS, INTERVAL_SECONDS, SETTLE_SECONDS, Watcher
+from tooltrack.ingest import CLAUDE_PROJECTS, INTERVAL_SECONDS, SETTLE_SECONDS, FileReport, Watcher
 from tooltrack.store import describe, make_engine
 
 

@@ -32,6 +32,9 @@ Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
   an unchanged file without opening it (`skipped`) and reading a grown one from where it was
   left (`read_from`); `ingest_checked(engine, path, checkpoint, ...)` does one file, and
   `checkpoint_name(path)` names its checkpoint (for `tooltrack.store.load_checkpoints`).
+- Following folders (`tooltrack watch`, `tooltrack.ingest.watch`): `Watcher(engine, roots, ...)`
+  with `poll()` (one pass: what changed, read from checkpoints) and `run(stop)`;
+  `CLAUDE_PROJECTS`, `INTERVAL_SECONDS`, `SETTLE_SECONDS` its defaults.
 - Logs of output without timestamps are dated by other evidence, and their `time_source` says
   which (`tooltrack.ingest.dating`).
 
@@ -46,13 +49,18 @@ from tooltrack.ingest.demo import seed_demo_data
 from tooltrack.ingest.detect import Format, FormatError, detect_format
 from tooltrack.ingest.pipeline import expand_paths, ingest_file, ingest_stream
 from tooltrack.ingest.report import FileReport, Note, RejectedLine
+from tooltrack.ingest.watch import CLAUDE_PROJECTS, INTERVAL_SECONDS, SETTLE_SECONDS, Watcher
 
 __all__ = [
+    "CLAUDE_PROJECTS",
+    "INTERVAL_SECONDS",
+    "SETTLE_SECONDS",
     "FileReport",
     "Format",
     "FormatError",
     "Note",
     "RejectedLine",
+    "Watcher",
     "checkpoint_name",
     "detect_format",
     "expand_paths",
