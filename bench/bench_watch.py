@@ -68,12 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     path.write_bytes(b"")
     lines = _recent([json.loads(line) for line in SESSION.read_text().splitlines() if line.strip()])
     env = dict(os.environ, TOOLTRACK_DATABASE_URL=url)
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "tooltrack.cli", "watch", str(work / "projects"), "--interval", str(args.interval)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = work / "watch.log"
+    with log.open("wb") as out:
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "tooltrack.cli", "watch", str(work / "projects"), "--interval", str(args.interval)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     waits: list[float] = []
     try:
         time.sleep(3)  # its start: imports, the migration check
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                     waits.append(time.perf_counter() - written)
                     break
                 if time.perf_counter() - written > 30:
-                    print(f"not stored after 30 s: {sorted(wanted - found)}")
+                    print(f"not stored after 30 s: {sorted(wanted - found)} (the watcher's output: {log})")
                     break
                 time.sleep(0.01)
             if len(waits) >= args.calls:

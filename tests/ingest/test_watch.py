@@ -181,3 +181,27 @@ def test_a_watcher_killed_and_started_again_stores_every_call_once(
             watch.wait(timeout=30)
         except subprocess.TimeoutExpired:
             watch.kill()
+
+
+def test_lines_written_while_a_file_is_read_are_read_at_the_next_poll(
+    engine: Engine, fixtures_dir: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    # The race that lost lines: the file grows between the stat the read starts from and the end
+    # of the read. Here lines are appended the moment the file is opened for reading.
+    from tooltrack.ingest import checkpoints
+
+    lines = _recent(read_lines(fixtures_dir / VIBELIFE))
+    path = write_lines(tmp_path / "projects" / "session.jsonl", lines[:30])
+    real_open = checkpoints.open_file
+    late = [lines[30:]]
+
+    def open_and_grow(target: Path) -> Any:
+        if late:
+            _append(target, late.pop())
+        return real_open(target)
+
+    monkeypatch.setattr(checkpoints, "open_file", open_and_grow)
+    watcher = Watcher(engine, [tmp_path / "projects"])
+    watcher.poll()
+    watcher.poll()
+    assert _calls(engine) == _reference(path)

@@ -32,6 +32,9 @@ Public API (the CLI `tooltrack ingest` and the dashboard's upload page use it)::
   an unchanged file without opening it (`skipped`) and reading a grown one from where it was
   left (`read_from`); `ingest_checked(engine, path, checkpoint, ...)` does one file, and
   `checkpoint_name(path)` names its checkpoint (for `tooltrack.store.load_checkpoints`).
+- Following folders (`tooltrack watch`, `tooltrack.ingest.watch`): `Watcher(engine, roots, ...)`
+  with `poll()` (one pass: what changed, read from checkpoints) and `run(stop)`;
+  `CLAUDE_PROJECTS`, `INTERVAL_SECONDS`, `SETTLE_SECONDS` its defaults.
 - Logs of output without timestamps are dated by other evidence, and their `time_source` says
   which (`tooltrack.ingest.dating`).
 

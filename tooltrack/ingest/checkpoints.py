@@ -216,17 +216,19 @@ def ingest_checked(
         elif plan.action == "resume":
             report.note(0, f"grown since it was last read: read on from line {plan.start_line + 1} (byte {plan.start})")
         if report.error is None and report.format not in (None, "empty"):
-            after = os.fstat(handle.fileno())
             head, tail = check_hashes(handle, report.resume_offset)
+            # The file as it was when this read began (what was read is at least that much): a
+            # line written during the read makes the next stat differ, so it is read then. A
+            # stat taken after the read could claim those lines and have the next read skip them.
             save_checkpoint(
                 engine,
                 Checkpoint(
                     path=checkpoint_name(path),
-                    device=after.st_dev,
-                    inode=after.st_ino,
+                    device=stat.st_dev,
+                    inode=stat.st_ino,
                     # A tail held back is as if the file ended before it: its next read reads it.
-                    size=end if report.held_bytes else after.st_size,
-                    mtime_ns=after.st_mtime_ns,
+                    size=end,
+                    mtime_ns=stat.st_mtime_ns,
                     resume_offset=report.resume_offset,
                     resume_line=report.resume_line,
                     pending_calls=report.calls_pending,

@@ -93,7 +93,7 @@ class Watcher:
     def poll(self) -> list[FileReport]:
         """One pass: read every file that is new or changed (or due a second look); their reports."""
         now = self.clock()
-        due: list[tuple[Path, bool]] = []  # path, whether a held last line is read as it is
+        due: list[tuple[Path, _Stat, bool]] = []  # path, its stat, whether a held last line is read as it is
         present: set[str] = set()
         for path, stat in log_files(self.roots):
             key = checkpoint_name(path)
@@ -101,27 +101,24 @@ class Watcher:
             current = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
             seen = self._seen.get(key)
             if seen is None or seen.stat != current:
-                due.append((path, False))
+                due.append((path, current, False))
             elif seen.held_since is not None and now - seen.held_since >= self.settle:
-                due.append((path, True))
+                due.append((path, current, True))
             elif seen.pending_since is not None and now - seen.pending_since >= self.recheck:
-                due.append((path, False))
+                due.append((path, current, False))
         for gone in set(self._seen) - present:
             del self._seen[gone]
         if not due:
             return []
-        known = load_checkpoints(self.engine, [checkpoint_name(path) for path, _ in due])
+        known = load_checkpoints(self.engine, [checkpoint_name(path) for path, _, _ in due])
         reports = []
-        for path, settled in due:
+        for path, scanned, settled in due:
             key = checkpoint_name(path)
             report = ingest_checked(self.engine, path, known.get(key), complete_lines=not settled)
-            try:
-                stat = path.stat()
-            except OSError:
-                self._seen.pop(key, None)
-                continue
+            # The stat from before the read: lines written during or after it change the stat the
+            # next poll sees, so they are read then (a stat taken after the read could hide them).
             self._seen[key] = _Seen(
-                stat=(stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns),
+                stat=scanned,
                 held_since=now if report.held_bytes else None,
                 pending_since=now if report.calls_pending else None,
             )
