@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from tooltrack.analytics.alerts import failure_spikes, latency_regressions
+from tooltrack.analytics.queries import as_date
 from tooltrack.core import load_settings
 from tooltrack.store import InsertedLog, make_engine, rollups, select_logs, task_logs, tool_daily
 from tooltrack.store.alerts import prepare
@@ -36,7 +37,7 @@ def main() -> None:
     with engine.connect() as connection:
         transaction = connection.begin()
         try:
-            first = connection.execute(select(func.min(tool_daily.c.day))).scalar()
+            first = as_date(connection.execute(select(func.min(tool_daily.c.day))).scalar())
             days = connection.execute(select(func.count(func.distinct(tool_daily.c.day)))).scalar()
             started = time.perf_counter()
             spikes = failure_spikes(connection, settings.failure_spike, first, now)
