@@ -179,6 +179,7 @@ class _Kinds:
 
     def __init__(self, start: datetime | None, seen: set[str]) -> None:
         self.start = start
+        self.stored_start = start
         self.seen = seen
         self.new_rows: list[dict[str, Any]] = []
 
@@ -260,7 +261,9 @@ def _insert_alerts(connection: Connection, rows: list[dict[str, Any]]) -> None:
 
 def _write_kinds(connection: Connection, kinds: _Kinds) -> None:
     dialect = dialect_of(connection)
-    if kinds.start is not None:
+    # Written only when it moves: every insert rewriting one row would make concurrent writers
+    # wait for each other's commit on its lock.
+    if kinds.start is not None and kinds.start != kinds.stored_start:
         history = {
             "kind_hash": HISTORY_ROW, "kind": "(history start)", "first_at": kinds.start,
             "adw_id": "", "task_log_id": 0, "call_index": 0, "tool_name": "",
@@ -271,6 +274,7 @@ def _write_kinds(connection: Connection, kinds: _Kinds) -> None:
             index_elements=["kind_hash"], set_={"first_at": case((new < current, new), else_=current)}
         )
         connection.execute(statement, parameters)
+        kinds.stored_start = kinds.start
     if kinds.new_rows:
         rows = sorted(kinds.new_rows, key=lambda row: row["kind_hash"])
         statement, parameters = dialect.bulk_insert(error_kinds_seen, rows)
