@@ -7,6 +7,7 @@ finds exactly what the inserts found.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.helpers.alert_cases import alert_rows, planted_log, real_calls, renam
 from tests.helpers.derived_check import differences
 from tooltrack.core import LOOP, NEW_ERROR_KIND, SENSITIVE_PATH
 from tooltrack.ingest import ingest_file
+from tooltrack.models import TaskLogCreate
 from tooltrack.store import TaskLogRepository, downgrade, error_kinds_seen, make_engine, upgrade
 
 CLEAN_SESSIONS = (
@@ -186,3 +188,31 @@ def test_a_broken_rules_file_never_costs_the_calls_being_stored(
     assert report.error is None and report.tool_calls_stored > 0
     # Stored, and judged by the default rules.
     assert [a.subject for a in alert_rows(engine, SENSITIVE_PATH)] == [".env"]
+
+
+def test_two_writers_finding_one_new_kind_at_once_agree_with_a_rebuild(engine: Engine, fixtures_dir: Path) -> None:
+    calls, start = real_calls(engine, fixtures_dir / "claude-stream-json/review-node.jsonl")
+    failing = next(c for c in calls if not c["success"])
+    message = "Error: EACCES: permission denied, open"
+    logs = [
+        planted_log(
+            f"writer-{w}-{i}", [renamed(failing, f"w{w}-{i}", error_message=message)], start + timedelta(days=9)
+        )
+        for w in range(2)
+        for i in range(6)
+    ]
+    barrier = threading.Barrier(2)
+
+    def write(part: list[TaskLogCreate]) -> None:
+        barrier.wait()
+        repository = TaskLogRepository(engine)
+        for log in part:
+            repository.create(log)
+
+    threads = [threading.Thread(target=write, args=(logs[w * 6 : w * 6 + 6],)) for w in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(alert_rows(engine, NEW_ERROR_KIND)) == 1
+    assert differences(engine) == {}

@@ -22,11 +22,11 @@ so a scan and an insert can never disagree.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import statistics
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import translate
+from functools import lru_cache
 from typing import Any, Final
 
 from tooltrack.core.alert_settings import LoopSettings, SensitivePathSettings
@@ -93,8 +93,9 @@ class Loop:
     target: str | None
 
 
-def _signature(call: dict[str, Any], names: tuple[str, ...]) -> str:
-    return json.dumps([call.get(name) for name in names], sort_keys=True, default=str)
+def _signature(call: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    # Compared with ==, never hashed: `parameters` is a dict, and a tuple of it compares by value.
+    return tuple([call.get(name) for name in names])
 
 
 def find_loops(calls: list[dict[str, Any]], settings: LoopSettings) -> list[Loop]:
@@ -107,33 +108,52 @@ def find_loops(calls: list[dict[str, Any]], settings: LoopSettings) -> list[Loop
             continue
         streams.setdefault(call.get("parent_call_id"), []).append(index)
     loops: list[Loop] = []
+    n = settings.min_repeats
     for indexes in streams.values():
-        # Steps: consecutive calls, parallel copies of one call in one turn folded into one.
-        steps: list[tuple[int, int, str, str, bool]] = []  # first index, last index, call, result, failed
+        # Most calls differ from the one before in tool or target: only runs of at least n calls
+        # with the same tool and target are looked at closely (the hot path of every insert).
+        run: list[int] = []
+        previous: Any = None
         for index in indexes:
             call = calls[index]
-            sig = str(call.get("tool_name")) + _signature(call, _INPUT_FIELDS)
-            result = _signature(call, _RESULT_FIELDS)
-            failed = is_failed(call)
-            if steps:
-                first, _, prev_sig, prev_result, prev_failed = steps[-1]
-                turn = call.get("turn_id")
-                if turn and turn == calls[first].get("turn_id") and sig == prev_sig:
-                    steps[-1] = (first, index, prev_sig, prev_result, prev_failed and failed)
-                    continue
-            steps.append((index, index, sig, result, failed))
-        loops.extend(_loops_in(steps, calls, settings.min_repeats))
+            key = (call.get("tool_name"), call.get("command"), call.get("file_path"), call.get("pattern"))
+            if key != previous:
+                if len(run) >= n:
+                    loops.extend(_loops_in(_steps(run, calls), calls, n))
+                run, previous = [], key
+            run.append(index)
+        if len(run) >= n:
+            loops.extend(_loops_in(_steps(run, calls), calls, n))
     return sorted(loops, key=lambda loop: loop.start)
 
 
-def _loops_in(steps: list[tuple[int, int, str, str, bool]], calls: list[dict[str, Any]], n: int) -> list[Loop]:
+def _steps(indexes: list[int], calls: list[dict[str, Any]]) -> list[tuple[int, int, Any, Any, bool]]:
+    """Consecutive calls as steps (first index, last index, call, result, failed), parallel copies
+    of one call in one turn folded into one."""
+    steps: list[tuple[int, int, Any, Any, bool]] = []
+    for index in indexes:
+        call = calls[index]
+        sig = (call.get("tool_name"), _signature(call, _INPUT_FIELDS))
+        result = _signature(call, _RESULT_FIELDS)
+        failed = is_failed(call)
+        if steps:
+            first, _, prev_sig, prev_result, prev_failed = steps[-1]
+            turn = call.get("turn_id")
+            if turn and turn == calls[first].get("turn_id") and sig == prev_sig:
+                steps[-1] = (first, index, prev_sig, prev_result, prev_failed and failed)
+                continue
+        steps.append((index, index, sig, result, failed))
+    return steps
+
+
+def _loops_in(steps: list[tuple[int, int, Any, Any, bool]], calls: list[dict[str, Any]], n: int) -> list[Loop]:
     """Within each run of one call: stretches of at least `n` failures in a row, then, among the
     steps left, stretches of at least `n` with the same result."""
     found: list[Loop] = []
     for run in _stretches(steps, lambda step: step[2]):
         if len(run) < n:
             continue
-        rest: list[tuple[int, int, str, str, bool]] = []
+        rest: list[tuple[int, int, Any, Any, bool]] = []
         for stretch in _stretches(run, lambda step: step[4]):
             if stretch[0][4] and len(stretch) >= n:
                 found.append(_loop(stretch, calls, failing=True))
@@ -164,7 +184,7 @@ def _consecutive(stretch: list[Any], run: list[Any]) -> bool:
     return run[first : first + len(stretch)] == stretch
 
 
-def _loop(run: list[tuple[int, int, str, str, bool]], calls: list[dict[str, Any]], *, failing: bool) -> Loop:
+def _loop(run: list[tuple[int, int, Any, Any, bool]], calls: list[dict[str, Any]], *, failing: bool) -> Loop:
     first = calls[run[0][0]]
     target = next((str(first[f]) for f in ("command", "file_path", "pattern", "url") if first.get(f)), None)
     return Loop(run[0][0], run[-1][1], len(run), failing, str(first.get("tool_name")), target)
@@ -179,16 +199,26 @@ _SHELL_WORDS: Final = re.compile(r"[\s;|&<>()`'\"=,{}]+")
 _HEREDOC: Final = re.compile(r"<<-?\s*(['\"]?)(\w+)\1[^\n]*\n.*?\n\s*\2\b", re.DOTALL)
 
 
+@lru_cache(maxsize=16)
+def _matchers(patterns: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """The patterns as one regular expression over a whole path (a pattern matches a path whose last
+    components it matches), and the ignored names as one over a file name. fnmatch's own
+    translation, so `*`, `?` and `[...]` mean what they mean to fnmatch."""
+    ends = "|".join(f"(?:{translate(p)})" for p in patterns) or "(?!)"
+    names = "|".join(f"(?:{translate(p)})" for p in ignore)
+    return re.compile(f"(?:^|/)(?:{ends})"), (re.compile(names) if names else None)
+
+
 def _matches(path: str, settings: SensitivePathSettings) -> bool:
-    parts = [p for p in path.replace("\\", "/").split("/") if p and p != "."]
-    if not parts or "://" in path:
+    # One search over the path as it is (separators made "/", a trailing one dropped): "a//.env"
+    # and "./.env" still end in "/.env", which is all a pattern looks at.
+    path = path.replace("\\", "/").rstrip("/")
+    if not path or "://" in path:
         return False
-    name = parts[-1]
-    if any(fnmatchcase(name, pattern) for pattern in settings.ignore):
+    wanted, ignored = _matchers((*settings.patterns, *settings.extra_patterns), settings.ignore)
+    if wanted.search(path) is None:
         return False
-    suffixes = ["/".join(parts[i:]) for i in range(len(parts) - 1, -1, -1)]
-    patterns = (*settings.patterns, *settings.extra_patterns)
-    return any(fnmatchcase(suffix, pattern) for pattern in patterns for suffix in suffixes)
+    return ignored is None or ignored.match(path.rsplit("/", 1)[-1]) is None
 
 
 def sensitive_paths(call: dict[str, Any], settings: SensitivePathSettings) -> list[str]:

@@ -2,8 +2,9 @@
 
 Loops and sensitive paths are found in each new task log alone (`tooltrack.core.alert_rules`);
 a new error kind needs to know every kind stored before, which `derived_error_kinds` answers by
-key. Findings go to `derived_alerts`, keyed by `alert_key` and inserted with ON CONFLICT DO
-NOTHING, so a finding made twice (two writers, a rebuild, `tooltrack alerts scan`) is one row.
+key. Findings go to `derived_alerts`, keyed by `alert_key`, inserted with ON CONFLICT (the row of
+the lowest log id wins), so a finding made twice (two writers, a rebuild, `tooltrack alerts scan`)
+is one row, the one a rebuild makes.
 Nothing here touches the network: the webhook reads `derived_alerts` afterwards
 (`tooltrack.analytics.alert_delivery`), so a slow or failing webhook never slows an insert.
 
@@ -179,6 +180,7 @@ class _Kinds:
 
     def __init__(self, start: datetime | None, seen: set[str]) -> None:
         self.start = start
+        self.stored_start = start
         self.seen = seen
         self.new_rows: list[dict[str, Any]] = []
 
@@ -255,12 +257,22 @@ def _insert_alerts(connection: Connection, rows: list[dict[str, Any]]) -> None:
     unique = {row["alert_key"]: row for row in rows}
     ordered = [unique[key] for key in sorted(unique)]
     statement, parameters = dialect.bulk_insert(alerts, ordered)
-    connection.execute(statement.on_conflict_do_nothing(index_elements=["alert_key"]), parameters)
+    # Two writers finding one new error kind at once: the log stored first (lowest id) keeps it,
+    # as a rebuild (in id order) would say. Other findings' keys name their call: the same content.
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["alert_key"],
+        set_={name: excluded[name] for name in ordered[0] if name != "alert_key"},
+        where=excluded.task_log_id < alerts.c.task_log_id,
+    )
+    connection.execute(statement, parameters)
 
 
 def _write_kinds(connection: Connection, kinds: _Kinds) -> None:
     dialect = dialect_of(connection)
-    if kinds.start is not None:
+    # Written only when it moves: every insert rewriting one row would make concurrent writers
+    # wait for each other's commit on its lock.
+    if kinds.start is not None and kinds.start != kinds.stored_start:
         history = {
             "kind_hash": HISTORY_ROW, "kind": "(history start)", "first_at": kinds.start,
             "adw_id": "", "task_log_id": 0, "call_index": 0, "tool_name": "",
@@ -271,10 +283,18 @@ def _write_kinds(connection: Connection, kinds: _Kinds) -> None:
             index_elements=["kind_hash"], set_={"first_at": case((new < current, new), else_=current)}
         )
         connection.execute(statement, parameters)
+        kinds.stored_start = kinds.start
     if kinds.new_rows:
         rows = sorted(kinds.new_rows, key=lambda row: row["kind_hash"])
         statement, parameters = dialect.bulk_insert(error_kinds_seen, rows)
-        connection.execute(statement.on_conflict_do_nothing(index_elements=["kind_hash"]), parameters)
+        # Seen first by two writers at once: the first occurrence is the lowest log id's, as on rebuild.
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=["kind_hash"],
+            set_={name: excluded[name] for name in rows[0] if name != "kind_hash"},
+            where=excluded.task_log_id < error_kinds_seen.c.task_log_id,
+        )
+        connection.execute(statement, parameters)
     kinds.new_rows = []
 
 
