@@ -19,7 +19,7 @@ from tooltrack.analytics.filters import Filters
 from tooltrack.analytics.queries import as_date, as_int, bounded, template_out, usd, where, window_of
 from tooltrack.analytics.results import CostGroup, CostlyCall, CostlyTarget, CostReport, DailyCost
 from tooltrack.analytics.runs import conditions as run_conditions
-from tooltrack.analytics.slim import TOOL_FOLDED, group_filters, repeats_for
+from tooltrack.analytics.slim import repeats_for, tool_breakdowns_for
 from tooltrack.core import REDUNDANCY_PATTERNS
 from tooltrack.store import costly_calls, key_hash, redundant_targets, repeat_daily, runs, tool_daily, tool_slim_daily
 
@@ -65,7 +65,8 @@ def _sums(t: Any) -> tuple[Any, ...]:
 def _breakdowns(connection: Connection, filters: Filters) -> tuple[dict[str, list[Any]], list[Any]]:
     """Rows per breakdown (each row: `name`, calls, cost_calls, cost_tokens, cost_pico; "tool" rows
     also `workflow_template` and `phase_name`), and the rows per day and tool."""
-    if group_filters(filters, TOOL_FOLDED):
+    slim = tool_breakdowns_for(filters)
+    if slim is None:
         t = tool_daily
         dims = (t.c.tool_name, t.c.subagent, t.c.project, t.c.model, t.c.workflow_template, t.c.phase_name)
         query = select(*dims, *_sums(t)).where(*where(t, filters)).group_by(*dims)
@@ -77,8 +78,7 @@ def _breakdowns(connection: Connection, filters: Filters) -> tuple[dict[str, lis
         )
         by = {name: [(getattr(r, column), r) for r in rows] for name, column in _FULL_NAMES.items()}
         return {name: [_Named(n, r) for n, r in pairs] for name, pairs in by.items()}, daily
-    s = tool_slim_daily
-    base = where(s, filters)
+    s, base = tool_slim_daily, slim
 
     def of(dimension: str, *columns: Any) -> list[Any]:
         query = select(*columns, *_sums(s)).where(*base, s.c.dimension == dimension).group_by(*columns)

@@ -58,7 +58,7 @@ from tooltrack.analytics.results import (
     Transition,
     Window,
 )
-from tooltrack.analytics.slim import commands_for, group_filters, latency_for, tools_for
+from tooltrack.analytics.slim import commands_for, latency_for, logs_for, tools_for
 from tooltrack.core import (
     REDUNDANCY_PATTERNS,
     activity_time,
@@ -683,18 +683,10 @@ class AnalyticsService:
     def _log_count(self, connection: Connection, filters: Filters) -> int:
         """The task logs in the window, from `rollup_log_daily` unless both project and agent narrow
         them (then from `task_logs`). The model does not narrow task logs (`_log_conditions`)."""
-        folded = group_filters(filters, ("project", "agent"))
-        if len(folded) > 1:
+        conditions = logs_for(filters)
+        if conditions is None:
             return int(connection.execute(select(func.count()).where(*self._log_conditions(filters))).scalar_one())
-        dimension, value = folded[0] if folded else ("", "")
-        first, last = filters.window()
-        logs = log_daily
-        conditions = [logs.c.day >= first, logs.c.day <= last, logs.c.dimension == dimension, logs.c.value == value]
-        if filters.workflow_template is not None:
-            conditions.append(logs.c.workflow_template == filters.workflow_template)
-        if filters.phase is not None:
-            conditions.append(logs.c.phase_name == filters.phase)
-        return as_int(connection.execute(select(func.sum(logs.c.task_logs)).where(*conditions)).scalar())
+        return as_int(connection.execute(select(func.sum(log_daily.c.task_logs)).where(*conditions)).scalar())
 
     def _slowest_from_task_logs(self, filters: Filters, limit: int) -> list[SlowCall]:
         query = select_logs().where(and_(*self._log_conditions(filters)))

@@ -23,6 +23,7 @@ from tooltrack.store import (
     command_slim_daily,
     latency_daily,
     latency_slim_daily,
+    log_daily,
     repeat_daily,
     tool_daily,
     tool_slim_daily,
@@ -30,6 +31,8 @@ from tooltrack.store import (
 
 #: The group filters the slim tool rollup folds (template and phase are columns of it).
 TOOL_FOLDED: Final = ("project", "agent", "model")
+#: The group filters the task-log counts fold (the model does not narrow task logs: a log has several).
+LOG_FOLDED: Final = ("project", "agent")
 
 
 def group_filters(filters: Filters, fields: tuple[str, ...] = tuple(FILTER_COLUMNS)) -> list[tuple[str, str]]:
@@ -74,3 +77,16 @@ def commands_for(filters: Filters) -> tuple[Table, list[Any]]:
 def repeats_for(filters: Filters) -> list[Any] | None:
     """The conditions on `rollup_repeat_daily` for `filters`; None: read `derived_redundant_targets`."""
     return _slim(repeat_daily, filters, tuple(FILTER_COLUMNS), by_tool=False)
+
+
+def tool_breakdowns_for(filters: Filters) -> list[Any] | None:
+    """The conditions on the slim tool rollup, beside a dimension, for breakdowns by every dimension
+    (the cost report); None when a project, agent or model filter is set: read `rollup_tool_daily`."""
+    if group_filters(filters, TOOL_FOLDED) or _slim(tool_slim_daily, filters, TOOL_FOLDED, by_tool=True) is None:
+        return None
+    return where(tool_slim_daily, filters)
+
+
+def logs_for(filters: Filters) -> list[Any] | None:
+    """The conditions on `rollup_log_daily` for `filters`; None: count `task_logs` itself."""
+    return _slim(log_daily, filters, LOG_FOLDED, by_tool=False)
