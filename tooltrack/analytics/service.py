@@ -121,6 +121,35 @@ def call_stats(
     }
 
 
+class _Sums:
+    """Counter sums of one group (what a GROUP BY over the rollup would have returned)."""
+
+    __slots__ = ("calls", "cancelled", "failures", "maximum", "name", "timed", "tool_name", "total")
+
+    def __init__(self, name: str) -> None:
+        self.name = self.tool_name = name
+        self.calls = self.failures = self.cancelled = self.timed = self.total = 0
+        self.maximum: int | None = None
+
+
+def _summed(rows: Iterable[Any], column: str) -> list[_Sums]:
+    """Rows of counter sums by (tool, template, phase) summed again by one of those columns."""
+    groups: dict[str, _Sums] = {}
+    for row in rows:
+        name = getattr(row, column)
+        agg = groups.get(name)
+        if agg is None:
+            agg = groups[name] = _Sums(name)
+        agg.calls += as_int(row.calls)
+        agg.failures += as_int(row.failures)
+        agg.cancelled += as_int(row.cancelled)
+        agg.timed += as_int(row.timed)
+        agg.total += as_int(row.total)
+        if row.maximum is not None and (agg.maximum is None or int(row.maximum) > agg.maximum):
+            agg.maximum = int(row.maximum)
+    return list(groups.values())
+
+
 class AnalyticsService:
     """Answers about tool calls in one database. Cheap to make: it holds only the engine."""
 
@@ -175,27 +204,21 @@ class AnalyticsService:
         # The slim rollups when the filters allow (tooltrack.analytics.slim): the same figures.
         tools, tool_where = tools_for(filters)
         latency, latency_where = latency_for(filters)
-        per_tool = select(tools.c.tool_name, *self._counter_sums(tools)).where(*tool_where).group_by(tools.c.tool_name)
+        # One read of the tool rollup, by tool, template and phase: the three breakdowns are summed
+        # from it here (a few hundred rows), not read three times.
+        per_group = (
+            select(tools.c.tool_name, tools.c.workflow_template, tools.c.phase_name, *self._counter_sums(tools))
+            .where(*tool_where)
+            .group_by(tools.c.tool_name, tools.c.workflow_template, tools.c.phase_name)
+        )
         buckets = (
             select(latency.c.tool_name, latency.c.bucket, func.sum(latency.c.calls).label("calls"))
             .where(*latency_where)
             .group_by(latency.c.tool_name, latency.c.bucket)
         )
-        per_template = (
-            select(tools.c.workflow_template.label("name"), *self._counter_sums(tools))
-            .where(*tool_where)
-            .group_by(tools.c.workflow_template)
-        )
-        per_phase = (
-            select(tools.c.phase_name.label("name"), *self._counter_sums(tools))
-            .where(*tool_where)
-            .group_by(tools.c.phase_name)
-        )
         with self.engine.connect() as connection:
-            tool_rows = list(connection.execute(per_tool))
+            group_rows = list(connection.execute(per_group))
             bucket_rows = list(connection.execute(buckets))
-            template_rows = list(connection.execute(per_template))
-            phase_rows = list(connection.execute(per_phase))
             command_rows = (
                 list(connection.execute(self._commands_query(filters, top_commands)))
                 if filters.tool in (None, "Bash") and top_commands
@@ -203,15 +226,18 @@ class AnalyticsService:
             )
             workflows, logs = self._workflow_counts(connection, filters)
 
+        tool_rows = _summed(group_rows, "tool_name")
+        template_rows = _summed(group_rows, "workflow_template")
+        phase_rows = _summed(group_rows, "phase_name")
         by_bucket: dict[str, list[tuple[int, int]]] = {}
         for row in bucket_rows:
             by_bucket.setdefault(row.tool_name, []).append((int(row.bucket), as_int(row.calls)))
         by_tool: dict[str, ToolStats] = {}
-        for row in sorted(tool_rows, key=lambda r: (-as_int(r.calls), r.tool_name)):
+        for sums in sorted(tool_rows, key=lambda r: (-r.calls, r.tool_name)):
             # Held under the tool's slowest call: a bucket's representative can lie above it.
-            p50, p95 = percentiles(by_bucket.get(row.tool_name, []), (0.5, 0.95), ceiling=row.maximum)
-            by_tool[row.tool_name] = ToolStats(
-                tool_name=row.tool_name, p50_duration_ms=p50, p95_duration_ms=p95, **self._stats_of(row)
+            p50, p95 = percentiles(by_bucket.get(sums.tool_name, []), (0.5, 0.95), ceiling=sums.maximum)
+            by_tool[sums.tool_name] = ToolStats(
+                tool_name=sums.tool_name, p50_duration_ms=p50, p95_duration_ms=p95, **self._stats_of(sums)
             )
         all_buckets = [pair for pairs in by_bucket.values() for pair in pairs]
         slowest = max((t.max_duration_ms for t in by_tool.values() if t.max_duration_ms is not None), default=None)
