@@ -36,13 +36,26 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tooltrack.ingest.demo import COMMANDS, ERRORS, FAILURE_RATE, FILES, LATENCY, TEMPLATES, TOOL_MIX
-from tooltrack.store import DERIVED, make_engine, upgrade
+from tooltrack.store import (
+    ROLLUP_TABLES,
+    InsertedLog,
+    make_engine,
+    rollups,
+    runs,
+    select_logs,
+    task_logs,
+    upgrade,
+)
+from tooltrack.store.schema import derived_state
 
 SERVER_ENV = "TOOLTRACK_BENCH_SERVER_URL"
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE_ENV = "TOOLTRACK_BENCH_DATABASE"
 DATABASE = os.environ.get(DATABASE_ENV) or "tooltrack_bench"
 LOGS = int(os.environ.get("TOOLTRACK_BENCH_LOGS") or 100_000)
+#: Processes that compute the rollups side by side (`tooltrack rollups rebuild` uses one: on a
+#: shared 2-core machine, one niced process took over an hour for 10 M calls).
+REBUILD_PROCESSES = int(os.environ.get("TOOLTRACK_BENCH_REBUILD_PROCESSES") or 4)
 CALLS_PER_LOG = 100
 DAYS = 60
 BIG_RUN = "bench-big-run"
@@ -232,14 +245,74 @@ def build(database: str = DATABASE) -> None:
     print(f"COPY of {LOGS} task logs x {CALLS_PER_LOG} calls: {time.perf_counter() - started:.1f} s", flush=True)
 
     started = time.perf_counter()
-    with engine.begin() as connection:
-        DERIVED.rebuild_all(connection)
+    rebuild_rollups(database)
     print(f"rollups rebuild: {time.perf_counter() - started:.1f} s", flush=True)
+    engine.dispose()
+    finish(database)
+
+
+def finish(database: str) -> None:
+    """VACUUM ANALYZE, then mark the data set complete."""
+    engine = make_engine(dataset_url(database))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
     with engine.begin() as connection:
         connection.execute(text("UPDATE bench_meta SET complete = true"))
     engine.dispose()
+
+
+def _rebuild_part(arguments: tuple[str, int, int]) -> int:
+    """The rollups of the task logs with lo < id <= hi, in transactions of one batch each (each writes
+    its tables in the store's fixed order, keys sorted, so the parts never deadlock each other)."""
+    url, lo, hi = arguments
+    engine = make_engine(url)
+    query = select_logs().order_by(task_logs.c.id)
+    last, done = lo, 0
+    batch = rollups.RollupBatch()
+    try:
+        while True:
+            with engine.begin() as connection:
+                rows = connection.execute(
+                    query.where(task_logs.c.id > last, task_logs.c.id <= hi).limit(rollups.REBUILD_BATCH)
+                ).all()
+                for row in rows:
+                    batch.add(InsertedLog.from_row(row))
+                batch.write_rows(connection)
+                if not rows or batch.keys > rollups.REBUILD_MAX_KEYS:
+                    batch.write_counters(connection)
+            if not rows:
+                return done
+            done += len(rows)
+            last = rows[-1].id
+    finally:
+        engine.dispose()
+
+
+def rebuild_rollups(database: str, processes: int = REBUILD_PROCESSES) -> None:
+    """`tooltrack rollups rebuild`, in `processes` parts side by side (not one transaction: a data
+    set is complete only once `bench_meta` says so)."""
+    import multiprocessing
+
+    url = dataset_url(database)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for table in reversed(ROLLUP_TABLES):
+            connection.execute(table.delete())
+        connection.execute(runs.delete())
+        first, last = connection.execute(text("SELECT min(id) - 1, max(id) FROM task_logs")).one()
+    step = max(1, -(-(last - first) // processes))
+    parts = [(url, lo, min(lo + step, last)) for lo in range(first, last, step)]
+    with multiprocessing.get_context("spawn").Pool(len(parts)) as pool:
+        done = sum(pool.map(_rebuild_part, parts))
+    with engine.begin() as connection:
+        version = DERIVED_VERSION
+        connection.execute(derived_state.delete().where(derived_state.c.name == "rollups"))
+        connection.execute(derived_state.insert().values(name="rollups", version=version))
+    engine.dispose()
+    print(f"  rollups of {done} task logs in {len(parts)} parts", flush=True)
+
+
+DERIVED_VERSION = rollups.MAINTAINER.version
 
 
 def ensure_dataset(*, rebuild: bool = False, database: str | None = None) -> str:
@@ -255,7 +328,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="drop the data set and build it again")
     parser.add_argument("--database", help=f"the database's name (default {DATABASE}; env {DATABASE_ENV})")
+    parser.add_argument(
+        "--rollups-only", action="store_true", help="compute the rollups again over the stored task logs, then finish"
+    )
     args = parser.parse_args()
+    if args.rollups_only:
+        name = args.database or DATABASE
+        started = time.perf_counter()
+        rebuild_rollups(name)
+        print(f"rollups rebuild: {time.perf_counter() - started:.1f} s", flush=True)
+        finish(name)
     url = ensure_dataset(rebuild=args.rebuild, database=args.database)
     print(f"data set ready: {make_url(url).render_as_string(hide_password=True)}")
     sys.exit(0)
