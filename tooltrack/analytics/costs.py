@@ -19,8 +19,9 @@ from tooltrack.analytics.filters import Filters
 from tooltrack.analytics.queries import as_date, as_int, bounded, template_out, usd, where, window_of
 from tooltrack.analytics.results import CostGroup, CostlyCall, CostlyTarget, CostReport, DailyCost
 from tooltrack.analytics.runs import conditions as run_conditions
+from tooltrack.analytics.slim import repeats_for, tool_breakdowns_for
 from tooltrack.core import REDUNDANCY_PATTERNS
-from tooltrack.store import costly_calls, redundant_targets, runs, tool_daily
+from tooltrack.store import costly_calls, key_hash, redundant_targets, repeat_daily, runs, tool_daily, tool_slim_daily
 
 MCP_PREFIX: Final = "mcp__"
 #: The group a call belongs to when it is not an MCP tool, in the per-server breakdown.
@@ -52,22 +53,84 @@ def _groups(rows: Iterable[Any], name_of: Any) -> list[CostGroup]:
     ]
 
 
-def report(connection: Connection, filters: Filters, *, top: int = 20) -> CostReport:
-    """Cost by every dimension over the window and filters (see the module)."""
-    bounded("top", top, 1, 1000)
-    t = tool_daily
-    sums = (
+def _sums(t: Any) -> tuple[Any, ...]:
+    return (
         func.sum(t.c.calls).label("calls"),
         func.sum(t.c.cost_calls).label("cost_calls"),
         func.sum(t.c.cost_tokens).label("cost_tokens"),
         func.sum(t.c.cost_pico).label("cost_pico"),
     )
-    dims = (t.c.tool_name, t.c.subagent, t.c.project, t.c.model, t.c.workflow_template, t.c.phase_name)
-    query = select(*dims, *sums).where(*where(t, filters)).group_by(*dims)
-    rows = connection.execute(query).all()
-    daily = connection.execute(
-        select(t.c.day, t.c.tool_name, *sums).where(*where(t, filters)).group_by(t.c.day, t.c.tool_name)
-    ).all()
+
+
+def _breakdowns(connection: Connection, filters: Filters) -> tuple[dict[str, list[Any]], list[Any]]:
+    """Rows per breakdown (each row: `name`, calls, cost_calls, cost_tokens, cost_pico; "tool" rows
+    also `workflow_template` and `phase_name`), and the rows per day and tool."""
+    slim = tool_breakdowns_for(filters)
+    if slim is None:
+        t = tool_daily
+        dims = (t.c.tool_name, t.c.subagent, t.c.project, t.c.model, t.c.workflow_template, t.c.phase_name)
+        query = select(*dims, *_sums(t)).where(*where(t, filters)).group_by(*dims)
+        rows = connection.execute(query).all()
+        daily = list(
+            connection.execute(
+                select(t.c.day, t.c.tool_name, *_sums(t)).where(*where(t, filters)).group_by(t.c.day, t.c.tool_name)
+            )
+        )
+        by = {name: [(getattr(r, column), r) for r in rows] for name, column in _FULL_NAMES.items()}
+        return {name: [_Named(n, r) for n, r in pairs] for name, pairs in by.items()}, daily
+    s, base = tool_slim_daily, slim
+
+    def of(dimension: str, *columns: Any) -> list[Any]:
+        query = select(*columns, *_sums(s)).where(*base, s.c.dimension == dimension).group_by(*columns)
+        return list(connection.execute(query))
+
+    plain = of("", s.c.tool_name, s.c.workflow_template, s.c.phase_name)
+    found: dict[str, list[Any]] = {
+        "tool": [_Named(r.tool_name, r) for r in plain],
+        "workflow_template": [_Named(r.workflow_template, r) for r in plain],
+        "phase_name": [_Named(r.phase_name, r) for r in plain],
+    }
+    for dimension in ("project", "model", "subagent"):
+        found[dimension] = [_Named(r.value, r) for r in of(dimension, s.c.value)]
+    daily = list(
+        connection.execute(
+            select(s.c.day, s.c.tool_name, *_sums(s)).where(*base, s.c.dimension == "").group_by(s.c.day, s.c.tool_name)
+        )
+    )
+    return found, daily
+
+
+#: The breakdowns, and the column of `rollup_tool_daily` each groups by.
+_FULL_NAMES: Final = {
+    "tool": "tool_name",
+    "workflow_template": "workflow_template",
+    "phase_name": "phase_name",
+    "project": "project",
+    "model": "model",
+    "subagent": "subagent",
+}
+
+
+class _Named:
+    """A row of sums under the name of the group it counts."""
+
+    __slots__ = ("calls", "cost_calls", "cost_pico", "cost_tokens", "name")
+
+    def __init__(self, name: str, row: Any) -> None:
+        self.name = name
+        self.calls, self.cost_calls, self.cost_tokens, self.cost_pico = (
+            row.calls,
+            row.cost_calls,
+            row.cost_tokens,
+            row.cost_pico,
+        )
+
+
+def report(connection: Connection, filters: Filters, *, top: int = 20) -> CostReport:
+    """Cost by every dimension over the window and filters (see the module)."""
+    bounded("top", top, 1, 1000)
+    found, daily = _breakdowns(connection, filters)
+    tools = found["tool"]
     by_day_tool = [
         DailyCost(day=as_date(r.day), name=r.tool_name, cost_usd=usd(r.cost_pico), tokens=as_int(r.cost_tokens))
         for r in sorted(daily, key=lambda r: (as_date(r.day), r.tool_name))
@@ -83,7 +146,7 @@ def report(connection: Connection, filters: Filters, *, top: int = 20) -> CostRe
     runs_cost = connection.execute(
         select(func.coalesce(func.sum(runs.c.cost_pico), 0)).where(*run_conditions(filters))
     ).scalar_one()
-    total = _groups(rows, lambda r: "all")
+    total = _groups(tools, lambda r: "all")
     everything = total[0] if total else CostGroup(name="all", calls=0, costed_calls=0, tokens=0, cost_usd=0.0)
     return CostReport(
         window=window_of(connection, filters),
@@ -92,13 +155,13 @@ def report(connection: Connection, filters: Filters, *, top: int = 20) -> CostRe
         calls=everything.calls,
         costed_calls=everything.costed_calls,
         runs_cost_usd=usd(runs_cost),
-        by_tool=_groups(rows, lambda r: r.tool_name),
-        by_mcp_server=_groups(rows, lambda r: mcp_server(r.tool_name) or NOT_MCP),
-        by_subagent=_groups(rows, lambda r: r.subagent or MAIN_AGENT),
-        by_project=_groups(rows, lambda r: r.project or NONE),
-        by_model=_groups(rows, lambda r: r.model or NONE),
-        by_workflow_template=_groups(rows, lambda r: r.workflow_template or NONE),
-        by_phase=_groups(rows, lambda r: r.phase_name),
+        by_tool=_groups(tools, lambda r: r.name),
+        by_mcp_server=_groups(tools, lambda r: mcp_server(r.name) or NOT_MCP),
+        by_subagent=_groups(found["subagent"], lambda r: r.name or MAIN_AGENT),
+        by_project=_groups(found["project"], lambda r: r.name or NONE),
+        by_model=_groups(found["model"], lambda r: r.name or NONE),
+        by_workflow_template=_groups(found["workflow_template"], lambda r: r.name or NONE),
+        by_phase=_groups(found["phase_name"], lambda r: r.name),
         by_day_and_tool=by_day_tool,
         by_day_and_server=[
             DailyCost(day=day, name=server, cost_usd=usd(pico), tokens=tokens)
@@ -136,6 +199,53 @@ def costliest_calls(connection: Connection, filters: Filters, *, limit: int = 20
 
 def costliest_repeats(connection: Connection, filters: Filters, *, limit: int = 20) -> list[CostlyTarget]:
     """The targets whose repeats cost most over the window (the tool filter does not apply)."""
+    conditions = repeats_for(filters)
+    if conditions is None:
+        return _costliest_repeats_per_log(connection, filters, limit)
+    r = repeat_daily
+    wasted, ms = func.sum(r.c.wasted_pico), func.sum(r.c.wasted_ms)
+    query = (
+        select(
+            r.c.kind,
+            r.c.target,
+            func.sum(r.c.redundant_calls).label("calls"),
+            ms.label("ms"),
+            func.sum(r.c.wasted_tokens).label("tokens"),
+            wasted.label("pico"),
+        )
+        .where(*conditions)
+        .group_by(r.c.kind, r.c.target)
+        .order_by(wasted.desc(), ms.desc(), r.c.kind, r.c.target)
+        .limit(limit)
+    )
+    rows = connection.execute(query).all()
+    # Runs are counted distinct, which sums of counters cannot do: for the top targets only, over
+    # their rows of `derived_redundant_targets` (by its target index).
+    t = redundant_targets
+    hashes = sorted({key_hash((row.target,)) for row in rows})
+    counted = (
+        select(t.c.kind, t.c.target_hash, func.count(func.distinct(t.c.adw_id)).label("runs"))
+        .where(*where(t, filters, by_tool=False), t.c.target_hash.in_(hashes))
+        .group_by(t.c.kind, t.c.target_hash)
+    )
+    runs_of = {(r.kind, r.target_hash): as_int(r.runs) for r in connection.execute(counted)} if hashes else {}
+    return [
+        CostlyTarget(
+            kind=row.kind,
+            pattern=REDUNDANCY_PATTERNS[row.kind][0],
+            target=row.target,
+            runs=runs_of.get((row.kind, key_hash((row.target,))), 0),
+            redundant_calls=as_int(row.calls),
+            wasted_duration_ms=as_int(row.ms),
+            wasted_tokens=as_int(row.tokens),
+            wasted_cost_usd=usd(row.pico),
+        )
+        for row in rows
+    ]
+
+
+def _costliest_repeats_per_log(connection: Connection, filters: Filters, limit: int) -> list[CostlyTarget]:
+    """`costliest_repeats` over the per-log rows (several group filters: no slim rollup has them)."""
     r = redundant_targets
     wasted = func.sum(r.c.wasted_pico)
     query = (

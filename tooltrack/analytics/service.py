@@ -62,6 +62,7 @@ from tooltrack.analytics.results import (
     Transition,
     Window,
 )
+from tooltrack.analytics.slim import commands_for, latency_for, logs_for, tools_for
 from tooltrack.core import (
     REDUNDANCY_PATTERNS,
     activity_time,
@@ -80,9 +81,8 @@ from tooltrack.core import (
 from tooltrack.store import (
     SEQUENCE_LENGTHS,
     InsertedLog,
-    command_daily,
     failed_calls,
-    latency_daily,
+    log_daily,
     log_redundancy,
     runs,
     select_logs,
@@ -90,6 +90,7 @@ from tooltrack.store import (
     slow_calls,
     task_logs,
     tool_daily,
+    tool_slim_daily,
 )
 
 MAX_DRILLDOWN_CALLS: Final = 50_000
@@ -122,6 +123,35 @@ def call_stats(
         "avg_duration_ms": total / timed if timed else None,
         "max_duration_ms": maximum,
     }
+
+
+class _Sums:
+    """Counter sums of one group (what a GROUP BY over the rollup would have returned)."""
+
+    __slots__ = ("calls", "cancelled", "failures", "maximum", "name", "timed", "tool_name", "total")
+
+    def __init__(self, name: str) -> None:
+        self.name = self.tool_name = name
+        self.calls = self.failures = self.cancelled = self.timed = self.total = 0
+        self.maximum: int | None = None
+
+
+def _summed(rows: Iterable[Any], column: str) -> list[_Sums]:
+    """Rows of counter sums by (tool, template, phase) summed again by one of those columns."""
+    groups: dict[str, _Sums] = {}
+    for row in rows:
+        name = getattr(row, column)
+        agg = groups.get(name)
+        if agg is None:
+            agg = groups[name] = _Sums(name)
+        agg.calls += as_int(row.calls)
+        agg.failures += as_int(row.failures)
+        agg.cancelled += as_int(row.cancelled)
+        agg.timed += as_int(row.timed)
+        agg.total += as_int(row.total)
+        if row.maximum is not None and (agg.maximum is None or int(row.maximum) > agg.maximum):
+            agg.maximum = int(row.maximum)
+    return list(groups.values())
 
 
 class AnalyticsService:
@@ -175,32 +205,24 @@ class AnalyticsService:
     def summary(self, filters: Filters, *, top_commands: int = 20) -> Summary:
         """Per tool count, success rate, mean/p50/p95/max; top Bash commands; per template and phase."""
         bounded("top_commands", top_commands, 0, MAX_LIMIT)
-        tools, latency = tool_daily, latency_daily
-        per_tool = (
-            select(tools.c.tool_name, *self._counter_sums(tools))
-            .where(*self._where(tools, filters))
-            .group_by(tools.c.tool_name)
+        # The slim rollups when the filters allow (tooltrack.analytics.slim): the same figures.
+        tools, tool_where = tools_for(filters)
+        latency, latency_where = latency_for(filters)
+        # One read of the tool rollup, by tool, template and phase: the three breakdowns are summed
+        # from it here (a few hundred rows), not read three times.
+        per_group = (
+            select(tools.c.tool_name, tools.c.workflow_template, tools.c.phase_name, *self._counter_sums(tools))
+            .where(*tool_where)
+            .group_by(tools.c.tool_name, tools.c.workflow_template, tools.c.phase_name)
         )
         buckets = (
             select(latency.c.tool_name, latency.c.bucket, func.sum(latency.c.calls).label("calls"))
-            .where(*self._where(latency, filters))
+            .where(*latency_where)
             .group_by(latency.c.tool_name, latency.c.bucket)
         )
-        per_template = (
-            select(tools.c.workflow_template.label("name"), *self._counter_sums(tools))
-            .where(*self._where(tools, filters))
-            .group_by(tools.c.workflow_template)
-        )
-        per_phase = (
-            select(tools.c.phase_name.label("name"), *self._counter_sums(tools))
-            .where(*self._where(tools, filters))
-            .group_by(tools.c.phase_name)
-        )
         with self.engine.connect() as connection:
-            tool_rows = list(connection.execute(per_tool))
+            group_rows = list(connection.execute(per_group))
             bucket_rows = list(connection.execute(buckets))
-            template_rows = list(connection.execute(per_template))
-            phase_rows = list(connection.execute(per_phase))
             command_rows = (
                 list(connection.execute(self._commands_query(filters, top_commands)))
                 if filters.tool in (None, "Bash") and top_commands
@@ -208,15 +230,18 @@ class AnalyticsService:
             )
             workflows, logs = self._workflow_counts(connection, filters)
 
+        tool_rows = _summed(group_rows, "tool_name")
+        template_rows = _summed(group_rows, "workflow_template")
+        phase_rows = _summed(group_rows, "phase_name")
         by_bucket: dict[str, list[tuple[int, int]]] = {}
         for row in bucket_rows:
             by_bucket.setdefault(row.tool_name, []).append((int(row.bucket), as_int(row.calls)))
         by_tool: dict[str, ToolStats] = {}
-        for row in sorted(tool_rows, key=lambda r: (-as_int(r.calls), r.tool_name)):
+        for sums in sorted(tool_rows, key=lambda r: (-r.calls, r.tool_name)):
             # Held under the tool's slowest call: a bucket's representative can lie above it.
-            p50, p95 = percentiles(by_bucket.get(row.tool_name, []), (0.5, 0.95), ceiling=row.maximum)
-            by_tool[row.tool_name] = ToolStats(
-                tool_name=row.tool_name, p50_duration_ms=p50, p95_duration_ms=p95, **self._stats_of(row)
+            p50, p95 = percentiles(by_bucket.get(sums.tool_name, []), (0.5, 0.95), ceiling=sums.maximum)
+            by_tool[sums.tool_name] = ToolStats(
+                tool_name=sums.tool_name, p50_duration_ms=p50, p95_duration_ms=p95, **self._stats_of(sums)
             )
         all_buckets = [pair for pairs in by_bucket.values() for pair in pairs]
         slowest = max((t.max_duration_ms for t in by_tool.values() if t.max_duration_ms is not None), default=None)
@@ -254,11 +279,11 @@ class AnalyticsService:
         )
 
     def _commands_query(self, filters: Filters, limit: int) -> Select[Any]:
-        commands = command_daily
+        commands, conditions = commands_for(filters)
         calls = func.sum(commands.c.calls)
         return (
             select(commands.c.command, *self._counter_sums(commands))
-            .where(*self._where(commands, filters, by_tool=False))
+            .where(*conditions)
             .group_by(commands.c.command)
             .order_by(calls.desc(), commands.c.command)
             .limit(limit)
@@ -274,10 +299,10 @@ class AnalyticsService:
         """Per UTC day (or week, for windows over WEEKLY_AFTER_DAYS days) and tool: calls, failures and
         durations. Every day (week) of the window has a point for every tool of the window, zero
         where it had no call, so a chart's axis shows the quiet days as quiet."""
-        tools = tool_daily
+        tools, conditions = tools_for(filters)
         query = (
             select(tools.c.day, tools.c.tool_name, *self._counter_sums(tools))
-            .where(*self._where(tools, filters))
+            .where(*conditions)
             .group_by(tools.c.day, tools.c.tool_name)
         )
         window = self._window(filters)
@@ -698,11 +723,19 @@ class AnalyticsService:
         Runs come from `derived_runs` (those with activity in the window), unless a phase narrows
         the question, which runs do not carry: then the distinct adw_ids of the window's logs.
         """
-        logs = connection.execute(select(func.count()).where(*self._log_conditions(filters))).scalar_one()
+        logs = self._log_count(connection, filters)
         if filters.phase is not None or filters.model is not None:
             query = select(func.count(task_logs.c.adw_id.distinct())).where(*self._log_conditions(filters))
             return int(connection.execute(query).scalar_one()), int(logs)
         return runs_answers.count(connection, filters), int(logs)
+
+    def _log_count(self, connection: Connection, filters: Filters) -> int:
+        """The task logs in the window, from `rollup_log_daily` unless both project and agent narrow
+        them (then from `task_logs`). The model does not narrow task logs (`_log_conditions`)."""
+        conditions = logs_for(filters)
+        if conditions is None:
+            return int(connection.execute(select(func.count()).where(*self._log_conditions(filters))).scalar_one())
+        return as_int(connection.execute(select(func.sum(log_daily.c.task_logs)).where(*conditions)).scalar())
 
     def _slowest_from_task_logs(self, filters: Filters, limit: int) -> list[SlowCall]:
         query = select_logs().where(and_(*self._log_conditions(filters)))
@@ -801,29 +834,31 @@ class AnalyticsService:
 
     def filter_options(self) -> FilterOptions:
         """The templates, phases and tools present, and the first and last day with data."""
-        tools = tool_daily
+        tools, slim = tool_daily, tool_slim_daily
         with self.engine.connect() as connection:
 
-            def values(column: Any) -> list[str]:
-                return sorted(connection.execute(select(column).distinct()).scalars().all())
+            def values(column: Any, dimension: str = "") -> list[str]:
+                # From the slim rollup: the rows of no dimension hold every template, phase and
+                # tool; a dimension's rows hold its values.
+                query = select(column).where(slim.c.dimension == dimension).distinct()
+                return sorted(connection.execute(query).scalars().all())
 
             first, last = connection.execute(select(func.min(tools.c.day), func.max(tools.c.day))).one()
             return FilterOptions(
-                workflow_templates=values(tools.c.workflow_template),
-                phases=values(tools.c.phase_name),
-                tools=values(tools.c.tool_name),
+                workflow_templates=values(slim.c.workflow_template),
+                phases=values(slim.c.phase_name),
+                tools=values(slim.c.tool_name),
                 first_day=as_date(first) if first is not None else None,
                 last_day=as_date(last) if last is not None else None,
-                projects=[v for v in values(tools.c.project) if v],
-                models=[v for v in values(tools.c.model) if v],
-                agents=[v for v in values(tools.c.agent) if v],
+                projects=[v for v in values(slim.c.value, "project") if v],
+                models=[v for v in values(slim.c.value, "model") if v],
+                agents=[v for v in values(slim.c.value, "agent") if v],
             )
 
     def latency_histogram(self, filters: Filters, tool: str | None = None) -> LatencyHistogram:
         """The latency distribution of `tool` (default: the filters' tool, else all tools)."""
         chosen = tool if tool is not None else filters.tool
-        latency = latency_daily
-        where = self._where(latency, filters, by_tool=False)
+        latency, where = latency_for(filters, by_tool=False)
         if chosen is not None:
             where.append(latency.c.tool_name == chosen)
         query = (
@@ -834,8 +869,7 @@ class AnalyticsService:
         )
         pairs = [(int(r.bucket), as_int(r.calls)) for r in self._rows(query)]
         # The slowest call of the same calls, from the per-tool rollup: no estimate reads above it.
-        tools = tool_daily
-        slowest_where = self._where(tools, filters, by_tool=False)
+        tools, slowest_where = tools_for(filters, by_tool=False)
         if chosen is not None:
             slowest_where.append(tools.c.tool_name == chosen)
         with self.engine.connect() as connection:
@@ -863,15 +897,16 @@ class AnalyticsService:
         Ordered by day, then tool. A day on which a tool had no timed call has no point (a
         percentile of nothing is unknown, not zero).
         """
-        latency, tools = latency_daily, tool_daily
+        latency, latency_where = latency_for(filters)
+        tools, tool_where = tools_for(filters)
         buckets = (
             select(latency.c.day, latency.c.tool_name, latency.c.bucket, func.sum(latency.c.calls).label("calls"))
-            .where(*self._where(latency, filters))
+            .where(*latency_where)
             .group_by(latency.c.day, latency.c.tool_name, latency.c.bucket)
         )
         maxima = (
             select(tools.c.day, tools.c.tool_name, func.max(tools.c.max_duration_ms).label("maximum"))
-            .where(*self._where(tools, filters))
+            .where(*tool_where)
             .group_by(tools.c.day, tools.c.tool_name)
         )
         with self.engine.connect() as connection:

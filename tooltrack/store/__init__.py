@@ -10,7 +10,8 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
 - Writing: `TaskLogRepository`, `write_task_logs`; the bulk path (`bulk_write_task_logs`,
   `json_row`, `keyed_row`, `PreparedBatch`, `write_prepared`, `CopyBatch`, `copy_batch`,
   `write_copy_batch`, `supports_copy`) used by the ingest.
-- Reading: `task_logs`, the rollup tables (`ROLLUP_TABLES`, `tool_daily`, ...) and the runs
+- Reading: `task_logs`, the rollup tables (`ROLLUP_TABLES`, `tool_daily`, ..., the slim ones of
+  `SLIM_TABLES`) and the runs
   (`runs`), which the analytics query, with the constants that say how the rollups count.
 - Ingest checkpoints: `Checkpoint`, `load_checkpoints`, `save_checkpoint`, `forget_checkpoints`
   (how far each file was read; `tooltrack.ingest` decides what to read from them).
@@ -67,28 +68,35 @@ from tooltrack.store.rollups import (
     SEQUENCE_LENGTHS,
     SLOW_CALL_MS,
     SUBAGENT_UNKNOWN,
+    key_hash,
 )
 from tooltrack.store.schema import (
     ALERT_TABLES,
     DERIVED_TABLES,
     GROUP_COLUMNS,
     ROLLUP_TABLES,
+    SLIM_TABLES,
     TIMINGS,
     alert_deliveries,
     alerts,
     command_daily,
+    command_slim_daily,
     costly_calls,
     error_kinds_seen,
     failed_calls,
     latency_daily,
+    latency_slim_daily,
+    log_daily,
     log_redundancy,
     metadata,
     redundant_targets,
+    repeat_daily,
     runs,
     sequence_daily,
     slow_calls,
     task_logs,
     tool_daily,
+    tool_slim_daily,
 )
 from tooltrack.store.upkeep import DERIVED
 
@@ -106,6 +114,7 @@ __all__ = [
     "PICO",
     "ROLLUP_TABLES",
     "SEQUENCE_LENGTHS",
+    "SLIM_TABLES",
     "SLOW_CALL_MS",
     "SUBAGENT_UNKNOWN",
     "TIMINGS",
@@ -131,6 +140,7 @@ __all__ = [
     "alerts",
     "bulk_write_task_logs",
     "command_daily",
+    "command_slim_daily",
     "copy_batch",
     "costly_calls",
     "current_revision",
@@ -145,14 +155,18 @@ __all__ = [
     "is_busy",
     "is_transient",
     "json_row",
+    "key_hash",
     "keyed_row",
     "latency_daily",
+    "latency_slim_daily",
     "load_checkpoints",
+    "log_daily",
     "log_redundancy",
     "make_engine",
     "metadata",
     "redundant_targets",
     "refuse_if_ahead",
+    "repeat_daily",
     "retry_transient",
     "runs",
     "save_checkpoint",
@@ -164,6 +178,7 @@ __all__ = [
     "task_log_key",
     "task_logs",
     "tool_daily",
+    "tool_slim_daily",
     "upgrade",
     "write_copy_batch",
     "write_prepared",

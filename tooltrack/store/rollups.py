@@ -52,18 +52,26 @@ from tooltrack.store.run_summaries import RunParts
 from tooltrack.store.schema import (
     GROUP_COLUMNS,
     KEY_HASH_COLUMNS,
+    LOG_DIMENSIONS,
     ROLLUP_TABLES,
+    SLIM_DIMENSIONS,
+    SLIM_TOOL_DIMENSIONS,
     command_daily,
+    command_slim_daily,
     costly_calls,
     failed_calls,
     latency_daily,
+    latency_slim_daily,
+    log_daily,
     log_redundancy,
     redundant_targets,
+    repeat_daily,
     runs,
     sequence_daily,
     slow_calls,
     task_logs,
     tool_daily,
+    tool_slim_daily,
 )
 
 NO_TEMPLATE: Final = ""
@@ -87,11 +95,17 @@ KEY_HASH_DIGITS: Final = 32
 # Per counter table, the columns of the key tuples `RollupBatch` aggregates by, in their order
 # (plain str, not quoted_name: they become JSON keys of the bulk insert, which orjson checks).
 _GROUP: Final = ("day", *GROUP_COLUMNS)
+_SLIM: Final = ("day", "dimension", "value")
 _KEY_NAMES: Final = {
     tool_daily.name: (*_GROUP, "subagent", "tool_name"),
     latency_daily.name: (*_GROUP, "tool_name", "timing", "bucket"),
     command_daily.name: (*_GROUP, "command"),
     sequence_daily.name: (*_GROUP, "n", "tool_1", "tool_2", "tool_3"),
+    tool_slim_daily.name: (*_SLIM, "workflow_template", "phase_name", "tool_name"),
+    latency_slim_daily.name: (*_SLIM, "tool_name", "timing", "bucket"),
+    command_slim_daily.name: (*_SLIM, "command"),
+    repeat_daily.name: (*_SLIM, "kind", "target"),
+    log_daily.name: (*_SLIM, "workflow_template", "phase_name"),
 }
 # The text columns `key_hash` digests, picked out of those tuples (as a tuple: each has several).
 _HASHED: Final = {
@@ -100,6 +114,33 @@ _HASHED: Final = {
 _COUNTER_NAMES: Final = ("calls", "failures", "cancelled", "timed_calls", "total_duration_ms", "max_duration_ms")
 _TOOL_EXTRA_NAMES: Final = ("exec_timed_calls", "exec_total_duration_ms", "cost_calls", "cost_tokens", "cost_pico")
 _SEQUENCE_NAMES: Final = ("occurrences", "successes", "timed", "total_duration_ms")
+_REPEAT_NAMES: Final = ("task_logs", "redundant_calls", "occurrences", "wasted_ms", "wasted_tokens", "wasted_pico")
+_SLIM_TOOL_EXTRA: Final = ("cost_calls", "cost_tokens", "cost_pico")
+
+
+def _positions(source: str, dimensions: Sequence[str]) -> tuple[int | None, ...]:
+    """Where each dimension's value sits in a key of the `source` counter table (None for "")."""
+    names = _KEY_NAMES[source]
+    return tuple(names.index(d) if d else None for d in dimensions)
+
+
+# Per slim table: the dimensions, where their values sit in the source key, and the other key
+# columns it keeps of the source key (its positions), in the slim key's order.
+_SLIM_TOOL: Final = (
+    SLIM_TOOL_DIMENSIONS,
+    _positions(tool_daily.name, SLIM_TOOL_DIMENSIONS),
+    tuple(_KEY_NAMES[tool_daily.name].index(c) for c in ("workflow_template", "phase_name", "tool_name")),
+)
+_SLIM_LATENCY: Final = (
+    SLIM_DIMENSIONS,
+    _positions(latency_daily.name, SLIM_DIMENSIONS),
+    tuple(_KEY_NAMES[latency_daily.name].index(c) for c in ("tool_name", "timing", "bucket")),
+)
+_SLIM_COMMAND: Final = (
+    SLIM_DIMENSIONS,
+    _positions(command_daily.name, SLIM_DIMENSIONS),
+    (_KEY_NAMES[command_daily.name].index("command"),),
+)
 #: A sub-agent's calls whose Task is not in the same task log (its file was ingested on its own).
 SUBAGENT_UNKNOWN: Final = "(sub-agent)"
 PICO: Final = 10**12
@@ -127,6 +168,11 @@ class RollupBatch:
         self.redundancy: list[dict[str, Any]] = []
         self.targets: list[dict[str, Any]] = []
         self.costly: list[dict[str, Any]] = []
+        # (day, dimension, value, kind, target) -> _REPEAT_NAMES counters; and each target's file.
+        self.repeats: dict[tuple[Any, ...], list[int]] = {}
+        self.repeat_files: dict[tuple[str, str], str | None] = {}
+        # (day, dimension, value, template, phase) -> task logs
+        self.logs: dict[tuple[Any, ...], int] = {}
         self.runs = RunParts()
 
     def add(self, log: derived.InsertedLog) -> None:
@@ -234,6 +280,8 @@ class RollupBatch:
             "agent": agent,
             "model": log_model,
         }
+        self._add_log_counts(day, template, phase, project, agent)
+        self._add_repeats(day, (template, phase, project, agent, log_model), tallies)
         for tally in tallies:
             self.targets.append(
                 where
@@ -267,6 +315,31 @@ class RollupBatch:
                     "wasted_pico": sum(pico(t.wasted_usd) for t in tallies),
                 }
             )
+
+    def _add_log_counts(self, day: Any, template: str, phase: str, project: str, agent: str) -> None:
+        logs = self.logs
+        for dimension, value in zip(LOG_DIMENSIONS, ("", project, agent), strict=True):
+            key = (day, dimension, value, template, phase)
+            logs[key] = logs.get(key, 0) + 1
+
+    def _add_repeats(self, day: Any, group: tuple[str, ...], tallies: Sequence[Any]) -> None:
+        """Count each repeated target under every slim dimension (SLIM_DIMENSIONS, GROUP_COLUMNS' order)."""
+        repeats, files = self.repeats, self.repeat_files
+        values = ("", *group)
+        for tally in tallies:
+            files.setdefault((tally.kind, tally.target), tally.file_path)
+            wasted = pico(tally.wasted_usd)
+            for dimension, value in zip(SLIM_DIMENSIONS, values, strict=True):
+                key = (day, dimension, value, tally.kind, tally.target)
+                agg = repeats.get(key)
+                if agg is None:
+                    agg = repeats[key] = [0, 0, 0, 0, 0, 0]
+                agg[0] += 1
+                agg[1] += tally.count
+                agg[2] += tally.occurrences
+                agg[3] += tally.wasted_ms
+                agg[4] += tally.wasted_tokens
+                agg[5] += wasted
 
     def _add_sequences(
         self, group: tuple[Any, ...], names: list[str], failures: list[bool], durations: list[int | None]
@@ -305,7 +378,14 @@ class RollupBatch:
     @property
     def keys(self) -> int:
         """How many counter rows the batch holds (what a rebuild watches to bound its memory)."""
-        return len(self.tools) + len(self.commands) + len(self.latency) + len(self.sequences)
+        return (
+            len(self.tools)
+            + len(self.commands)
+            + len(self.latency)
+            + len(self.sequences)
+            + len(self.repeats)
+            + len(self.logs)
+        )
 
     def write(self, connection: Connection) -> None:
         """Add this batch to the rollups on `connection` (inside the caller's transaction)."""
@@ -313,9 +393,12 @@ class RollupBatch:
         self.write_rows(connection)
 
     def write_counters(self, connection: Connection) -> None:
-        """Add the counters to their tables, then forget them."""
+        """Add the counters to their tables (each slim table from its source's counters), then forget them."""
         dialect = dialect_of(connection)
         _upsert_counters(connection, dialect, tool_daily, self.tools, _TOOL_EXTRA_NAMES)
+        # The slim tool rows keep the call counters and the cost (positions 8-10 of the source's).
+        slim_tools = _slimmed(self.tools, *_SLIM_TOOL, pick=(0, 1, 2, 3, 4, 5, 8, 9, 10))
+        _upsert_counters(connection, dialect, tool_slim_daily, slim_tools, _SLIM_TOOL_EXTRA)
         _upsert(
             connection,
             dialect,
@@ -323,7 +406,17 @@ class RollupBatch:
             [_key_row(latency_daily, key) | {"calls": calls} for key, calls in sorted(self.latency.items())],
             added=("calls",),
         )
+        slim_latency = _slimmed({k: [v] for k, v in self.latency.items()}, *_SLIM_LATENCY, pick=(0,), maximum=None)
+        _upsert(
+            connection,
+            dialect,
+            latency_slim_daily,
+            [_key_row(latency_slim_daily, key) | {"calls": agg[0]} for key, agg in sorted(slim_latency.items())],
+            added=("calls",),
+        )
         _upsert_counters(connection, dialect, command_daily, self.commands, ())
+        slim_commands = _slimmed(self.commands, *_SLIM_COMMAND, pick=(0, 1, 2, 3, 4, 5))
+        _upsert_counters(connection, dialect, command_slim_daily, slim_commands, ())
         _upsert(
             connection,
             dialect,
@@ -334,7 +427,28 @@ class RollupBatch:
             ],
             added=_SEQUENCE_NAMES,
         )
+        files = self.repeat_files
+        _upsert(
+            connection,
+            dialect,
+            repeat_daily,
+            [
+                _key_row(repeat_daily, key)
+                | {"file_path": files.get((key[3], key[4]))}
+                | dict(zip(_REPEAT_NAMES, agg, strict=True))
+                for key, agg in sorted(self.repeats.items())
+            ],
+            added=_REPEAT_NAMES,
+        )
+        _upsert(
+            connection,
+            dialect,
+            log_daily,
+            [_key_row(log_daily, key) | {"task_logs": count} for key, count in sorted(self.logs.items())],
+            added=("task_logs",),
+        )
         self.tools, self.commands, self.latency, self.sequences = {}, {}, {}, {}
+        self.repeats, self.repeat_files, self.logs = {}, {}, {}
 
     def write_rows(self, connection: Connection) -> None:
         """Insert the per-call and per-log rows, then forget them."""
@@ -382,6 +496,37 @@ def _count(
         if duration > agg[5]:
             agg[5] = duration
     return agg
+
+
+def _slimmed(
+    source: dict[tuple[Any, ...], list[int]],
+    dimensions: Sequence[str],
+    positions: Sequence[int | None],
+    kept: Sequence[int],
+    *,
+    pick: Sequence[int],
+    maximum: int | None = 5,
+) -> dict[tuple[Any, ...], list[int]]:
+    """A slim table's counters from its source's aggregated ones: each source row once per dimension,
+    keyed (day, dimension, its value or "", the `kept` key columns); the `pick`ed counters are summed,
+    except the one at `maximum` (an index into `pick`'s order; -1 = none), which keeps the largest."""
+    slim: dict[tuple[Any, ...], list[int]] = {}
+    for key, agg in source.items():
+        rest = tuple(key[i] for i in kept)
+        values = [agg[i] for i in pick]
+        for dimension, position in zip(dimensions, positions, strict=True):
+            slim_key = (key[0], dimension, "" if position is None else key[position], *rest)
+            found = slim.get(slim_key)
+            if found is None:
+                slim[slim_key] = list(values)
+                continue
+            for index, value in enumerate(values):
+                if index == maximum:
+                    if value > found[index]:
+                        found[index] = value
+                else:
+                    found[index] += value
+    return slim
 
 
 @lru_cache(maxsize=1 << 16)

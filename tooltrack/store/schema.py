@@ -22,6 +22,9 @@ Migrations in `migrations/versions/` are the history; this module is the present
   - `derived_log_redundancy` per task log: redundant calls, wasted time and cost (for redundancy)
   - `derived_redundant_targets` per task log and repeated target: pattern, target, what it cost
   - `derived_costly_calls`   one row per call that cost at least COSTLY_CALL_USD
+  - the slim rollups (`rollup_*_slim_daily`, `rollup_repeat_daily`, `rollup_log_daily`; migration
+    0013): tools, latency, commands, repeated targets and task logs with the group columns folded
+    into one (dimension, value) pair, read when no group filter (or one) is set
 
   Every rollup row also carries the run's project and agent and the calls' model (migration 0009),
   so every figure can be filtered by them; `rollup_tool_daily` keeps sub-agent types, execution-only
@@ -302,6 +305,8 @@ redundant_targets = Table(
     Column("wasted_pico", BigInteger, nullable=False),
 )
 Index("idx_redundant_targets_day", redundant_targets.c.day)
+# The runs that repeated a target, counted for the top targets only (migration 0013).
+Index("idx_redundant_targets_target", redundant_targets.c.target_hash, redundant_targets.c.adw_id)
 
 # One row per call whose attributed cost is at least COSTLY_CALL_USD (for the most expensive calls).
 costly_calls = Table(
@@ -316,6 +321,99 @@ Index("idx_costly_calls_day", costly_calls.c.day)
 Index("idx_costly_calls_cost", costly_calls.c.cost_pico)
 
 
+# The slim rollups (migration 0013): the same counters with the group columns folded into one
+# (`dimension`, `value`) pair, so an answer with no group filter, or with one, reads a table whose
+# size does not grow with the number of projects x agents x models x templates x phases. Each
+# source row is counted once per dimension of SLIM_*_DIMENSIONS: under dimension "" (value "") for
+# the answers without a filter, and under e.g. "project" with its project for those filtered by
+# it. Answers with several group filters read the full rollups. Filled from the aggregated source
+# rows when a batch is written (tooltrack.store.rollups), so they always sum to the same figures.
+#: The dimensions of the slim tool rollup (template and phase are columns of it, so they combine).
+SLIM_TOOL_DIMENSIONS: Final = ("", "project", "agent", "model", "subagent")
+#: The dimensions of the slim latency, command and repeat rollups (one group filter at most).
+SLIM_DIMENSIONS: Final = ("", "workflow_template", "phase_name", "project", "agent", "model")
+#: The dimensions of the task-log counts (the filters `task_logs` counts are narrowed by).
+LOG_DIMENSIONS: Final = ("", "project", "agent")
+
+
+def _slim_columns() -> list[Column[Any]]:
+    return [
+        Column("day", Date, primary_key=True),
+        Column("key_hash", Text, primary_key=True),
+        # "" (every row: no group filter), or the group column this row is counted under.
+        Column("dimension", Text, nullable=False),
+        Column("value", Text, nullable=False),
+    ]
+
+
+tool_slim_daily = Table(
+    "rollup_tool_slim_daily",
+    metadata,
+    *_slim_columns(),
+    Column("workflow_template", Text, nullable=False),
+    Column("phase_name", Text, nullable=False),
+    Column("tool_name", Text, nullable=False),
+    *_call_counters(),
+    Column("cost_calls", BigInteger, nullable=False),
+    Column("cost_tokens", BigInteger, nullable=False),
+    Column("cost_pico", BigInteger, nullable=False),
+)
+Index("idx_tool_slim_dimension", tool_slim_daily.c.dimension, tool_slim_daily.c.value, tool_slim_daily.c.day)
+
+latency_slim_daily = Table(
+    "rollup_latency_slim_daily",
+    metadata,
+    *_slim_columns(),
+    Column("tool_name", Text, nullable=False),
+    Column("timing", Text, nullable=False),
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("calls", BigInteger, nullable=False),
+)
+Index(
+    "idx_latency_slim_dimension", latency_slim_daily.c.dimension, latency_slim_daily.c.value, latency_slim_daily.c.day
+)
+
+command_slim_daily = Table(
+    "rollup_command_slim_daily",
+    metadata,
+    *_slim_columns(),
+    Column("command", Text, nullable=False),
+    *_call_counters(),
+)
+Index(
+    "idx_command_slim_dimension", command_slim_daily.c.dimension, command_slim_daily.c.value, command_slim_daily.c.day
+)
+
+# Repeated work per target, counted (derived_redundant_targets has a row per task log and target).
+repeat_daily = Table(
+    "rollup_repeat_daily",
+    metadata,
+    *_slim_columns(),
+    Column("kind", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("file_path", Text),
+    Column("task_logs", BigInteger, nullable=False),
+    Column("redundant_calls", BigInteger, nullable=False),
+    Column("occurrences", BigInteger, nullable=False),
+    Column("wasted_ms", BigInteger, nullable=False),
+    Column("wasted_tokens", BigInteger, nullable=False),
+    Column("wasted_pico", BigInteger, nullable=False),
+)
+Index("idx_repeat_dimension", repeat_daily.c.dimension, repeat_daily.c.value, repeat_daily.c.day)
+
+# Task logs per day, template and phase (and per project or agent): the summary's log count
+# without reading task_logs.
+log_daily = Table(
+    "rollup_log_daily",
+    metadata,
+    *_slim_columns(),
+    Column("workflow_template", Text, nullable=False),
+    Column("phase_name", Text, nullable=False),
+    Column("task_logs", BigInteger, nullable=False),
+)
+Index("idx_log_daily_dimension", log_daily.c.dimension, log_daily.c.value, log_daily.c.day)
+
+
 #: Per counter table, the text columns its `key_hash` digests, in order (the key is the day,
 #: `key_hash` and the table's other primary key columns: `bucket`, `n`).
 KEY_HASH_COLUMNS: Final = {
@@ -323,6 +421,11 @@ KEY_HASH_COLUMNS: Final = {
     latency_daily.name: (*GROUP_COLUMNS, "tool_name", "timing"),
     command_daily.name: (*GROUP_COLUMNS, "command"),
     sequence_daily.name: (*GROUP_COLUMNS, "tool_1", "tool_2", "tool_3"),
+    tool_slim_daily.name: ("dimension", "value", "workflow_template", "phase_name", "tool_name"),
+    latency_slim_daily.name: ("dimension", "value", "tool_name", "timing"),
+    command_slim_daily.name: ("dimension", "value", "command"),
+    repeat_daily.name: ("dimension", "value", "kind", "target"),
+    log_daily.name: ("dimension", "value", "workflow_template", "phase_name"),
 }
 #: The two kinds of latency the rollups keep apart.
 TIMINGS: Final = ("exec", "wall")
@@ -471,7 +574,20 @@ ROLLUP_TABLES: Final = (
     log_redundancy,
     redundant_targets,
     costly_calls,
+    tool_slim_daily,
+    latency_slim_daily,
+    command_slim_daily,
+    repeat_daily,
+    log_daily,
 )
+#: The slim rollups, with the dimensions each counts its rows under.
+SLIM_TABLES: Final = {
+    tool_slim_daily.name: SLIM_TOOL_DIMENSIONS,
+    latency_slim_daily.name: SLIM_DIMENSIONS,
+    command_slim_daily.name: SLIM_DIMENSIONS,
+    repeat_daily.name: SLIM_DIMENSIONS,
+    log_daily.name: LOG_DIMENSIONS,
+}
 #: The derived tables `tooltrack.store.alert_findings` keeps.
 ALERT_TABLES: Final = (alerts, error_kinds_seen)
 #: Every derived table, the rollups, the runs and the alerts.
