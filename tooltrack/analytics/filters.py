@@ -8,7 +8,7 @@ first and last day explicitly (both included) and win over `days`.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -54,6 +54,11 @@ class Filters(BaseModel):
     model: Name | None = None
     agent: Name | None = None
     all_time: bool = False
+    #: Which durations the latency figures count: "all" (every timed call), or "exec" (execution
+    #: only: durations the tool, the hook or the tracker measured, `tooltrack.core.EXECUTION_SOURCES`,
+    #: leaving out those taken from transcript line timestamps, which include permission prompts and
+    #: user idle time). Counts, failures and cost are the same for both.
+    timing: Literal["all", "exec"] = "all"
 
     @field_validator("start", "end")
     @classmethod

@@ -62,7 +62,7 @@ from tooltrack.analytics.results import (
     Transition,
     Window,
 )
-from tooltrack.analytics.slim import commands_for, latency_for, logs_for, tools_for
+from tooltrack.analytics.slim import commands_for, duration_columns, latency_for, logs_for, tools_for
 from tooltrack.core import (
     REDUNDANCY_PATTERNS,
     activity_time,
@@ -180,13 +180,17 @@ class AnalyticsService:
     # -- summary -------------------------------------------------------------------------------
 
     @staticmethod
-    def _counter_sums(table: Table) -> list[Any]:
+    def _counter_sums(table: Table, filters: Filters | None = None) -> list[Any]:
+        # The command rollup has no execution-only counters: its figures are of every timed call.
+        timed, total = (
+            (table.c.timed_calls, table.c.total_duration_ms) if filters is None else duration_columns(table, filters)
+        )
         return [
             func.sum(table.c.calls).label("calls"),
             func.sum(table.c.failures).label("failures"),
             func.sum(table.c.cancelled).label("cancelled"),
-            func.sum(table.c.timed_calls).label("timed"),
-            func.sum(table.c.total_duration_ms).label("total"),
+            func.sum(timed).label("timed"),
+            func.sum(total).label("total"),
             func.max(table.c.max_duration_ms).label("maximum"),
         ]
 
@@ -211,7 +215,9 @@ class AnalyticsService:
         # One read of the tool rollup, by tool, template and phase: the three breakdowns are summed
         # from it here (a few hundred rows), not read three times.
         per_group = (
-            select(tools.c.tool_name, tools.c.workflow_template, tools.c.phase_name, *self._counter_sums(tools))
+            select(
+                tools.c.tool_name, tools.c.workflow_template, tools.c.phase_name, *self._counter_sums(tools, filters)
+            )
             .where(*tool_where)
             .group_by(tools.c.tool_name, tools.c.workflow_template, tools.c.phase_name)
         )
@@ -301,7 +307,7 @@ class AnalyticsService:
         where it had no call, so a chart's axis shows the quiet days as quiet."""
         tools, conditions = tools_for(filters)
         query = (
-            select(tools.c.day, tools.c.tool_name, *self._counter_sums(tools))
+            select(tools.c.day, tools.c.tool_name, *self._counter_sums(tools, filters))
             .where(*conditions)
             .group_by(tools.c.day, tools.c.tool_name)
         )

@@ -51,7 +51,13 @@ def _slim(table: Table, filters: Filters, folded: tuple[str, ...], *, by_tool: b
 
 
 def tools_for(filters: Filters, *, by_tool: bool = True) -> tuple[Table, list[Any]]:
-    """The tool rollup to read for `filters` and the conditions on it (calls, failures, durations, cost)."""
+    """The tool rollup to read for `filters` and the conditions on it (calls, failures, durations, cost).
+
+    Execution-only timing (`filters.timing == "exec"`) reads the full rollup: only it keeps the
+    execution-only duration counters (`duration_columns` picks them).
+    """
+    if filters.timing == "exec":
+        return tool_daily, where(tool_daily, filters, by_tool=by_tool)
     conditions = _slim(tool_slim_daily, filters, TOOL_FOLDED, by_tool=by_tool)
     if conditions is None:
         return tool_daily, where(tool_daily, filters, by_tool=by_tool)
@@ -59,11 +65,23 @@ def tools_for(filters: Filters, *, by_tool: bool = True) -> tuple[Table, list[An
 
 
 def latency_for(filters: Filters, *, by_tool: bool = True) -> tuple[Table, list[Any]]:
-    """The latency rollup to read for `filters` and the conditions on it (the histogram buckets)."""
+    """The latency rollup to read for `filters` and the conditions on it (the histogram buckets;
+    execution-only buckets alone when `filters.timing` is "exec")."""
+    table = latency_slim_daily
     conditions = _slim(latency_slim_daily, filters, tuple(FILTER_COLUMNS), by_tool=by_tool)
     if conditions is None:
-        return latency_daily, where(latency_daily, filters, by_tool=by_tool)
-    return latency_slim_daily, conditions
+        table, conditions = latency_daily, where(latency_daily, filters, by_tool=by_tool)
+    if filters.timing == "exec":
+        conditions = [*conditions, table.c.timing == "exec"]
+    return table, conditions
+
+
+def duration_columns(table: Table, filters: Filters) -> tuple[Any, Any]:
+    """The timed-call count and total duration columns of a tool rollup for `filters.timing`."""
+    if filters.timing == "exec":
+        assert table is tool_daily, "execution-only counters live in rollup_tool_daily (tools_for)"
+        return table.c.exec_timed_calls, table.c.exec_total_duration_ms
+    return table.c.timed_calls, table.c.total_duration_ms
 
 
 def commands_for(filters: Filters) -> tuple[Table, list[Any]]:

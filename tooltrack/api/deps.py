@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -87,6 +87,13 @@ def get_filters(
     model: NameQuery = None,
     agent: NameQuery = None,
     all_time: Annotated[bool, Query(description="Every day with data (wins over days, start and end).")] = False,
+    timing: Annotated[
+        Literal["all", "exec"],
+        Query(
+            description="Durations counted in latency figures: all, or exec (measured by the tool, hook or "
+            "tracker; leaves out transcript line-timestamp durations, which include waits for the user)."
+        ),
+    ] = "all",
 ) -> Filters:
     try:
         return Filters(
@@ -100,6 +107,7 @@ def get_filters(
             model=model,
             agent=agent,
             all_time=all_time,
+            timing=timing,
         )
     except ValidationError as exc:
         raise RequestValidationError(
