@@ -35,7 +35,28 @@ def known_cost(group: CostGroup | None, field: str) -> float | int | None:
 
 
 page = analysis_page("Tools and latency", "How long each tool takes (calls of unknown length are left out).")
-summary = page.data.summary(page.filters)
+# Which durations the latency figures count (Filters.timing): transcripts time a call from its
+# tool_use line to its result line, which includes permission prompts and idle time; "execution
+# only" keeps the durations the tool, the hook or the tracker measured. Kept in the URL (?timing=exec).
+TIMINGS: Final = {"all": "Every timed call (wall clock)", "exec": "Execution only"}
+if st.session_state.get("tools_timing") is None:
+    st.session_state["tools_timing"] = "exec" if st.query_params.get("timing") == "exec" else "all"
+timing = st.radio(
+    "Durations",
+    list(TIMINGS),
+    format_func=TIMINGS.__getitem__,
+    horizontal=True,
+    key="tools_timing",
+    help="Wall clock: every known duration, transcript ones included (they contain waits for the user). "
+    "Execution only: durations measured by the tool, the hook or the tracker.",
+)
+if timing == "exec":
+    st.query_params["timing"] = "exec"
+elif "timing" in st.query_params:
+    del st.query_params["timing"]
+filters = page.filters.model_copy(update={"timing": timing})
+TIMING_NOTE: Final = "execution only" if timing == "exec" else "wall clock, waits included"
+summary = page.data.summary(filters)
 if summary.total_tool_calls == 0:
     stop_with_info(NO_MATCH)
 
@@ -62,7 +83,7 @@ per_tool = pd.DataFrame(
         for t in tools
     ]
 )
-st.subheader("Per tool")
+st.subheader(f"Per tool (durations: {TIMING_NOTE})")
 st.dataframe(
     per_tool,
     hide_index=True,
@@ -88,7 +109,7 @@ with right:
     names = [t.tool_name for t in tools]
     default = names.index(page.filters.tool) if page.filters.tool in names else 0
     chosen = st.selectbox("Distribution of", names, index=default, key="tools_histogram_tool")
-    histogram = page.data.latency_histogram(page.filters, chosen)
+    histogram = page.data.latency_histogram(filters, chosen)
     if histogram.count == 0:
         st.info("No timed calls of this tool in the period.")
     else:
@@ -99,7 +120,7 @@ with right:
             f"(estimates within ±{PERCENTILE_ERROR * 100:g} %, never above the slowest call)"
         )
 
-trend = page.data.latency_over_time(page.filters)
+trend = page.data.latency_over_time(filters)
 if trend:
     st.plotly_chart(charts.latency_trend(trend), width="stretch")
 
