@@ -372,7 +372,7 @@ derived_state = Table(
 
 # Alerts (tooltrack.core.alert_rules, docs/analytics.md "Alerts"): one row per finding, keyed by a
 # digest of its rule and what it is about, so a finding seen twice (a rebuild, a second scan, two
-# writers) is stored once. The per-call rules' rows are written by tooltrack.store.alerts in the
+# writers) is stored once. The per-call rules' rows are written by tooltrack.store.call_alerts in the
 # insert's transaction; the baseline rules' by `tooltrack alerts scan`.
 alerts = Table(
     "derived_alerts",
@@ -441,7 +441,7 @@ ROLLUP_TABLES: Final = (
     redundant_targets,
     costly_calls,
 )
-#: The derived tables `tooltrack.store.alerts` keeps.
+#: The derived tables `tooltrack.store.call_alerts` keeps.
 ALERT_TABLES: Final = (alerts, error_kinds_seen)
 #: Every derived table, the rollups, the runs and the alerts.
 DERIVED_TABLES: Final = (*ROLLUP_TABLES, runs, *ALERT_TABLES)

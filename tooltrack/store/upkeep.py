@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from tooltrack.store import alerts, rollups
+from tooltrack.store import call_alerts, rollups
 from tooltrack.store.derived import Registry
 
 # The alerts come after the rollups: a rebuild of the rollups is done before theirs.
-DERIVED: Final = Registry([rollups.MAINTAINER, alerts.MAINTAINER])
+DERIVED: Final = Registry([rollups.MAINTAINER, call_alerts.MAINTAINER])
