@@ -21,7 +21,7 @@ from tooltrack.analytics.alerts import failure_spikes, latency_regressions
 from tooltrack.analytics.queries import as_date
 from tooltrack.core import load_settings
 from tooltrack.store import InsertedLog, make_engine, rollups, select_logs, task_logs, tool_daily
-from tooltrack.store.alert_findings import prepare
+from tooltrack.store.call_alerts import prepare
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tooltrack_bench"
 

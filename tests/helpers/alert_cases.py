@@ -27,8 +27,9 @@ def real_calls(engine: Engine, fixture: Path) -> tuple[list[dict[str, Any]], dat
     logs = stored_logs(engine)
     assert logs, f"{fixture} stored nothing"
     calls = [call.model_dump(exclude_none=True) for log in logs for call in log.tool_calls]
-    start = min(log.started_at or log.created_at for log in logs)
-    return calls, start
+    starts = [moment for log in logs if (moment := log.started_at or log.created_at) is not None]
+    assert starts, f"{fixture}: no log has a time"
+    return calls, min(starts)
 
 
 def renamed(call: dict[str, Any], suffix: str, **changes: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Alerts: the baseline rules over the rollups, `tooltrack alerts scan`, and the alerts as listed.
 
 The per-call rules (loop, sensitive path, new error kind) are found by the store as calls are
-stored (`tooltrack.store.alert_findings`); the two rules here need whole days of one tool:
+stored (`tooltrack.store.call_alerts`); the two rules here need whole days of one tool:
 
 - **failure-rate spike**: per tool and UTC day, failures / decided calls (cancelled calls left
   out) from `rollup_tool_daily`. A day with at least `min_calls` decided calls is judged against

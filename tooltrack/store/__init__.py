@@ -21,7 +21,6 @@ The way in for every stage above (ingest, analytics, api, dashboard, cli): what 
   `retry_transient`, `TransientDatabaseError`, `describe_error`.
 """
 
-from tooltrack.store.alert_findings import MAINTAINER as ALERTS_MAINTAINER
 from tooltrack.store.bulk import (
     CopyBatch,
     PreparedBatch,
@@ -33,6 +32,7 @@ from tooltrack.store.bulk import (
     write_copy_batch,
     write_prepared,
 )
+from tooltrack.store.call_alerts import MAINTAINER as ALERTS_MAINTAINER
 from tooltrack.store.checkpoints import Checkpoint, forget_checkpoints, load_checkpoints, save_checkpoint
 from tooltrack.store.derived import InsertedLog, Maintainer, Registry, select_logs
 from tooltrack.store.dialects import DatabaseDialect, JSONDocument, UnsupportedDatabase, UTCDateTime, dialect_of

@@ -506,7 +506,7 @@ ingest_checkpoints = Table(
 
 # Alerts (tooltrack.core.alert_rules, docs/analytics.md "Alerts"): one row per finding, keyed by a
 # digest of its rule and what it is about, so a finding seen twice (a rebuild, a second scan, two
-# writers) is stored once. The per-call rules' rows are written by tooltrack.store.alert_findings in the
+# writers) is stored once. The per-call rules' rows are written by tooltrack.store.call_alerts in the
 # insert's transaction; the baseline rules' by `tooltrack alerts scan`.
 alerts = Table(
     "derived_alerts",
@@ -588,7 +588,7 @@ SLIM_TABLES: Final = {
     repeat_daily.name: SLIM_DIMENSIONS,
     log_daily.name: LOG_DIMENSIONS,
 }
-#: The derived tables `tooltrack.store.alert_findings` keeps.
+#: The derived tables `tooltrack.store.call_alerts` keeps.
 ALERT_TABLES: Final = (alerts, error_kinds_seen)
 #: Every derived table, the rollups, the runs and the alerts.
 DERIVED_TABLES: Final = (*ROLLUP_TABLES, runs, *ALERT_TABLES)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from tooltrack.store import alert_findings, rollups
+from tooltrack.store import call_alerts, rollups
 from tooltrack.store.derived import Registry
 
 # The alerts come after the rollups: a rebuild of the rollups is done before theirs.
-DERIVED: Final = Registry([rollups.MAINTAINER, alert_findings.MAINTAINER])
+DERIVED: Final = Registry([rollups.MAINTAINER, call_alerts.MAINTAINER])
