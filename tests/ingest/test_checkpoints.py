@@ -11,6 +11,7 @@ tests/fixtures/claude-transcripts.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -235,3 +236,19 @@ def test_a_rewritten_file_is_read_whole(engine: Engine, fixtures_dir: Path, tmp_
     [report] = _ingest(engine, path)
     assert report.read_from == 0 and any("rewritten" in n.message for n in report.notes)
     assert set(_call_ids(engine)) == stored and report.tool_calls_stored == 0
+
+
+def test_a_grown_hook_log_is_read_whole_again(engine: Engine, fixtures_dir: Path, tmp_path: Path, reads: dict) -> None:
+    # A logging hook rewrites its JSON array with one more element each time: a document is read
+    # whole (its elements are counted across the file), and only the new call is stored.
+    payloads = json.loads((fixtures_dir / "claude-hooks" / "post_tool_use_log.json").read_text())
+    path = tmp_path / "post_tool_use.json"
+    path.write_text(json.dumps(payloads[:1], indent=2))
+    [first] = _ingest(engine, path)
+    assert first.tool_calls_stored == 1
+    path.write_text(json.dumps(payloads, indent=2))
+    _reset(reads)
+    [second] = _ingest(engine, path)
+    assert second.read_from == 0 and any(n.message.startswith("read whole") for n in second.notes)
+    assert (second.tool_calls_stored, second.duplicate_tool_calls) == (1, 1)
+    assert sorted(_call_ids(engine)) == sorted(p["tool_use_id"] for p in payloads)

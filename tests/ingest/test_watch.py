@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tests.helpers.claude_files import minutes_ago, newest_time, read_lines, shift_times, write_lines
-from tests.helpers.db import stored_calls, url_of
+from tests.helpers.db import stored_calls, stored_logs, url_of
 from tests.helpers.paths import ROOT
 from tooltrack.ingest import Watcher
 from tooltrack.ingest.items import IngestOptions, LogPart
@@ -205,3 +205,31 @@ def test_lines_written_while_a_file_is_read_are_read_at_the_next_poll(
     watcher.poll()
     watcher.poll()
     assert _calls(engine) == _reference(path)
+
+
+def test_an_adw_agents_folder_of_stream_json(engine: Engine, fixtures_dir: Path, tmp_path: Path) -> None:
+    # A real ADW run's stream-json: the file committed 4 s before the run ended (its Bash call
+    # still running), then the final file (the earlier one is a byte prefix of it).
+    from tooltrack.ingest.stream_json import parse as parse_stream_json
+
+    source = fixtures_dir / "real/case6-stream-json-adw/2048-adw-1be417b6-v2.1.42/sdlc_planner_committer"
+    earlier, final = (
+        (source / "raw_output.EARLIER-COMMIT.jsonl").read_bytes(),
+        (source / "raw_output.jsonl").read_bytes(),
+    )
+    assert final.startswith(earlier)
+    path = tmp_path / "agents" / "1be417b6" / "sdlc_planner_committer" / "raw_output.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(earlier)
+    watcher = Watcher(engine, [tmp_path / "agents"])
+    [first] = watcher.poll()
+    assert first.calls_pending == 1 and "toolu_01K56RmoUegYsd5twus4yjgf" not in _calls(engine)
+    with path.open("ab") as handle:
+        handle.write(final[len(earlier) :])
+    [second] = watcher.poll()
+    assert second.read_from == first.resume_offset > 0 and second.calls_pending == 0
+    with path.open("rb") as handle:
+        items = list(parse_stream_json(iter(LineReader(handle)), IngestOptions(name=str(path))))  # type: ignore[arg-type]
+    expected = {c.call_id or "": c.outcome for i in items if isinstance(i, LogPart) for c in i.log.tool_calls}
+    assert _calls(engine) == expected and expected["toolu_01K56RmoUegYsd5twus4yjgf"] == "ok"
+    assert {log.adw_id for log in stored_logs(engine)} == {"1be417b6"}
