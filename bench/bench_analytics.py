@@ -30,7 +30,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dataset import BIG_RUN, ensure_dataset
+from dataset import BIG_RUN, dataset_url, ensure_dataset
 
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.store import make_engine
@@ -72,12 +72,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="the data set's database (default: bench/dataset.py's)")
     parser.add_argument("--skip-spec", action="store_true", help="leave out the specification's SQL (slow)")
+    parser.add_argument(
+        "--as-is", action="store_true", help="use the database as it is (a copy, an older data set): never rebuild it"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _arguments(argv)
-    url = ensure_dataset(database=arguments.database)
+    url = dataset_url(arguments.database) if arguments.as_is else ensure_dataset(database=arguments.database)
     engine = make_engine(url)
     service = AnalyticsService(engine)
     with engine.connect() as connection:
