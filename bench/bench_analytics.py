@@ -34,7 +34,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dataset
-from dataset import BIG_RUN, ensure_dataset
+from dataset import BIG_RUN, dataset_url, ensure_dataset
 
 from tooltrack.analytics import AnalyticsService, Filters
 from tooltrack.store import make_engine
@@ -89,6 +89,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--server", default=dataset.server_url(), help="PostgreSQL server URL (default %(default)s)")
     parser.add_argument("--rebuild", action="store_true", help="drop the data set and build it again")
     parser.add_argument("--skip-spec", action="store_true", help="leave out the specification's SQL (slow)")
+    parser.add_argument(
+        "--as-is", action="store_true", help="use the database as it is (a copy, an older data set): never rebuild it"
+    )
     args = parser.parse_args(argv)
     default_size = (args.logs, args.calls_per_log) == (dataset.LOGS, dataset.CALLS_PER_LOG)
     # Another size never rebuilds the default data set in place: it gets a database of its own.
@@ -102,7 +105,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
-    url = ensure_dataset(rebuild=args.rebuild, database=dataset.DATABASE)
+    url = (
+        dataset_url(dataset.DATABASE) if args.as_is else ensure_dataset(rebuild=args.rebuild, database=dataset.DATABASE)
+    )
     engine = make_engine(url)
     service = AnalyticsService(engine)
     with engine.connect() as connection:
