@@ -108,6 +108,8 @@ else:
         column_config={
             "Failures": st.column_config.NumberColumn(width="small"),
             "Last seen (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "Kind": st.column_config.TextColumn(width=180),
+            "Example": st.column_config.TextColumn(width=380),
         },
     )
     st.caption(f"{len(base.kinds):,} error kinds, {base.total:,} failing calls in all.")
@@ -138,13 +140,10 @@ table = pd.DataFrame(
             "Duration (ms)": row.duration_ms,
             "Message": shorten(row.error_message, 200),
             "Phase": row.phase_name,
-            "Template": row.workflow_template,
         }
         for row in report.rows
     ],
-    columns=[
-        "When (UTC)", "Tool", "Error kind", "Workflow", "Drill-down", "Duration (ms)", "Message", "Phase", "Template",
-    ],
+    columns=["When (UTC)", "Tool", "Error kind", "Workflow", "Drill-down", "Duration (ms)", "Message", "Phase"],
 )  # fmt: skip
 first = report.offset + 1
 st.caption(
@@ -159,6 +158,10 @@ st.dataframe(
         "When (UTC)": WHEN,
         "Drill-down": st.column_config.LinkColumn(display_text="Open", width="small"),
         "Duration (ms)": st.column_config.NumberColumn(format="%d"),
+        # Bounded, so that the whole row fits 1440 px (the full message is in the run's drill-down).
+        "Message": st.column_config.TextColumn(width=220),
+        "Error kind": st.column_config.TextColumn(width=150),
+        "Workflow": st.column_config.TextColumn(width=130),
     },
 )
 
