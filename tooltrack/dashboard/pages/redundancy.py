@@ -22,6 +22,9 @@ from tooltrack.dashboard.text import md, shorten
 
 TOP: Final = 20
 MONEY: Final = st.column_config.NumberColumn("Wasted ($)", format="$%.4f")
+#: Bounded, so that the tables fit 1440 px (the drill-down shows a target in full).
+TARGET: Final = st.column_config.TextColumn(width=220)
+PATTERN: Final = st.column_config.TextColumn(width=200)
 DETAIL_COLUMNS: Final = [
     "Pattern", "Target", "Redundant calls", "Of calls", "Wasted (s)", "Wasted tokens", "Wasted ($)", "Phases",
 ]  # fmt: skip
@@ -126,7 +129,7 @@ if work.top_targets:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Wasted ($)": MONEY, "Target": st.column_config.TextColumn(width=320)},
+        column_config={"Wasted ($)": MONEY, "Target": TARGET, "Pattern": PATTERN},
     )
 
 st.subheader("One workflow run")
@@ -176,7 +179,7 @@ else:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Wasted ($)": MONEY, "Target": st.column_config.TextColumn(width=260)},
+        column_config={"Wasted ($)": MONEY, "Target": TARGET, "Pattern": PATTERN},
     )
     st.markdown("**Suggestions**")
     for suggestion in dict.fromkeys(t.suggestion for t in report.targets):
