@@ -35,7 +35,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PAGE_TARGET_S = 1.5
 FILTER_TARGET_S = 0.5
-TIMEOUT_MS = 120_000
+TIMEOUT_MS = 300_000
 
 #: Done: the script has run to its end, the heading is there, no element is still a loading
 #: skeleton, and every chart has drawn its SVG.
