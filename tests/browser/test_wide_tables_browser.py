@@ -4,7 +4,8 @@ For each table of the analysis pages (and the Ingest page after an upload), the 
 area is measured: its content must not be wider than what is shown, so every column, the key
 ones first of all, is on screen without scrolling sideways. Units: per-call durations (Duration,
 Mean, Max, p50, p95) are in ms, totals (Total time, Wasted) in s, each with its unit in the header;
-cells under a "(UTC)" header carry no "+00:00". Screenshots: test-output/screenshots/wide-*.png.
+cells under a "(UTC)" header carry no "+00:00"; the error-kinds table is tall enough for every
+kind (issue 18, item 1). Screenshots: test-output/screenshots/wide-*.png.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ TABLES_JS = """() => [...document.querySelectorAll("[data-testid='stDataFrame']"
     const headers = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
     const cells = [...table.querySelectorAll("tbody tr")]
         .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent));
-    return {headers, cells, content: scroller.scrollWidth, shown: scroller.clientWidth};
+    return {
+        headers, cells, content: scroller.scrollWidth, shown: scroller.clientWidth,
+        tall: scroller.scrollHeight, high: scroller.clientHeight,
+    };
 })"""
 MOUNTED_JS = """() => !document.querySelector("[data-testid='stSkeleton']")
     && [...document.querySelectorAll("[data-testid='stDataFrame']")].every((t) => t.querySelector(".dvn-scroller"))"""
@@ -83,6 +87,13 @@ def screenshot(page: Any, path: Path) -> None:
     page.wait_for_timeout(800)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def test_the_error_kinds_table_shows_every_count_without_scrolling(dashboard_url: str, wide: Any) -> None:
+    open_and_wait(wide, f"{dashboard_url}/failures?days=all")
+    [kinds] = [table for table in tables(wide) if table["headers"][:1] == ["Failures"]]
+    assert kinds["tall"] <= kinds["high"] + 1, kinds
+    assert kinds["content"] <= kinds["shown"] + 1, kinds
 
 
 @pytest.mark.parametrize("name", list(PAGES))

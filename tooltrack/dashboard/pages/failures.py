@@ -19,6 +19,9 @@ from tooltrack.dashboard.text import shorten
 from tooltrack.models import MAX_NAME
 
 PAGE_SIZES: Final = (100, 250, 1000)
+#: Streamlit's grid row height, and the most error kinds shown without the table's own scrolling.
+ROW_PX: Final = 35
+KINDS_SHOWN: Final = 40
 ALL_KINDS: Final = "All error kinds"
 #: The service's sort orders, as the sort box names them.
 SORTS: Final = {
@@ -105,6 +108,8 @@ else:
         ),
         hide_index=True,
         width="stretch",
+        # Tall enough for every kind (up to KINDS_SHOWN rows): their counts read without scrolling.
+        height=ROW_PX * (min(len(base.kinds), KINDS_SHOWN) + 1) + 3,
         column_config={
             "Failures": st.column_config.NumberColumn(width="small"),
             "Last seen (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
