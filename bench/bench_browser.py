@@ -35,13 +35,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PAGE_TARGET_S = 1.5
 FILTER_TARGET_S = 0.5
-TIMEOUT_MS = 120_000
+TIMEOUT_MS = 300_000
 
-#: Done: the script has run to its end, the heading is there, and every chart has drawn its SVG.
+#: Done: the script has run to its end, the heading is there, no element is still a loading
+#: skeleton, and every chart has drawn its SVG.
 USABLE_JS = """() => {
     const app = document.querySelector("[data-testid='stApp']");
     if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
     if (!document.querySelector("h1")) return false;
+    // Charts and tables are drawn by components Streamlit loads lazily: a skeleton until then.
+    if (document.querySelector("[data-testid='stSkeleton']")) return false;
     const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
     return charts.every((chart) => chart.querySelector(".js-plotly-plot .main-svg"));
 }"""

@@ -79,7 +79,15 @@ def test_filters_from_the_url_narrow_the_figures(
     at = open_page("overview", {**ALL_TIME, "template": "adw_sdlc", "tool": "Read"})
     assert metrics(at)["Tool calls"] == f"{expected:,}"
     sidebar = {box.label: box.value for box in at.sidebar.selectbox}
-    assert sidebar == {"Period": "all", "Workflow template": "adw_sdlc", "Phase": None, "Tool": "Read"}
+    assert sidebar == {
+        "Period": "all",
+        "Workflow template": "adw_sdlc",
+        "Phase": None,
+        "Tool": "Read",
+        "Project": None,
+        "Model": None,
+        "Agent": None,
+    }
 
 
 def test_a_changed_filter_goes_into_the_url_and_follows_to_other_pages(

@@ -20,6 +20,9 @@ from tooltrack.dashboard.text import shorten
 from tooltrack.models import MAX_NAME
 
 PAGE_SIZES: Final = (100, 250, 1000)
+#: Streamlit's grid row height, and the most error kinds shown without the table's own scrolling.
+ROW_PX: Final = 35
+KINDS_SHOWN: Final = 40
 ALL_KINDS: Final = "All error kinds"
 #: The service's sort orders, as the sort box names them.
 SORTS: Final = {
@@ -106,9 +109,13 @@ else:
         ),
         hide_index=True,
         width="stretch",
+        # Tall enough for every kind (up to KINDS_SHOWN rows): their counts read without scrolling.
+        height=ROW_PX * (min(len(base.kinds), KINDS_SHOWN) + 1) + 3,
         column_config={
             "Failures": st.column_config.NumberColumn(width="small"),
             "Last seen (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "Kind": st.column_config.TextColumn(width=180),
+            "Example": st.column_config.TextColumn(width=380),
         },
     )
     st.caption(f"{len(base.kinds):,} error kinds, {base.total:,} failing calls in all.")
@@ -139,13 +146,10 @@ table = pd.DataFrame(
             "Duration (ms)": row.duration_ms,
             "Message": shorten(row.error_message, 200),
             "Phase": row.phase_name,
-            "Template": row.workflow_template,
         }
         for row in report.rows
     ],
-    columns=[
-        "When (UTC)", "Tool", "Error kind", "Workflow", "Drill-down", "Duration (ms)", "Message", "Phase", "Template",
-    ],
+    columns=["When (UTC)", "Tool", "Error kind", "Workflow", "Drill-down", "Duration (ms)", "Message", "Phase"],
 )  # fmt: skip
 first = report.offset + 1
 st.caption(
@@ -160,6 +164,10 @@ st.dataframe(
         "When (UTC)": WHEN,
         "Drill-down": st.column_config.LinkColumn(display_text="Open", width="small"),
         "Duration (ms)": st.column_config.NumberColumn(format="%d"),
+        # Bounded, so that the whole row fits 1440 px (the full message is in the run's drill-down).
+        "Message": st.column_config.TextColumn(width=220),
+        "Error kind": st.column_config.TextColumn(width=150),
+        "Workflow": st.column_config.TextColumn(width=130),
     },
 )
 

@@ -89,20 +89,18 @@ dollars_column = st.column_config.NumberColumn(
     "Cost ($)", format="%.4f", help="Dollars attributed to the calls; empty where no call has a known cost."
 )
 columns = {"Success rate": share, "Mean (ms)": mean, "Cost ($)": dollars_column}
-left, right = st.columns(2)
-with left:
-    st.subheader("By workflow template")
-    st.dataframe(
-        group_frame(summary.by_workflow_template, "Template", cost.by_workflow_template),
-        hide_index=True,
-        width="stretch",
-        column_config=columns,
-    )
-with right:
-    st.subheader("By phase")
-    st.dataframe(
-        group_frame(summary.by_phase, "Phase", cost.by_phase),
-        hide_index=True,
-        width="stretch",
-        column_config=columns,
-    )
+# One above the other, at the page's full width: side by side, their columns were cut at 1440 px.
+st.subheader("By workflow template")
+st.dataframe(
+    group_frame(summary.by_workflow_template, "Template", cost.by_workflow_template),
+    hide_index=True,
+    width="stretch",
+    column_config=columns,
+)
+st.subheader("By phase")
+st.dataframe(
+    group_frame(summary.by_phase, "Phase", cost.by_phase),
+    hide_index=True,
+    width="stretch",
+    column_config=columns,
+)

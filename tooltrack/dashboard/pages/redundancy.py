@@ -22,6 +22,9 @@ from tooltrack.dashboard.text import md, shorten
 
 TOP: Final = 20
 MONEY: Final = st.column_config.NumberColumn("Wasted ($)", format="$%.4f")
+#: Bounded, so that the tables fit 1440 px (the drill-down shows a target in full).
+TARGET: Final = st.column_config.TextColumn(width=220)
+PATTERN: Final = st.column_config.TextColumn(width=200)
 DETAIL_COLUMNS: Final = [
     "Pattern", "Target", "Redundant calls", "Of calls", "Wasted (s)", "Wasted tokens", "Wasted ($)", "Phases",
 ]  # fmt: skip
@@ -66,15 +69,13 @@ kpis[4].metric(
 )
 st.caption(f"{work.window.start} to {work.window.end} (UTC), {work.task_logs:,} task logs with repeated work.")
 
-by = st.columns(2)
-with by[0]:
-    st.subheader("By pattern")
-    st.dataframe(groups_frame(work.by_pattern, "Pattern"), hide_index=True, width="stretch",
-                 column_config={"Wasted ($)": MONEY})  # fmt: skip
-with by[1]:
-    st.subheader("By workflow template")
-    st.dataframe(groups_frame(work.by_workflow_template, "Template"), hide_index=True, width="stretch",
-                 column_config={"Wasted ($)": MONEY})  # fmt: skip
+# Full width, one under the other: side by side, their columns were cut at 1440 px.
+st.subheader("By pattern")
+patterns = groups_frame(work.by_pattern, "Pattern")
+st.dataframe(patterns, hide_index=True, width="stretch", column_config={"Wasted ($)": MONEY})
+st.subheader("By workflow template")
+templates = groups_frame(work.by_workflow_template, "Template")
+st.dataframe(templates, hide_index=True, width="stretch", column_config={"Wasted ($)": MONEY})
 st.subheader("By week")
 st.dataframe(
     groups_frame(work.by_week, "Week of (Monday)"),
@@ -86,30 +87,27 @@ st.dataframe(
 alerts = page.data.redundancy_alerts(page.filters, limit=TOP)
 st.subheader(f"Top {TOP} runs by time wasted")
 st.caption(f"The {min(TOP, len(alerts))} of {work.runs:,} runs with repeated work that wasted the most time.")
-left, right = st.columns([2, 3])
-with left:
-    st.plotly_chart(charts.wasted_time(alerts), width="stretch")
-with right:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "Workflow": a.adw_id,
-                    "Drill-down": workflow_href(a.adw_id),
-                    "Redundant calls": a.redundant_calls,
-                    "Wasted (s)": round(a.wasted_duration_ms / 1000, 1),
-                    "Phases": a.task_logs,
-                    "Template": a.workflow_template,
-                    "Last day": a.last_day,
-                }
-                for a in alerts
-            ],
-            columns=["Workflow", "Drill-down", "Redundant calls", "Wasted (s)", "Phases", "Template", "Last day"],
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={"Drill-down": st.column_config.LinkColumn(display_text="Open", width="small")},
-    )
+st.plotly_chart(charts.wasted_time(alerts), width="stretch")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Workflow": a.adw_id,
+                "Drill-down": workflow_href(a.adw_id),
+                "Redundant calls": a.redundant_calls,
+                "Wasted (s)": round(a.wasted_duration_ms / 1000, 1),
+                "Phases": a.task_logs,
+                "Template": a.workflow_template,
+                "Last day": a.last_day,
+            }
+            for a in alerts
+        ],
+        columns=["Workflow", "Drill-down", "Redundant calls", "Wasted (s)", "Phases", "Template", "Last day"],
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={"Drill-down": st.column_config.LinkColumn(display_text="Open", width="small")},
+)
 
 if work.top_targets:
     st.subheader(f"Top {TOP} repeated targets by cost")
@@ -131,7 +129,7 @@ if work.top_targets:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Wasted ($)": MONEY},
+        column_config={"Wasted ($)": MONEY, "Target": TARGET, "Pattern": PATTERN},
     )
 
 st.subheader("One workflow run")
@@ -181,7 +179,7 @@ else:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Wasted ($)": MONEY},
+        column_config={"Wasted ($)": MONEY, "Target": TARGET, "Pattern": PATTERN},
     )
     st.markdown("**Suggestions**")
     for suggestion in dict.fromkeys(t.suggestion for t in report.targets):

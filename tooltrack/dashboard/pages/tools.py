@@ -20,7 +20,6 @@ MCP_COLUMNS: Final = [
     "Sessions used", "Tools",
 ]  # fmt: skip
 COST_COLUMNS: Final = {
-    "Tokens": st.column_config.NumberColumn(format="%d", help="Tokens attributed to the calls (docs/analytics.md)."),
     "Cost ($)": st.column_config.NumberColumn(
         format="%.4f", help="Dollars attributed to the calls; empty where no call of the row has a known cost."
     ),
@@ -76,9 +75,7 @@ per_tool = pd.DataFrame(
             "Max (ms)": t.max_duration_ms,
             "Mean (ms)": t.avg_duration_ms,
             "Total time (s)": round(t.total_duration_ms / 1000, 1),
-            "Tokens": known_cost(costs.get(t.tool_name), "tokens"),
             "Cost ($)": known_cost(costs.get(t.tool_name), "cost_usd"),
-            "Timed calls": t.timed_count,
         }
         for t in tools
     ]
@@ -89,6 +86,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "Tool": st.column_config.TextColumn(width=200),
         "Success rate": st.column_config.ProgressColumn(
             format="percent", min_value=0, max_value=1, color=charts.SUCCESS_COLOUR
         ),
@@ -138,11 +136,10 @@ st.dataframe(
                 "When (UTC)": utc_time(c.occurred_at),
                 "Target": shorten(c.target, 80),
                 "Phase": c.phase_name,
-                "Template": c.workflow_template,
             }
             for c in slowest
         ],
-        columns=["Duration (ms)", "Tool", "Workflow", "Drill-down", "OK", "When (UTC)", "Target", "Phase", "Template"],
+        columns=["Duration (ms)", "Tool", "Workflow", "Drill-down", "OK", "When (UTC)", "Target", "Phase"],
     ),
     hide_index=True,
     width="stretch",
@@ -150,6 +147,7 @@ st.dataframe(
         "Duration (ms)": st.column_config.NumberColumn(format="%d"),
         "Drill-down": st.column_config.LinkColumn(display_text="Open", width="small"),
         "When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        "Target": st.column_config.TextColumn(width=240),
     },
 )
 
@@ -215,6 +213,7 @@ else:
             "p50 (ms)": st.column_config.NumberColumn(format="≈ %.0f", help=charts.PERCENTILE_HELP),
             "p95 (ms)": st.column_config.NumberColumn(format="≈ %.0f", help=charts.PERCENTILE_HELP),
             "Cost ($)": COST_COLUMNS["Cost ($)"],
+            "Tools": st.column_config.TextColumn(width=200),
             "Sessions loaded": st.column_config.NumberColumn(
                 help="Task logs whose session listed the server as loaded (stream-json's init line)."
             ),
