@@ -308,8 +308,10 @@ FEATURES: Final = (
     "Rate-limit the login endpoint",
     "Remove the deprecated v1 endpoints",
 )
+#: The share of Test phases that fail (their last test run failed): a failed run every few.
+TEST_FAILURE_RATE: Final = 0.25
 #: The share of runs interrupted (the user stopped the agent) in one of their phases.
-INTERRUPTED_RATE: Final = 0.05
+INTERRUPTED_RATE: Final = 0.08
 #: A phase's calls pay rent for a result on at most this many later calls (a compaction, roughly).
 RENT_CALLS: Final = 40
 #: What a Task's sub-agent calls, and how many calls it makes.
@@ -551,7 +553,7 @@ def generate_workflow(rng: random.Random, adw_id: str, template: str, start: dat
             calls.append(call)
             clock += timedelta(milliseconds=(call.duration_ms or 0) + rng.randint(800, 9000))
             context += rng.randint(200, 3000)
-        failed = phase == "Test" and rng.random() < 0.15
+        failed = phase == "Test" and rng.random() < TEST_FAILURE_RATE
         error_message = None
         if failed:
             # The phase fails because its last test run failed: that run is its last call.
