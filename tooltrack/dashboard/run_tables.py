@@ -58,15 +58,18 @@ RUN_COLUMNS: Final = [
 #: Row height of Streamlit's tables, to show a whole page of runs without a scroll box inside it.
 ROW_PX: Final = 35
 RUN_CONFIG: Final = {
-    # The run's id is the link to its drill-down (shown as the id, not as the URL).
-    "Run": st.column_config.LinkColumn(display_text=r"adw_id=([^&]*)", help="Opens the run's drill-down"),
-    "Title or template": st.column_config.TextColumn(width="large"),
-    "Started (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-    "Duration (min)": st.column_config.NumberColumn(format="%.1f"),
-    "Calls": COUNT,
-    "Failed": st.column_config.NumberColumn(format="localized", help="Failed calls"),
-    "Redundant": st.column_config.NumberColumn(format="localized", help="Redundant calls (repeated work)"),
-    "Cost ($)": USD_SHORT,
+    # The run's id is the link to its drill-down (shown as the id, not as the URL; it opens a tab).
+    "Run": st.column_config.LinkColumn(display_text=r"adw_id=([^&]*)", help="Opens the run's drill-down", width=110),
+    # Widths that show every column at 1440 px beside the sidebar (a title is cut, its cell holds it whole).
+    "Title or template": st.column_config.TextColumn(width=180),
+    "Project": st.column_config.TextColumn(width=100),
+    "Outcome": st.column_config.TextColumn(width=85),
+    "Started (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width=120),
+    "Duration (min)": st.column_config.NumberColumn(format="%.1f", width=90),
+    "Calls": st.column_config.NumberColumn(format="localized", width=60),
+    "Failed": st.column_config.NumberColumn(format="localized", help="Failed calls", width=60),
+    "Redundant": st.column_config.NumberColumn(format="localized", help="Redundant calls (repeated work)", width=80),
+    "Cost ($)": st.column_config.NumberColumn(format="%.2f", width=70),
 }
 
 
