@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from tooltrack.core.pricing import FREE, PICO_PER_USD, Rates, builtin_prices
+from tooltrack.core import Rates, builtin_prices
 from tooltrack.models import RunOutcome, TaskLogCreate, ToolCallRecord
 from tooltrack.store import TaskLogRepository
 
@@ -308,6 +308,10 @@ FEATURES: Final = (
     "Rate-limit the login endpoint",
     "Remove the deprecated v1 endpoints",
 )
+#: Pico-dollars in a dollar (the price table's rates are pico-dollars per token).
+PICO_PER_USD: Final = 10**12
+#: The rates of a model without a price: its tokens count, at no known cost.
+FREE: Final = Rates(0, 0, 0, 0, 0)
 #: The share of Test phases that fail (their last test run failed): a failed run every few.
 TEST_FAILURE_RATE: Final = 0.25
 #: The share of runs interrupted (the user stopped the agent) in one of their phases.
