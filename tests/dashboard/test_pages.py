@@ -232,12 +232,15 @@ def test_workflow_page_unknown_huge_and_empty_ids(demo_env: Engine, open_page: O
 
 
 def test_workflow_page_pick_a_recent_run(demo_env: Engine, open_page: OpenPage) -> None:
+    # The picks are the newest runs, each shown with its title.
+    newest = AnalyticsService(demo_env).runs(Filters(days=3650), limit=1).runs[0]
     at = open_page("workflow")
     pick = at.selectbox(key="workflow_pick")
-    at = pick.select(pick.options[0]).run()
+    assert pick.options[0] == f"{newest.adw_id} · {newest.title}"
+    at = pick.select(newest.adw_id).run()
     assert not at.exception
-    assert at.text_input(key="workflow_adw_id").value == pick.options[0]
-    assert at.query_params["adw_id"] == pick.options[0]
+    assert at.text_input(key="workflow_adw_id").value == newest.adw_id
+    assert at.query_params["adw_id"] == newest.adw_id
     assert metrics(at)["Phases"]
 
 

@@ -8,11 +8,13 @@ from streamlit.testing.v1 import AppTest
 
 #: url path -> (page file, title), as app.py's navigation has them.
 PAGES: dict[str, tuple[str, str]] = {
+    "runs": ("tooltrack/dashboard/pages/runs.py", "Runs"),
     "overview": ("tooltrack/dashboard/pages/overview.py", "Overview"),
     "live": ("tooltrack/dashboard/pages/live.py", "Live"),
     "tools": ("tooltrack/dashboard/pages/tools.py", "Tools and latency"),
     "failures": ("tooltrack/dashboard/pages/failures.py", "Failures"),
     "redundancy": ("tooltrack/dashboard/pages/redundancy.py", "Redundancy"),
+    "cost": ("tooltrack/dashboard/pages/cost.py", "Cost"),
     "sequences": ("tooltrack/dashboard/pages/sequences.py", "Sequences"),
     "alerts": ("tooltrack/dashboard/pages/alerts.py", "Alerts"),
     "workflow": ("tooltrack/dashboard/pages/workflow.py", "Workflow drill-down"),

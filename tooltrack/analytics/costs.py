@@ -20,7 +20,7 @@ from tooltrack.analytics.queries import as_date, as_int, bounded, template_out, 
 from tooltrack.analytics.results import CostGroup, CostlyCall, CostlyTarget, CostReport, DailyCost
 from tooltrack.analytics.runs import conditions as run_conditions
 from tooltrack.analytics.slim import repeats_for, tool_breakdowns_for
-from tooltrack.core import REDUNDANCY_PATTERNS
+from tooltrack.core import REDUNDANCY_PATTERNS, UNKNOWN_MODEL, prices
 from tooltrack.store import costly_calls, key_hash, redundant_targets, repeat_daily, runs, tool_daily, tool_slim_daily
 
 MCP_PREFIX: Final = "mcp__"
@@ -146,6 +146,8 @@ def report(connection: Connection, filters: Filters, *, top: int = 20) -> CostRe
     runs_cost = connection.execute(
         select(func.coalesce(func.sum(runs.c.cost_pico), 0)).where(*run_conditions(filters))
     ).scalar_one()
+    by_model = _groups(found["model"], lambda r: r.name or NONE)
+    unpriced = [group for group in by_model if group.name != NONE and not is_priced(group.name)]
     total = _groups(tools, lambda r: "all")
     everything = total[0] if total else CostGroup(name="all", calls=0, costed_calls=0, tokens=0, cost_usd=0.0)
     return CostReport(
@@ -159,7 +161,7 @@ def report(connection: Connection, filters: Filters, *, top: int = 20) -> CostRe
         by_mcp_server=_groups(tools, lambda r: mcp_server(r.name) or NOT_MCP),
         by_subagent=_groups(found["subagent"], lambda r: r.name or MAIN_AGENT),
         by_project=_groups(found["project"], lambda r: r.name or NONE),
-        by_model=_groups(found["model"], lambda r: r.name or NONE),
+        by_model=by_model,
         by_workflow_template=_groups(found["workflow_template"], lambda r: r.name or NONE),
         by_phase=_groups(found["phase_name"], lambda r: r.name),
         by_day_and_tool=by_day_tool,
@@ -169,7 +171,14 @@ def report(connection: Connection, filters: Filters, *, top: int = 20) -> CostRe
         ],
         costliest_calls=costliest_calls(connection, filters, limit=top),
         costliest_repeats=costliest_repeats(connection, filters, limit=top),
+        unpriced_models=unpriced,
+        unpriced_tokens=sum(group.tokens for group in unpriced),
     )
+
+
+def is_priced(model: str) -> bool:
+    """Whether the price table (with the user's file, `TOOLTRACK_PRICES`) knows `model` at all."""
+    return prices().lookup(model).problem != UNKNOWN_MODEL
 
 
 def costliest_calls(connection: Connection, filters: Filters, *, limit: int = 20) -> list[CostlyCall]:

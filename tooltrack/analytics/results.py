@@ -423,6 +423,11 @@ class CostReport(BaseModel):
     by_day_and_server: list[DailyCost]
     costliest_calls: list[CostlyCall]
     costliest_repeats: list[CostlyTarget]
+    unpriced_models: list[CostGroup] = Field(default_factory=list)
+    """The models of the window that the price table does not know: their tokens are counted, their
+    cost is not known (it counts as 0 in every dollar figure above)."""
+    unpriced_tokens: int = 0
+    """The tokens of those models' calls."""
 
 
 # -- MCP servers ---------------------------------------------------------------------------------

@@ -30,21 +30,24 @@ def run() -> None:
     st.set_page_config(page_title=APP_NAME, page_icon=":material/build:", layout="wide")
     navigation = st.navigation(
         {
+            # The engineer's starting point: find the run, then open it.
+            "Runs": [
+                st.Page(PAGES / "runs.py", title="Runs", icon=":material/list:", url_path="runs"),
+                st.Page(
+                    PAGES / "workflow.py", title="Workflow drill-down", icon=":material/search:", url_path="workflow"
+                ),
+            ],
             "Tool usage": [
                 st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
                 st.Page(PAGES / "live.py", title="Live", icon=":material/sensors:", url_path="live"),
                 st.Page(PAGES / "tools.py", title="Tools and latency", icon=":material/timer:", url_path="tools"),
                 st.Page(PAGES / "failures.py", title="Failures", icon=":material/error:", url_path="failures"),
                 st.Page(PAGES / "redundancy.py", title="Redundancy", icon=":material/repeat:", url_path="redundancy"),
+                st.Page(PAGES / "cost.py", title="Cost", icon=":material/payments:", url_path="cost"),
                 st.Page(
                     PAGES / "sequences.py", title="Sequences", icon=":material/account_tree:", url_path="sequences"
                 ),
                 st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
-            ],
-            "One run": [
-                st.Page(
-                    PAGES / "workflow.py", title="Workflow drill-down", icon=":material/search:", url_path="workflow"
-                ),
             ],
             "Data": [
                 st.Page(PAGES / "ingest.py", title="Ingest", icon=":material/upload_file:", url_path="ingest"),

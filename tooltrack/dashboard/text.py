@@ -12,6 +12,10 @@ import html
 import re
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+#: Terminal escape sequences: CSI (colours `\x1b[41m`, cursor moves), OSC (titles, links, ended by
+#: BEL or ST), and the short ones (`\x1b(B`, `\x1b=`); then any stray ESC or other control but tab and newline.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[ -/]*[0-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def md(text: object) -> str:
@@ -22,6 +26,14 @@ def md(text: object) -> str:
 def chart_label(text: object) -> str:
     """`text` for a Plotly label: `<` and `&` become entities, which Plotly shows as the characters."""
     return html.escape(str(text), quote=False)
+
+
+def strip_ansi(text: str | None) -> str:
+    """`text` without terminal escapes (a test runner's colours) or other control characters: the
+    one place the dashboard cleans tool output for reading. None is ""."""
+    if not text:
+        return ""
+    return _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n")))
 
 
 def shorten(text: str | None, limit: int = 120) -> str:

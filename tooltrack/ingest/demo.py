@@ -6,6 +6,16 @@ they have not changed, and a few per cent of calls fail in ways a reader believe
 fails as that command does (`BASH_FAILURES`: pytest with failing tests, git with `fatal:`, a
 timeout only on long commands and lasting the whole timeout), and a failed Test phase ends with
 the failing test run its error reports. bench/dataset.py builds its data set from these tables.
+
+Each run also has what a real session has (`_identity`): a project, the agent and its version, a
+model, a title (the issue it works on) and an outcome (a failed Test phase fails the run; a few
+runs are interrupted mid-phase). Every call has tokens and a cost (`_priced`), attributed as
+docs/analytics.md defines it (issuing output, result written to the cache, cache reads of the
+result on every later call of its phase) at the offline price table's rates; a run on a model the
+table does not know keeps its tokens, its calls cost 0 (as tooltrack.core.cost has it) and its
+phases have no cost of their own. A Task call's sub-agent makes calls of its own,
+stored after it with `parent_call_id`. These draws come from a generator of their own (seeded by
+the run's id), so the calls the main generator draws are the same as before they were added.
 """
 
 from __future__ import annotations
@@ -13,9 +23,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from tooltrack.models import TaskLogCreate, ToolCallRecord
+from tooltrack.core import Rates, builtin_prices
+from tooltrack.models import RunOutcome, TaskLogCreate, ToolCallRecord
 from tooltrack.store import TaskLogRepository
 
 TEMPLATES: dict[str, list[str]] = {
@@ -272,6 +283,46 @@ URLS = [
 ]
 
 
+#: The repositories demo runs work in (the project is the repository root's name), with weights.
+PROJECTS: Final = {"acme-app": 6, "billing-service": 3, "docs-site": 1}
+#: The models runs use, with weights; the last is one the price table does not know (no cost).
+MODELS: Final = {
+    "claude-sonnet-4-5-20250929": 10,
+    "claude-opus-4-5-20251101": 3,
+    "claude-haiku-4-5-20251001": 2,
+    "acme-local-coder-v2": 1,
+}
+#: The model a sub-agent's calls run on.
+SUBAGENT_MODEL: Final = "claude-haiku-4-5-20251001"
+AGENT: Final = ("claude-code", "2.1.44")
+#: What the runs work on: the issue's title (the run's title is `#<issue> <title>`).
+FEATURES: Final = (
+    "Add CSV export to the reports page",
+    "Fix pagination off by one in /api/items",
+    "Migrate settings to pydantic v2",
+    "Dark mode for the dashboard",
+    "Retry failed webhooks with backoff",
+    "Speed up the invoice PDF renderer",
+    "Document the public REST API",
+    "Upgrade React to 19",
+    "Rate-limit the login endpoint",
+    "Remove the deprecated v1 endpoints",
+)
+#: Pico-dollars in a dollar (the price table's rates are pico-dollars per token).
+PICO_PER_USD: Final = 10**12
+#: The rates of a model without a price: its tokens count, at no known cost.
+FREE: Final = Rates(0, 0, 0, 0, 0)
+#: The share of Test phases that fail (their last test run failed): a failed run every few.
+TEST_FAILURE_RATE: Final = 0.25
+#: The share of runs interrupted (the user stopped the agent) in one of their phases.
+INTERRUPTED_RATE: Final = 0.08
+#: A phase's calls pay rent for a result on at most this many later calls (a compaction, roughly).
+RENT_CALLS: Final = 40
+#: What a Task's sub-agent calls, and how many calls it makes.
+SUBAGENT_TOOLS: Final = {"Read": 5, "Grep": 3, "Glob": 2}
+SUBAGENT_CALLS: Final = (2, 7)
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     task_logs: int
@@ -405,11 +456,94 @@ def _failing_test_run(rng: random.Random, when: datetime, context: int) -> ToolC
     return _record(rng, "Bash", when, context, duration, PYTEST_FAILED.message, fields)
 
 
+@dataclass(frozen=True)
+class _Identity:
+    """What a demo run is besides its calls: where, by what, on what, and whether it was stopped."""
+
+    project: str
+    model: str
+    title: str
+    interrupted_phase: int | None
+    """The phase number the user interrupted the run in, None when it ran to its end."""
+
+
+def _identity(extra: random.Random, issue: int, phases: int) -> _Identity:
+    project = extra.choices(list(PROJECTS), list(PROJECTS.values()))[0]
+    model = extra.choices(list(MODELS), list(MODELS.values()))[0]
+    interrupted = extra.randint(1, phases) if extra.random() < INTERRUPTED_RATE else None
+    return _Identity(project, model, f"#{issue} {extra.choice(FEATURES)}", interrupted)
+
+
+def _rates(model: str, when: datetime) -> Rates | None:
+    """The model's rates on that day (the shipped table, not a user file: the demo is the same
+    everywhere); None for a model the table does not know."""
+    price = builtin_prices().lookup(model, when).price
+    return None if price is None else price.rates
+
+
+def _priced(extra: random.Random, calls: list[ToolCallRecord], rates: dict[str, Rates | None]) -> list[ToolCallRecord]:
+    """The calls with their tokens and cost: issuing (output tokens of the turn), result (written to
+    the cache), rent (read from the cache on each later call of the phase, at most RENT_CALLS)."""
+    # A result stays in its own agent's context: rent is paid on that agent's later calls only.
+    later_of: list[int] = []
+    seen: dict[str | None, int] = {}
+    for call in reversed(calls):
+        later_of.append(seen.get(call.parent_call_id, 0))
+        seen[call.parent_call_id] = seen.get(call.parent_call_id, 0) + 1
+    later_of.reverse()
+    priced = []
+    for index, call in enumerate(calls):
+        output = extra.randint(30, 700)
+        result = max(20, call.tokens_consumed or 0)
+        later = min(RENT_CALLS, later_of[index])
+        rent = result * later
+        model = call.model or ""
+        rate = rates.get(model)
+        # No price (a model the table does not know): its tokens are attributed all the same and
+        # cost 0, as tooltrack.core.cost does; the Cost page names such models "no price".
+        rate = rate or FREE
+        issuing, written, read = output * rate.output, result * rate.cache_write_5m, rent * rate.cache_read
+        priced.append(
+            call.model_copy(
+                update={
+                    "cost_issuing_usd": issuing / PICO_PER_USD,
+                    "cost_result_usd": written / PICO_PER_USD,
+                    "cost_rent_usd": read / PICO_PER_USD,
+                    "cost_usd": (issuing + written + read) / PICO_PER_USD,
+                    "cost_tokens": output + result + rent,
+                }
+            )
+        )
+    return priced
+
+
+def _subagent_calls(extra: random.Random, task: ToolCallRecord, call_id: str, context: int) -> list[ToolCallRecord]:
+    """The calls a Task's sub-agent made while the Task ran, each naming the Task as its parent."""
+    tools, weights = list(SUBAGENT_TOOLS), list(SUBAGENT_TOOLS.values())
+    count = extra.randint(*SUBAGENT_CALLS)
+    start = task.timestamp or datetime.now(UTC)
+    span = max(1, task.duration_ms or 1)
+    made = []
+    for number in range(count):
+        when = start + timedelta(milliseconds=span * (number + 1) // (count + 2))
+        call = _call(extra, extra.choices(tools, weights)[0], when, context, [])
+        made.append(
+            call.model_copy(
+                update={"parent_call_id": call_id, "call_id": f"{call_id}_{number}", "model": SUBAGENT_MODEL}
+            )
+        )
+    return made
+
+
 def generate_workflow(rng: random.Random, adw_id: str, template: str, start: datetime) -> list[TaskLogCreate]:
     """The task logs of one workflow run: one per phase, each with its tool calls."""
     logs = []
     clock = start
     issue = rng.randint(1, 400)
+    # Its own generator: the main one draws the same calls as before identity and cost were added.
+    extra = random.Random(f"{adw_id}:{start.isoformat()}")
+    who = _identity(extra, issue, len(TEMPLATES[template]))
+    rates = {model: _rates(model, start) for model in (who.model, SUBAGENT_MODEL)}
     for number, phase in enumerate(TEMPLATES[template], start=1):
         tools = list(TOOL_MIX[phase])
         weights = list(TOOL_MIX[phase].values())
@@ -423,7 +557,7 @@ def generate_workflow(rng: random.Random, adw_id: str, template: str, start: dat
             calls.append(call)
             clock += timedelta(milliseconds=(call.duration_ms or 0) + rng.randint(800, 9000))
             context += rng.randint(200, 3000)
-        failed = phase == "Test" and rng.random() < 0.15
+        failed = phase == "Test" and rng.random() < TEST_FAILURE_RATE
         error_message = None
         if failed:
             # The phase fails because its last test run failed: that run is its last call.
@@ -431,6 +565,17 @@ def generate_workflow(rng: random.Random, adw_id: str, template: str, start: dat
             calls.append(run)
             clock += timedelta(milliseconds=(run.duration_ms or 0) + rng.randint(800, 9000))
             error_message = "uv run pytest tests/: 2 failed, 41 passed (test_export, test_export_columns)"
+        interrupted = not failed and who.interrupted_phase == number
+        if interrupted:
+            # The user stopped the agent part-way: the calls after that point never ran.
+            calls = calls[: max(1, len(calls) // 2)]
+            clock = (calls[-1].timestamp or clock) + timedelta(milliseconds=(calls[-1].duration_ms or 0) + 500)
+        calls = _with_subagents(extra, adw_id, start, number, calls, context, who.model)
+        calls = _priced(extra, calls, rates)
+        costs = [c.cost_usd for c in calls if c.cost_usd is not None]
+        prompt = rng.randint(5_000, 40_000)  # tokens no call caused: prompts, system, text
+        rng.uniform(0.05, 2.5)  # the draw the phase's cost once was: the next runs stay as they were
+        status: RunOutcome = "failed" if failed else "interrupted" if interrupted else "completed"
         logs.append(
             TaskLogCreate(
                 adw_id=adw_id,
@@ -438,21 +583,54 @@ def generate_workflow(rng: random.Random, adw_id: str, template: str, start: dat
                 workflow_template=template,
                 phase_name=phase,
                 phase_number=number,
-                phase_status="failed" if failed else "completed",
-                log_message=f"{phase} phase {'failed' if failed else 'completed'}",
+                phase_status=status,
+                log_message=f"{phase} phase {status}",
                 error_message=error_message,
                 started_at=phase_start,
                 completed_at=clock,
                 duration_seconds=(clock - phase_start).total_seconds(),
-                tokens_used=sum(c.tokens_consumed or 0 for c in calls) + rng.randint(5_000, 40_000),
-                cost_usd=round(rng.uniform(0.05, 2.5), 4),
+                tokens_used=min(2**31 - 1, sum(c.cost_tokens or 0 for c in calls) + prompt),
+                # The phase's own cost: what its calls cost plus what no call caused (its prompts,
+                # system, text); none when its model has no price.
+                cost_usd=round(sum(costs) + prompt * 3e-6, 6) if rates[who.model] is not None else None,
                 tool_calls=calls,
                 source="demo",
+                project=who.project,
+                project_path=f"/home/dev/{who.project}",
+                git_branch=f"feat/issue-{issue}",
+                agent=AGENT[0],
+                agent_version=AGENT[1],
+                models=[who.model, SUBAGENT_MODEL] if any(c.parent_call_id for c in calls) else [who.model],
+                title=who.title,
+                outcome=status,
             )
         )
-        if failed:
+        if failed or interrupted:
             break
     return logs
+
+
+def _with_subagents(
+    extra: random.Random,
+    adw_id: str,
+    start: datetime,
+    phase: int,
+    calls: list[ToolCallRecord],
+    context: int,
+    model: str,
+) -> list[ToolCallRecord]:
+    """The phase's calls on `model`, each Task call followed by its sub-agent's calls."""
+    made: list[ToolCallRecord] = []
+    for index, call in enumerate(calls):
+        call = call.model_copy(update={"model": model})
+        if call.tool_name != "Task":
+            made.append(call)
+            continue
+        # Globally unique (the store keeps each call id once): the run, its start, the phase, the call.
+        call_id = f"toolu_demo_{adw_id}_{int(start.timestamp())}_{phase}_{index}"
+        made.append(call.model_copy(update={"call_id": call_id}))
+        made.extend(_subagent_calls(extra, call, call_id, context))
+    return made
 
 
 def seed_demo_data(

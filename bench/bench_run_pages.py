@@ -1,0 +1,100 @@
+"""The Runs, drill-down and Cost pages over the 10 M-call PostgreSQL data set: first render, cold caches.
+
+Reuses the shared data set of `bench/dataset.py` (database `tooltrack_bench`) and never builds or
+rebuilds it: when it is not ready, this script says so and stops. Each page is rendered by
+Streamlit's AppTest through app.py's navigation, `st.cache_data` cleared before every timed run
+(the engine stays, as in a running server); the time is the page script's run with every query,
+frame and figure, not the browser's drawing. Target: under 1.5 s per page (issues 15 and 16).
+
+    python bench/bench_run_pages.py            # 3 cold runs per page, median and worst printed
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+from dataset import _ready, dataset_url  # noqa: E402
+
+TARGET_S = 1.5
+APP = ROOT / "app.py"
+PAGE_DIR = "tooltrack/dashboard/pages"
+
+
+def _render(page: str, query: dict[str, str]) -> float:
+    """Seconds for one cold render of `page` (after a first run of app.py, which AppTest needs)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    at.switch_page(f"{PAGE_DIR}/{page}")
+    at.query_params.clear()
+    at.query_params.update(query)
+    st.cache_data.clear()
+    started = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"{page} raised: {[e.message for e in at.exception]}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="cold renders per page (default 3)")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    if not _ready():
+        print("the data set is not ready: build it with `python bench/dataset.py` first")
+        return 1
+    url = dataset_url()
+    os.environ["TOOLTRACK_DATABASE_URL"] = url
+
+    from tooltrack.analytics import MAX_DAYS, AnalyticsService, Filters
+    from tooltrack.store import make_engine
+
+    engine = make_engine(url)
+    service = AnalyticsService(engine)
+    everything = service.runs(Filters(days=MAX_DAYS), limit=1)
+    newest = everything.runs[0].adw_id
+    calls = service.summary(Filters(days=MAX_DAYS)).total_tool_calls
+    engine.dispose()
+    last_page = max(1, -(-everything.total // 100))
+    pages = [
+        ("Runs (30 days, newest first)", "runs.py", {}),
+        ("Runs (all time, newest first)", "runs.py", {"days": "all"}),
+        ("Runs (all time, failed runs)", "runs.py", {"days": "all", "outcome": "failed"}),
+        ("Runs (all time, search by id prefix)", "runs.py", {"days": "all", "q": newest[:6]}),
+        ("Runs (all time, search a title word)", "runs.py", {"days": "all", "q": "export"}),
+        (
+            f"Runs (all time, by calls, last page {last_page:,})",
+            "runs.py",
+            {"days": "all", "sort": "calls", "size": "100", "page": str(last_page)},
+        ),
+        ("Drill-down (newest run, by a prefix)", "workflow.py", {"adw_id": newest[:-2]}),
+        ("Cost (30 days)", "cost.py", {}),
+        ("Cost (all time)", "cost.py", {"days": "all"}),
+    ]
+    print(f"data set: {calls:,} tool calls in {everything.total:,} runs (PostgreSQL); {args.runs} cold renders each")
+    print("machine: 2 cores, shared with other work while measured\n")
+    _render("ingest.py", {})  # imports, engine and migration check once, as a running server has them
+    print(f"{'page':<52} {'median s':>9} {'worst s':>8}  target < {TARGET_S} s")
+    for label, page, query in pages:
+        times = [_render(page, query) for _ in range(args.runs)]
+        median, worst = statistics.median(times), max(times)
+        print(f"{label:<52} {median:>9.3f} {worst:>8.3f}  {'ok' if median < TARGET_S else 'SLOW'}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
