@@ -49,9 +49,11 @@ def test_a_resumed_session_stores_each_call_once(engine: Engine, fixtures_dir: P
     resumed = ingest_file(engine, folder / RESUMED)
     assert (original.tool_calls_stored, resumed.tool_calls_stored, resumed.duplicate_tool_calls) == (12, 26, 12)
     assert Counter(c.call_id for c in stored_calls(engine)) == Counter(dict.fromkeys(written, 1))
-    # The first session that stored a call owns it: the 12 earlier calls stay with e882830e.
-    by_session = {log.adw_id: len(log.tool_calls) for log in stored_logs(engine)}
+    # The first session that stored a call owns it: the 12 earlier calls stay with e882830e. The
+    # continuation is the same run (docs/ingest.md, "Run identity"): its log has e882830e's adw_id.
+    by_session = {log.log_message.split(",")[0].split()[-1]: len(log.tool_calls) for log in stored_logs(engine)}
     assert by_session == {ORIGINAL.removesuffix(".jsonl"): 12, RESUMED.removesuffix(".jsonl"): 26}
+    assert {log.adw_id for log in stored_logs(engine)} == {ORIGINAL.removesuffix(".jsonl")}
 
 
 def test_the_continuation_first_owns_the_repeated_calls_and_the_earlier_file_adds_nothing(

@@ -52,6 +52,7 @@ from tooltrack.core import (
 from tooltrack.ingest.items import DEFAULT_PHASE, SESSION_KEY_PREFIX, IngestOptions, Item, LogPart, adw_layout, part_key
 from tooltrack.ingest.lines import Line, parse_json_line
 from tooltrack.ingest.report import Note, RejectedLine, Tally
+from tooltrack.ingest.run_identity import RunIdentity, outcome_of
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
 #: Finished calls of one session handed on together (bounds memory on huge sessions).
@@ -119,9 +120,12 @@ class _Session:
     """Calls not yet handed on, in the order they were made."""
     first_time: datetime | None = None
     last_time: datetime | None = None
-    cwd: str | None = None
-    git_branch: str | None = None
-    version: str | None = None
+    identity: RunIdentity = field(default_factory=RunIdentity)
+    first_uuid: str | None = None
+    """The uuid of the session's first message line: a resumed session's file starts with the same."""
+    last_message: str | None = None
+    run: str | None = None
+    """The run (adw_id) it continues, once looked up ("" when none)."""
     summary: dict[str, Any] | None = None
     summary_line: int = 0
     tasks: dict[str, _Task] = field(default_factory=dict)
@@ -230,12 +234,15 @@ class ClaudeLog:
         yield from self.finish()
 
     def _session(self, value: dict[str, Any], line: int) -> _Session:
-        session_id = value.get("session_id") or value.get("sessionId") or self.default_session or "unknown-session"
-        session_id = str(session_id)[:150]
+        named = value.get("session_id") or value.get("sessionId")
+        # A line without a session id (a summary, a file-history snapshot) belongs to the session
+        # whose line came before it: a summary at a file's end is that session's own.
+        session_id = str(named)[:150] if named else self.default_session or "unknown-session"
         session = self.sessions.get(session_id)
         if session is None:
             session = self.sessions[session_id] = _Session(session_id, line)
-            self.default_session = self.default_session or session_id
+        if named:
+            self.default_session = session_id
         return session
 
     def feed(self, line: int, value: dict[str, Any]) -> Iterator[Item]:
@@ -243,12 +250,9 @@ class ClaudeLog:
         session = self._session(value, line)
         when = parse_time(value.get("timestamp"))
         session.saw_time(when)
-        for key, attr in (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "version")):
-            if isinstance(value.get(key), str) and getattr(session, attr) is None:
-                setattr(session, attr, value[key])
-        if kind == "system" and value.get("subtype") == "init" and session.version is None:
-            version = value.get("claude_code_version")
-            session.version = version if isinstance(version, str) else None
+        session.identity.line(value)
+        if session.first_uuid is None and kind in ("user", "assistant") and isinstance(value.get("uuid"), str):
+            session.first_uuid = value["uuid"]
         if kind == "result":
             # The run ended here: its calls so far and the summary make one task log. Lines after
             # it (a resumed session appending to the file) start new parts.
@@ -273,6 +277,9 @@ class ClaudeLog:
             return
         if agent is not None and kind == "user" and "parentUuid" in value and value["parentUuid"] is None:
             self._agent_started(session, agent, self._named(value), message)
+        if kind == "assistant" and message.get("id") != session.last_message:
+            session.last_message = message.get("id")
+            session.identity.assistant(message)
         if not isinstance(content, list):
             return  # a plain prompt or reply: no tool call in it
         if kind == "assistant":
@@ -596,7 +603,7 @@ class ClaudeLog:
         started = min(times) if times else session.first_time
         completed = max(times) if times else session.last_time
         values: dict[str, Any] = {
-            "adw_id": self.adw_id or session.session_id,
+            "adw_id": self.adw_id or self._run_of(session) or session.session_id,
             "phase_name": self.phase,
             "phase_status": "completed",
             "workflow_template": self.options.workflow_template,
@@ -626,16 +633,23 @@ class ClaudeLog:
             values["log_key"] = f"{SESSION_KEY_PREFIX}{session.session_id}:result:{marker[:64]}"
         elif self.source == "claude-stream-json":
             values["phase_status"] = "incomplete"
+        values.update(session.identity.fields())
+        values["outcome"] = outcome_of(values["phase_status"])
         return TaskLogCreate.model_validate(values)
+
+    def _run_of(self, session: _Session) -> str | None:
+        """The run a session continues (a resumed session's file repeats the one it resumes), else None."""
+        return None
 
     def _describe(self, session: _Session) -> str:
         parts = [f"Claude Code session {session.session_id}"]
-        if session.version:
-            parts.append(f"version {session.version}")
-        if session.cwd:
-            parts.append(f"cwd {session.cwd}")
-        if session.git_branch:
-            parts.append(f"branch {session.git_branch}")
+        identity = session.identity
+        if identity.version:
+            parts.append(f"version {identity.version}")
+        if identity.cwd:
+            parts.append(f"cwd {identity.cwd}")
+        if identity.git_branch:
+            parts.append(f"branch {identity.git_branch}")
         return ", ".join(parts)
 
     @staticmethod

@@ -48,6 +48,10 @@ _AGENT_META: Final = re.compile(r"agent-[A-Za-z0-9_-]{1,100}\.meta\.json")
 _SAFE_SESSION: Final = re.compile(r"[A-Za-z0-9_-]{1,150}")
 #: A sub-agent's meta.json is a few hundred bytes; a larger file is not one.
 _META_LIMIT: Final = 64 * 1024
+#: How much of each transcript in a folder is read to find its first message line (resume links).
+_HEAD_LIMIT: Final = 256 * 1024
+#: Folders of more transcripts than this are not searched for the session a file resumes.
+_FOLDER_LIMIT: Final = 5000
 
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
@@ -129,6 +133,68 @@ def _note_link(value: dict[str, Any], task_calls: set[str], links: dict[str, str
         links[agent] = str(results[0]["tool_use_id"])
 
 
+def first_message_uuid(head: bytes) -> tuple[str, str] | None:
+    """(uuid, sessionId) of the first user or assistant line in the start of a transcript."""
+    for raw in head.splitlines():
+        if b'"uuid"' not in raw:
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue  # a line cut by the head's end, or a bad line (reported when that file is ingested)
+        if not isinstance(value, dict) or value.get("type") not in ("user", "assistant"):
+            continue
+        if isinstance(value.get("uuid"), str):
+            session = value.get("sessionId")
+            return value["uuid"], session if isinstance(session, str) else ""
+    return None
+
+
+def resumed_run(name: str, first_uuid: str) -> str | None:
+    """The session a transcript continues, by the transcripts beside it: None when it continues none.
+
+    A resumed (or continued) session's file starts with the lines of the session it resumes again,
+    same `uuid`s under a new `sessionId` (tests/fixtures/real/case1-resume): the transcripts of a
+    folder whose first message line has one uuid are one run, named by the first of them (the
+    smallest file: each continuation holds what it continues, and more).
+    """
+    path = Path(name)
+    try:
+        if not path.is_file():
+            return None
+        folder = path.resolve().parent
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        return None
+    chain = _first_uuids(str(folder), stamp).get(first_uuid)
+    if not chain or len(chain) < 2:
+        return None
+    return min(chain)[2] or None
+
+
+@lru_cache(maxsize=8)
+def _first_uuids(folder: str, _stamp: int) -> Mapping[str, list[tuple[int, str, str]]]:
+    """First message uuid -> (size, file name, session id) of each session transcript in `folder`."""
+    found: dict[str, list[tuple[int, str, str]]] = {}
+    try:
+        entries = [e for e in Path(folder).iterdir() if e.suffix == ".jsonl" and not e.name.startswith("agent-")]
+    except OSError:
+        return found
+    if len(entries) > _FOLDER_LIMIT:
+        return found
+    for entry in entries:
+        try:
+            with open(entry, "rb") as handle:
+                head = handle.read(_HEAD_LIMIT)
+            size = entry.stat().st_size
+        except OSError:
+            continue
+        first = first_message_uuid(head)
+        if first is not None:
+            found.setdefault(first[0], []).append((size, entry.name, first[1] or entry.stem))
+    return found
+
+
 def is_agent_meta(name: str) -> bool:
     """Whether `name` is a sub-agent's metadata file (`agent-<agentId>.meta.json`), not a log."""
     return _AGENT_META.fullmatch(name) is not None
@@ -180,6 +246,14 @@ class _TranscriptLog(ClaudeLog):
             except OSError:  # unreadable: the calls are stored all the same, the note says why
                 self._links[session_id] = (None, {})
         return self._links[session_id]
+
+    def _run_of(self, session: _Session) -> str | None:
+        if self.file_agent is not None or session.first_uuid is None:
+            return None  # a sub-agent's file: its lines name the session (its run) already
+        if session.run is None:
+            found = resumed_run(self.options.name, session.first_uuid)
+            session.run = found if found and found != session.session_id else ""
+        return session.run or None
 
     def _orphan_reason(self, session_id: str, agent: str) -> str:
         if self.file_agent is None:
