@@ -33,8 +33,8 @@ from typing import Any, Final
 
 import orjson
 
-from tooltrack.core import MAX_NAME, SUBAGENT_TOOLS
-from tooltrack.ingest.claude import ClaudeLog, _Call, _Session, result_agent
+from tooltrack.core import MAX_NAME, SUBAGENT_TOOLS, message_key
+from tooltrack.ingest.claude import ClaudeLog, _Session, result_agent
 from tooltrack.ingest.items import IngestOptions, Item
 from tooltrack.ingest.lines import Line, LineReader
 
@@ -150,8 +150,8 @@ def first_message_uuid(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def resumed_run(name: str, first_uuid: str) -> str | None:
-    """The session a transcript continues, by the transcripts beside it: None when it continues none.
+def resumed_run(name: str, first_uuid: str) -> tuple[str, Path] | None:
+    """The session a transcript continues and its file, by the transcripts beside it: None when it continues none.
 
     A resumed (or continued) session's file starts with the lines of the session it resumes again,
     same `uuid`s under a new `sessionId` (tests/fixtures/real/case1-resume): the transcripts of a
@@ -169,7 +169,38 @@ def resumed_run(name: str, first_uuid: str) -> str | None:
     chain = _first_uuids(str(folder), stamp).get(first_uuid)
     if not chain or len(chain) < 2:
         return None
-    return min(chain)[2] or None
+    _, file_name, session = min(chain)
+    return (session, folder / file_name) if session else None
+
+
+def message_keys(path: Path) -> frozenset[str]:
+    """The keys (message id + request id) of the API messages of a transcript: those a resumed
+    session repeats are counted with the session they come from. Cached per file version."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return frozenset()
+    return _message_keys(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _message_keys(path: str, _size: int, _mtime_ns: int) -> frozenset[str]:
+    keys: set[str] = set()
+    try:
+        with open(path, "rb") as handle:
+            for line in LineReader(handle):  # type: ignore[arg-type]
+                if line.too_long or b'"assistant"' not in line.data:
+                    continue
+                try:
+                    value = orjson.loads(line.data)
+                except orjson.JSONDecodeError:
+                    continue
+                key = message_key(value) if isinstance(value, dict) and value.get("type") == "assistant" else None
+                if key is not None:
+                    keys.add(key)
+    except OSError:
+        return frozenset()
+    return frozenset(keys)
 
 
 @lru_cache(maxsize=8)
@@ -230,13 +261,15 @@ class _TranscriptLog(ClaudeLog):
         self.file_agent = sidechain_agent(options.name)
         self.meta_task = agent_meta_task(options.name) if self.file_agent else None
         self._links: dict[str, tuple[Path | None, Mapping[str, str]]] = {}
+        self._resumes: dict[str, Path] = {}
+        """Session id -> the file of the session it resumes."""
 
-    def _external_parent(self, session: _Session, call: _Call) -> str | None:
-        if self.file_agent is None or call.agent is None:
+    def _external_parent(self, session: _Session, agent: str | None) -> str | None:
+        if self.file_agent is None or agent is None:
             return None  # a session's own file: `ClaudeLog` alone decides
-        if call.agent == self.file_agent and self.meta_task is not None:
+        if agent == self.file_agent and self.meta_task is not None:
             return self.meta_task
-        return self._session_links(session.session_id)[1].get(call.agent)
+        return self._session_links(session.session_id)[1].get(agent)
 
     def _session_links(self, session_id: str) -> tuple[Path | None, Mapping[str, str]]:
         if session_id not in self._links:
@@ -252,8 +285,17 @@ class _TranscriptLog(ClaudeLog):
             return None  # a sub-agent's file: its lines name the session (its run) already
         if session.run is None:
             found = resumed_run(self.options.name, session.first_uuid)
-            session.run = found if found and found != session.session_id else ""
+            if found is not None and found[0] != session.session_id:
+                session.run, self._resumes[session.session_id] = found
+            else:
+                session.run = ""
         return session.run or None
+
+    def _counted_elsewhere(self, session: _Session) -> frozenset[str]:
+        """The messages of the session this one resumes: that session's log counts their cost."""
+        self._run_of(session)
+        resumed = self._resumes.get(session.session_id)
+        return message_keys(resumed) if resumed is not None else frozenset()
 
     def _orphan_reason(self, session_id: str, agent: str) -> str:
         if self.file_agent is None:
