@@ -179,3 +179,28 @@ def test_the_tracker_and_the_api_model_take_identity_and_cost_per_call() -> None
     assert {k: payload[k] for k in identity} == identity
     assert {k: payload["tool_calls"][0][k] for k in call} == call
     TaskLogCreate.model_validate(payload)  # what the API takes
+
+
+def test_tooltrack_jsonl_keeps_identity_and_cost_per_call(engine: Engine, tmp_path: Path) -> None:
+    identity: dict[str, Any] = {
+        "project": "shop",
+        "project_path": "/src/shop",
+        "git_branch": "feature/x",
+        "agent": "claude-code",
+        "agent_version": "2.1.44",
+        "models": ["claude-opus-4-5-20251101", "claude-haiku-4-5-20251001"],
+        "title": "Fix the login page",
+        "outcome": "interrupted",
+        "mcp_servers": ["playwright"],
+        "tools_available": ["Read", "mcp__playwright__browser_click"],
+    }
+    call = {"tool_name": "Read", "success": True, "call_id": "c1", "model": "claude-opus-4-5-20251101"}
+    call |= {"cost_usd": 0.25, "cost_issuing_usd": 0.05, "cost_result_usd": 0.15, "cost_rent_usd": 0.05}
+    call |= {"cost_subagent_usd": 0.0, "cost_tokens": 4000}
+    log = {"adw_id": "a1b2c3d4", "phase_name": "build", "phase_status": "completed", "tool_calls": [call], **identity}
+    path = tmp_path / "logs.jsonl"
+    path.write_text(json.dumps(log) + "\n", encoding="utf-8")
+    ingest_file(engine, path)
+    [stored] = stored_logs(engine)
+    assert {k: getattr(stored, k) for k in identity} == identity
+    assert {k: getattr(stored.tool_calls[0], k) for k in call} == call

@@ -50,6 +50,7 @@ _SAFE_SESSION: Final = re.compile(r"[A-Za-z0-9_-]{1,150}")
 _META_LIMIT: Final = 64 * 1024
 #: How much of each transcript in a folder is read to find its first message line (resume links).
 _HEAD_LIMIT: Final = 256 * 1024
+_HEAD_FIRST: Final = 16 * 1024
 #: Folders of more transcripts than this are not searched for the session a file resumes.
 _FOLDER_LIMIT: Final = 5000
 
@@ -216,11 +217,13 @@ def _first_uuids(folder: str, _stamp: int) -> Mapping[str, list[tuple[int, str, 
     for entry in entries:
         try:
             with open(entry, "rb") as handle:
-                head = handle.read(_HEAD_LIMIT)
+                head = handle.read(_HEAD_FIRST)
+                first = first_message_uuid(head)
+                if first is None and len(head) == _HEAD_FIRST:  # long first lines: read on, up to the limit
+                    first = first_message_uuid(head + handle.read(_HEAD_LIMIT - _HEAD_FIRST))
             size = entry.stat().st_size
         except OSError:
             continue
-        first = first_message_uuid(head)
         if first is not None:
             found.setdefault(first[0], []).append((size, entry.name, first[1] or entry.stem))
     return found
