@@ -271,3 +271,14 @@ def test_a_resumed_session_counts_the_messages_it_repeats_once(engine: Engine) -
     everything = independent_pico([row for p in files for row in raw_rows(p)])
     assert computed == sum(everything.values())
     assert sum(pico_of(log.cost_usd) for log in stored_logs(engine)) == computed
+
+
+def test_a_session_without_tool_calls_stores_its_cost(engine: Engine) -> None:
+    """Claude Code's compaction agent makes no call; what it cost is still the session's."""
+    folder = FIXTURES / "real/case3-subagent-files/spotter-v2.1.39/ae4a77f8-aedd-4bc1-888f-c94edc91af04/subagents"
+    path = folder / "agent-acompact-946d2b.jsonl"
+    [cost] = ingest_file(engine, path).costs
+    assert cost.calls == 0 and cost.total_pico == sum(independent_pico(raw_rows(path)).values()) > 0
+    [log] = stored_logs(engine)
+    assert log.tool_calls == [] and pico_of(log.cost_usd) == cost.total_pico
+    assert log.tokens_used == cost.total_tokens

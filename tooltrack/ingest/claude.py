@@ -628,6 +628,9 @@ class ClaudeLog:
             parts.append((records, line))
         session.held = []
         priced = self._price(session, parts)
+        if not parts and priced is not None and priced.summary.turns and not hold_open:
+            # A session without tool calls (a chat, a compaction agent's file) still cost: a log of its own.
+            parts.append(([], session.first_line))
         for index, (part, at) in enumerate(parts):
             last = index == len(parts) - 1
             try:
