@@ -13,8 +13,9 @@ Builds two inputs once, in a temporary folder:
 Then, alternating the two checkouts (this one, and `--before` with its own `.venv`), each ingests
 each input into a fresh SQLite database in a child process of its own (`ingest_file` per file,
 rollups on); each figure is the best of `--repeat` runs. It prints calls a second and MB a second
-for both and their ratio. SQLite, so that the PostgreSQL server other work shares does not decide
-the figures.
+of wall-clock time for both, and the ratio of wall-clock and of CPU time (the process's, all
+threads: on a loaded shared machine the steadier of the two). SQLite, so that the PostgreSQL
+server other work shares does not decide the figures.
 """
 
 from __future__ import annotations
@@ -47,11 +48,11 @@ paths = [Path(p) for p in json.loads(Path(sys.argv[1]).read_text())]
 folder = tempfile.mkdtemp()
 engine = make_engine(f"sqlite:///{folder}/bench.db")
 upgrade(engine)
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 calls = 0
 for path in paths:
     calls += ingest_file(engine, path).tool_calls_stored
-print(json.dumps({"seconds": time.perf_counter() - start, "calls": calls}))
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu, "calls": calls}))
 """
 
 
@@ -109,23 +110,29 @@ def main() -> None:
             "tooltrack JSONL": make_jsonl(base, args.calls),
         }
         print(f"before: {args.before} ({_head(args.before)}); after: {ROOT} ({_head(ROOT)}); load {_load()}")
-        print("| input | MB | calls | before calls/s | after calls/s | after / before |")
-        print("|---|---|---|---|---|---|")
+        print("| input | MB | calls | before calls/s | after calls/s | after / before | CPU s before / after ", end="")
+        print("| CPU after / before |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, paths in inputs.items():
             paths_file = base / f"{name.replace(' ', '_')}.json"
             paths_file.write_text(json.dumps([str(p) for p in paths]))
             size = sum(p.stat().st_size for p in paths) / 1e6
             best = {"before": float("inf"), "after": float("inf")}
+            cpu = {"before": float("inf"), "after": float("inf")}
             calls = {}
             for _ in range(args.repeat):
                 for label, tree in (("before", args.before), ("after", ROOT)):
                     result = run(tree, paths_file)
                     best[label] = min(best[label], result["seconds"])
+                    cpu[label] = min(cpu[label], result["cpu"])
                     calls[label] = int(result["calls"])
             rate = {k: calls[k] / best[k] for k in best}
             cells = [f"{rate[k]:,.0f} ({size / best[k]:.2f} MB/s)" for k in ("before", "after")]
             ratio = rate["after"] / rate["before"]
-            print(f"| {name} | {size:.1f} | {calls['after']:,} | {cells[0]} | {cells[1]} | {ratio:.1%} |")
+            cpus = f"{cpu['before']:.2f} / {cpu['after']:.2f}"
+            cpu_ratio = cpu["before"] / cpu["after"]  # throughput ratio: the inverse of the time ratio
+            row = [name, f"{size:.1f}", f"{calls['after']:,}", *cells, f"{ratio:.1%}", cpus, f"{cpu_ratio:.1%}"]
+            print("| " + " | ".join(row) + " |")
 
 
 def _head(tree: Path) -> str:

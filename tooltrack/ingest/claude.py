@@ -667,8 +667,11 @@ class ClaudeLog:
                 cost = calls.get(call_id) if call_id else None
                 if cost is None or call_id is None:
                     continue
-                for name, value in call_fields(cost, priced.models.get(call_id), priced.unknown).items():
-                    setattr(record, name, value)
+                values = call_fields(cost, priced.models.get(call_id), priced.unknown)
+                # Checked values of the record's own fields (floats >= 0, an int, a model name):
+                # set as pydantic's assignment without validation does, without its per-field cost.
+                record.__dict__.update(values)
+                record.__pydantic_fields_set__.update(values)
                 stored += cost.total.pico
         priced.summary = replace(priced.summary, unstored_pico=priced.summary.calls_pico - stored)
         return priced

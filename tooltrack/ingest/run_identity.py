@@ -10,8 +10,8 @@ identity fields (docs/ingest.md, "Run identity"):
   full `cwd` is kept as project_path;
 - agent `claude-code` and its version;
 - models, the most used first (by assistant messages; Claude Code's own `<synthetic>` is no model);
-- title: Claude Code's own `summary` line for this session (a summary whose `leafUuid` is a line
-  already read: 1.0.x writes summaries of *other* sessions at the top of a later file), else the
+- title: Claude Code's own `summary` line for this session (a summary after the session's
+  messages: 1.0.x writes summaries of *other* sessions at the top of a later file), else the
   first prompt the user typed; redacted (`core.redaction`) and cut to one line (`one_line`);
 - MCP servers and tools available, from `system`/`init`.
 """
@@ -41,8 +41,6 @@ _COMMAND_ARGS: Final = re.compile(r"<command-args>\s*(.*?)\s*</command-args>", r
 _SPACE: Final = re.compile(r"\s+")
 #: An ADW run's id (8 hex digits): `<repo>/trees/<adw_id>` is one of its worktrees.
 _ADW_ID: Final = re.compile(r"[0-9a-f]{8}")
-#: uuids of lines remembered to match a summary's leafUuid; beyond it only the newest half stays.
-_UUID_LIMIT: Final = 200_000
 
 
 def project_of(cwd: str) -> tuple[str, str] | None:
@@ -128,32 +126,38 @@ class RunIdentity:
     first_prompt: str | None = None
     mcp_servers: list[str] | None = None
     tools: list[str] | None = None
-    uuids: set[str] = field(default_factory=set)
+    messages_seen: bool = False
 
     def line(self, value: dict[str, Any]) -> None:
         """Take what one line says (any line of a transcript or stream-json output)."""
+        # Called for every line: once a field is known it costs one attribute test.
         kind = value.get("type")
-        if self.cwd is None and isinstance(value.get("cwd"), str):
-            self.cwd = value["cwd"]
-        if self.git_branch is None and isinstance(value.get("gitBranch"), str) and value["gitBranch"]:
-            self.git_branch = value["gitBranch"]
+        if self.cwd is None:
+            cwd = value.get("cwd")
+            if isinstance(cwd, str):
+                self.cwd = cwd
+        if self.git_branch is None:
+            branch = value.get("gitBranch")
+            if isinstance(branch, str) and branch:
+                self.git_branch = branch
         if self.version is None:
             version = value.get("version") or (value.get("claude_code_version") if kind == "system" else None)
             if isinstance(version, str) and version:
                 self.version = version
-        uuid = value.get("uuid")
-        if isinstance(uuid, str):
-            self.uuids.add(uuid)
-            if len(self.uuids) > _UUID_LIMIT:
-                self.uuids = set(list(self.uuids)[_UUID_LIMIT // 2 :])
-        if kind == "summary":
+        if kind == "assistant":
+            self.messages_seen = True
+        elif kind == "user":
+            self.messages_seen = True
+            if self.first_prompt is None and not value.get("isSidechain") and not value.get("isMeta"):
+                self.first_prompt = prompt_title(value.get("message"))
+        elif kind == "summary":
+            # This session's own summary comes after its messages (Claude Code 2.x, at a file's
+            # end); 1.0.x writes summaries of *earlier* sessions at the top of a later file.
             text = value.get("summary")
-            if isinstance(text, str) and value.get("leafUuid") in self.uuids:
+            if self.messages_seen and isinstance(text, str):
                 self.summary = one_line(text) or self.summary  # the newest summary of this session
         elif kind == "system" and value.get("subtype") == "init":
             self._init(value)
-        elif kind == "user" and self.first_prompt is None and not value.get("isSidechain") and not value.get("isMeta"):
-            self.first_prompt = prompt_title(value.get("message"))
 
     def assistant(self, message: dict[str, Any]) -> None:
         """An assistant message (once per API message): its model."""
