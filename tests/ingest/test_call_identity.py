@@ -49,9 +49,11 @@ def test_a_resumed_session_stores_each_call_once(engine: Engine, fixtures_dir: P
     resumed = ingest_file(engine, folder / RESUMED)
     assert (original.tool_calls_stored, resumed.tool_calls_stored, resumed.duplicate_tool_calls) == (12, 26, 12)
     assert Counter(c.call_id for c in stored_calls(engine)) == Counter(dict.fromkeys(written, 1))
-    # The first session that stored a call owns it: the 12 earlier calls stay with e882830e.
-    by_session = {log.adw_id: len(log.tool_calls) for log in stored_logs(engine)}
+    # The first session that stored a call owns it: the 12 earlier calls stay with e882830e. The
+    # continuation is the same run (docs/ingest.md, "Run identity"): its log has e882830e's adw_id.
+    by_session = {log.log_message.split(",")[0].split()[-1]: len(log.tool_calls) for log in stored_logs(engine)}
     assert by_session == {ORIGINAL.removesuffix(".jsonl"): 12, RESUMED.removesuffix(".jsonl"): 26}
+    assert {log.adw_id for log in stored_logs(engine)} == {ORIGINAL.removesuffix(".jsonl")}
 
 
 def test_the_continuation_first_owns_the_repeated_calls_and_the_earlier_file_adds_nothing(
@@ -61,11 +63,11 @@ def test_the_continuation_first_owns_the_repeated_calls_and_the_earlier_file_add
     resumed = ingest_file(engine, folder / RESUMED)
     original = ingest_file(engine, folder / ORIGINAL)
     assert (resumed.tool_calls_stored, original.tool_calls_stored, original.duplicate_tool_calls) == (38, 0, 12)
-    # A session made only of repeats stores no task log; the report says where its calls are.
-    assert original.task_logs_stored == 0
-    assert any(
-        "stored before" in note.message and RESUMED.removesuffix(".jsonl") in note.message for note in original.notes
-    )
+    # A session made only of repeats stores no call; the report says where its calls are. Its log
+    # is stored for its cost alone (the continuation leaves the messages it repeats to it).
+    assert original.task_logs_stored == 1
+    [own] = [log for log in stored_logs(engine) if ORIGINAL.removesuffix(".jsonl") in (log.log_message or "")]
+    assert own.tool_calls == [] and own.cost_usd == float(original.costs[0].total_usd) > 0
     again = ingest_file(engine, folder / RESUMED)
     assert (again.tool_calls_stored, again.duplicate_tool_calls) == (0, 38)
     assert len(stored_calls(engine)) == 38
@@ -126,4 +128,6 @@ def test_the_hook_and_a_transcript_of_one_session_store_each_call_once(
     report = ingest_stream(engine, f"{session}.jsonl", io.BytesIO(transcript))
     assert (report.tool_calls_stored, report.duplicate_tool_calls) == (0, len(uses))
     assert Counter(c.call_id for c in stored_calls(engine)) == Counter(dict.fromkeys((b["id"] for _, b in uses), 1))
-    assert {log.adw_id for log in stored_logs(engine)} == {"adw-42"}
+    assert {log.adw_id for log in stored_logs(engine) if log.tool_calls} == {"adw-42"}
+    # The transcript's cost (the hook has none) is stored once, in a log of its own without calls.
+    assert [log.cost_usd for log in stored_logs(engine) if not log.tool_calls] == [float(report.costs[0].total_usd)]

@@ -46,6 +46,13 @@ def _echo_report(report: FileReport) -> None:
     )
     if report.error:
         click.echo(f"  error: {report.error}")
+    if report.costs:
+        computed = sum(c.total_usd for c in report.costs)
+        line = f"  cost: ${computed:.4f} computed from usage over {len(report.costs)} session(s)"
+        reported = [c.reported_usd for c in report.costs if c.reported_usd is not None]
+        if reported:
+            line += f" (the runs' own figures: ${sum(reported):.4f} for {len(reported)} of them)"
+        click.echo(line)
     for rejected in report.rejected[:_SHOWN_REJECTIONS]:
         click.echo(f"  {rejected.where}: {rejected.reason}")
     if report.rejected_count > _SHOWN_REJECTIONS:

@@ -25,22 +25,29 @@ line by line, and turns each session into task logs:
   Only when nothing matches is the Task guessed (the latest started that was running when the call
   was made, not the agent's own and not matched to another agent): such calls are counted as
   "parent guessed" in the report;
-- memory stays bounded: a session's finished calls are handed on every `PART_SIZE` calls, and of
-  the sidechain lines only their agent is remembered, for those of agents still running.
+- memory: a session's finished calls are made into parts every `PART_SIZE` calls, handed on when
+  the session ends (their rent is known only then, `tooltrack.ingest.session_cost`); of the
+  sidechain lines only their agent is remembered, for those of agents still running;
+- identity (`tooltrack.ingest.run_identity`) and cost (`tooltrack.ingest.session_cost`) are
+  collected from the same lines: the task logs carry the session's project, branch, models,
+  title and outcome, and each call its cost.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from tooltrack.core import (
+    INT32_MAX,
+    MAIN_AGENT,
     SUBAGENT_TOOLS,
     UNFINISHED_GRACE_SECONDS,
     ToolResult,
@@ -48,6 +55,7 @@ from tooltrack.core import (
     build_call,
     replace_nul_parsed,
     result_text,
+    run_figures,
 )
 from tooltrack.ingest.items import (
     DEFAULT_PHASE,
@@ -61,8 +69,12 @@ from tooltrack.ingest.items import (
 )
 from tooltrack.ingest.lines import Line, parse_json_line
 from tooltrack.ingest.report import Note, RejectedLine, Tally
+from tooltrack.ingest.run_identity import RunIdentity, outcome_of
+from tooltrack.ingest.session_cost import SIDECHAIN, Priced, SessionTurns, call_fields
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
+#: How far a computed session cost may be from the `result` line's own before the report says so.
+COST_TOLERANCE: Final = Decimal("0.01")
 #: Finished calls of one session handed on together (bounds memory on huge sessions).
 PART_SIZE: Final = 2000
 #: How many call ids a session remembers to skip repeated lines before it forgets the handed-on ones.
@@ -128,9 +140,15 @@ class _Session:
     """Calls not yet handed on, in the order they were made."""
     first_time: datetime | None = None
     last_time: datetime | None = None
-    cwd: str | None = None
-    git_branch: str | None = None
-    version: str | None = None
+    identity: RunIdentity = field(default_factory=RunIdentity)
+    first_uuid: str | None = None
+    """The uuid of the session's first message line: a resumed session's file starts with the same."""
+    turns: SessionTurns = field(default_factory=SessionTurns)
+    """Its model turns since the start (or since its last `result` line), for their cost."""
+    held: list[tuple[list[ToolCallRecord], int]] = field(default_factory=list)
+    """Parts handed on before the end, waiting for their calls' cost (known at the end: rent)."""
+    run: str | None = None
+    """The run (adw_id) it continues, once looked up ("" when none)."""
     summary: dict[str, Any] | None = None
     summary_line: int = 0
     tasks: dict[str, _Task] = field(default_factory=dict)
@@ -240,12 +258,15 @@ class ClaudeLog:
         yield from self.finish()
 
     def _session(self, value: dict[str, Any], line: int) -> _Session:
-        session_id = value.get("session_id") or value.get("sessionId") or self.default_session or "unknown-session"
-        session_id = str(session_id)[:150]
+        named = value.get("session_id") or value.get("sessionId")
+        # A line without a session id (a summary, a file-history snapshot) belongs to the session
+        # whose line came before it: a summary at a file's end is that session's own.
+        session_id = str(named)[:150] if named else self.default_session or "unknown-session"
         session = self.sessions.get(session_id)
         if session is None:
             session = self.sessions[session_id] = _Session(session_id, line)
-            self.default_session = self.default_session or session_id
+        if named:
+            self.default_session = session_id
         return session
 
     def feed(self, line: int, value: dict[str, Any]) -> Iterator[Item]:
@@ -253,26 +274,34 @@ class ClaudeLog:
         session = self._session(value, line)
         when = parse_time(value.get("timestamp"))
         session.saw_time(when)
-        for key, attr in (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "version")):
-            if isinstance(value.get(key), str) and getattr(session, attr) is None:
-                setattr(session, attr, value[key])
-        if kind == "system" and value.get("subtype") == "init" and session.version is None:
-            version = value.get("claude_code_version")
-            session.version = version if isinstance(version, str) else None
+        session.identity.line(value)
+        if session.first_uuid is None and kind in ("user", "assistant") and isinstance(value.get("uuid"), str):
+            session.first_uuid = value["uuid"]
         if kind == "result":
             # The run ended here: its calls so far and the summary make one task log. Lines after
             # it (a resumed session appending to the file) start new parts.
             session.summary = value
             session.summary_line = line
+            session.turns.figures = run_figures(value)
             yield from self._flush(session, final=True)
             session.summary = None
+            session.turns = SessionTurns()
             return
         agent = self._line_agent(session, value) if value.get("isSidechain") else None
         message = value.get("message")
         if kind is None:
             yield RejectedLine(line, "a JSON object without a type: not a Claude Code message")
             return
+        parent_use = value.get("parent_tool_use_id")
+        if isinstance(parent_use, str) and parent_use:
+            turn_agent = parent_use  # stream-json: a sub-agent's lines name their Task call
+        elif agent is not None:
+            turn_agent = SIDECHAIN + agent
+        else:
+            turn_agent = SIDECHAIN + "?" if value.get("isSidechain") else MAIN_AGENT
         if kind not in ("assistant", "user"):
+            if kind == "system" and value.get("subtype") == "compact_boundary":
+                session.turns.compact(turn_agent)
             return
         if not isinstance(message, dict):
             yield RejectedLine(line, f"a {kind} line without a message object")
@@ -283,12 +312,14 @@ class ClaudeLog:
             return
         if agent is not None and kind == "user" and "parentUuid" in value and value["parentUuid"] is None:
             self._agent_started(session, agent, self._named(value), message)
+        if kind == "assistant" and session.turns.assistant(value, content, turn_agent, when):
+            session.identity.assistant(message)
         if not isinstance(content, list):
             return  # a plain prompt or reply: no tool call in it
         if kind == "assistant":
             yield from self._uses(session, line, value, message, content, when, agent)
         else:
-            yield from self._results(session, line, value, content, when)
+            yield from self._results(session, line, value, content, when, turn_agent)
         if len(session.calls) >= PART_SIZE:
             yield from self._flush(session, final=False)
 
@@ -413,7 +444,13 @@ class ClaudeLog:
                 del session.open_prompts[next(iter(session.open_prompts))]
 
     def _results(
-        self, session: _Session, line: int, value: dict[str, Any], content: list[Any], when: datetime | None
+        self,
+        session: _Session,
+        line: int,
+        value: dict[str, Any],
+        content: list[Any],
+        when: datetime | None,
+        turn_agent: str,
     ) -> Iterator[Item]:
         results = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
         detail = value.get("toolUseResult", value.get("tool_use_result"))
@@ -435,6 +472,7 @@ class ClaudeLog:
             )
             call.finished = when
             call.done = True
+            session.turns.result(turn_agent, call.call_id, call.result.size_bytes or 0)
             task = session.tasks.get(call.call_id)
             if task is not None:
                 task.ended = when
@@ -498,13 +536,13 @@ class ClaudeLog:
         if call.agent is not None and call.agent in session.agent_tasks:
             task_id, certain = session.agent_tasks[call.agent]
             return task_id, not certain
-        found = self._external_parent(session, call)
+        found = self._external_parent(session, call.agent)
         if found is not None:
             return found, False
         guess = self._guess_parent(session, call)
         return guess, guess is not None
 
-    def _external_parent(self, session: _Session, call: _Call) -> str | None:
+    def _external_parent(self, session: _Session, agent: str | None) -> str | None:
         """The Task of a sidechain call as found outside this input (see `tooltrack.ingest.transcript`)."""
         return None
 
@@ -575,7 +613,7 @@ class ClaudeLog:
         if len(session.seen_ids) > _SEEN_LIMIT:
             # Forget handed-on ids (the store's call_id filter still catches repeats): bounded memory.
             session.seen_ids = set(session.calls)
-        if not ready and not (final and session.summary is not None):
+        if not ready and not (final and (session.summary is not None or session.held or session.turns.drafts)):
             return
         records: list[ToolCallRecord] = []
         for call in ready:
@@ -604,23 +642,102 @@ class ClaudeLog:
                 records.append(ToolCallRecord.model_validate(payload))
             except ValidationError as exc:
                 yield RejectedLine(call.line, f"tool call {call.call_id}: {describe_validation_error(exc)}")
-        summary = session.summary if final else None
-        try:
-            log = self._task_log(session, records, summary)
-        except ValidationError as exc:
-            yield RejectedLine(session.first_line, f"session {session.session_id}: {describe_validation_error(exc)}")
-            return
         line = ready[0].line if ready else session.summary_line
-        yield LogPart(log, line)
+        if not final:
+            # Handed on at the end: a call's rent is known only when its context ends.
+            session.held.append((records, line))
+            return
+        parts = session.held
+        if records or session.summary is not None:
+            parts.append((records, line))
+        session.held = []
+        priced = self._price(session, parts)
+        if not parts and priced is not None and priced.summary.turns and not hold_open:
+            # A session without tool calls (a chat, a compaction agent's file) still cost: a log of its own.
+            parts.append(([], session.first_line))
+        for index, (part, at) in enumerate(parts):
+            last = index == len(parts) - 1
+            try:
+                log = self._task_log(
+                    session, part, session.summary if last else None, priced if last else None, growing=hold_open
+                )
+            except ValidationError as exc:
+                yield RejectedLine(at, f"session {session.session_id}: {describe_validation_error(exc)}")
+                continue
+            yield LogPart(log, at)
+        if priced is not None:
+            yield from self._cost_report(priced, parts[-1][1] if parts else session.first_line)
+
+    # -- cost ----------------------------------------------------------------------------------
+
+    def _price(self, session: _Session, parts: list[tuple[list[ToolCallRecord], int]]) -> Priced | None:
+        """The session's cost attributed to its calls: their records get their parts."""
+        turns = session.turns
+        if not turns.drafts and turns.figures is None:
+            return None
+        priced = turns.price(
+            session.session_id,
+            lambda agent: self._turn_task(session, agent),
+            skip=self._counted_elsewhere(session),
+            when=session.last_time,
+        )
+        if priced is None:
+            return None
+        calls = priced.attribution.calls
+        stored = 0
+        for records, _ in parts:
+            for record in records:
+                call_id = record.call_id
+                cost = calls.get(call_id) if call_id else None
+                if cost is None or call_id is None:
+                    continue
+                values = call_fields(cost, priced.models.get(call_id), priced.unknown)
+                # Checked values of the record's own fields (floats >= 0, an int, a model name):
+                # set as pydantic's assignment without validation does, without its per-field cost.
+                record.__dict__.update(values)
+                record.__pydantic_fields_set__.update(values)
+                stored += cost.total.pico
+        priced.summary = replace(priced.summary, unstored_pico=priced.summary.calls_pico - stored)
+        return priced
+
+    def _turn_task(self, session: _Session, agent: str) -> str:
+        """The Task call that started a sidechain agent (`SIDECHAIN` + its id), else the agent as it is."""
+        name = agent.removeprefix(SIDECHAIN)
+        if name in session.agent_tasks:
+            return session.agent_tasks[name][0]
+        return self._external_parent(session, name) or agent
+
+    def _counted_elsewhere(self, session: _Session) -> frozenset[str]:
+        """Message keys whose cost another session counts (the one a resumed session repeats)."""
+        return frozenset()
+
+    def _cost_report(self, priced: Priced, line: int) -> Iterator[Item]:
+        """The session's cost into the report; a note where it needs a look: a model without a
+        price, or a computed cost more than `COST_TOLERANCE` away from the run's own."""
+        summary = priced.summary
+        yield Tally(costs=(summary,))
+        difference = summary.difference
+        off = summary.reported_usd is not None and (
+            (difference is None and summary.reported_usd != summary.total_usd)
+            or (difference is not None and abs(difference) > COST_TOLERANCE)
+        )
+        if summary.unknown_models or off:
+            yield Note(line, f"session {summary.session_id}: {summary.describe()}")
 
     def _task_log(
-        self, session: _Session, calls: list[ToolCallRecord], summary: dict[str, Any] | None
+        self,
+        session: _Session,
+        calls: list[ToolCallRecord],
+        summary: dict[str, Any] | None,
+        priced: Priced | None = None,
+        *,
+        growing: bool = False,
     ) -> TaskLogCreate:
         times = [c.timestamp for c in calls if c.timestamp is not None]
         started = min(times) if times else session.first_time
         completed = max(times) if times else session.last_time
         values: dict[str, Any] = {
-            "adw_id": self.adw_id or session.session_id,
+            "adw_id": self.adw_id or self._run_of(session) or session.session_id,
             "phase_name": self.phase,
             "phase_status": "completed",
             "workflow_template": self.options.workflow_template,
@@ -650,16 +767,35 @@ class ClaudeLog:
             values["log_key"] = f"{SESSION_KEY_PREFIX}{session.session_id}:result:{marker[:64]}"
         elif self.source == "claude-stream-json":
             values["phase_status"] = "incomplete"
+        values.update(session.identity.fields())
+        values["outcome"] = outcome_of(values["phase_status"])
+        if priced is not None:
+            cost = priced.summary
+            values["log_message"] += f"; {cost.describe()}"
+            if summary is None and growing:
+                values["log_message"] += " (not stored yet: the file may still grow)"
+            elif summary is None:  # the run's own figures, where a result line gives them, stay
+                values["tokens_used"] = min(cost.total_tokens, INT32_MAX)
+                known = cost.total_pico or not cost.unknown_models
+                values["cost_usd"] = float(cost.total_usd) if known else None
+                # Its own key: a session ingested while it ran stored its calls without its cost;
+                # once it is finished, this log stores the cost (with any calls not stored yet).
+                values["log_key"] += ":cost"
         return TaskLogCreate.model_validate(values)
+
+    def _run_of(self, session: _Session) -> str | None:
+        """The run a session continues (a resumed session's file repeats the one it resumes), else None."""
+        return None
 
     def _describe(self, session: _Session) -> str:
         parts = [f"Claude Code session {session.session_id}"]
-        if session.version:
-            parts.append(f"version {session.version}")
-        if session.cwd:
-            parts.append(f"cwd {session.cwd}")
-        if session.git_branch:
-            parts.append(f"branch {session.git_branch}")
+        identity = session.identity
+        if identity.version:
+            parts.append(f"version {identity.version}")
+        if identity.cwd:
+            parts.append(f"cwd {identity.cwd}")
+        if identity.git_branch:
+            parts.append(f"branch {identity.git_branch}")
         return ", ".join(parts)
 
     @staticmethod

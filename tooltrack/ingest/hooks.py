@@ -34,6 +34,7 @@ from tooltrack.ingest.documents import read_json_values
 from tooltrack.ingest.items import DEFAULT_PHASE, IngestOptions, Item, LogPart, part_key
 from tooltrack.ingest.lines import Line
 from tooltrack.ingest.report import Note, RejectedLine
+from tooltrack.ingest.run_identity import RunIdentity
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
 SOURCE: Final = "claude-hooks"
@@ -86,6 +87,8 @@ class HookLog:
         """(session, payload digest) -> payloads so far without tool_use_id equal to it."""
         self.ids: set[tuple[str, str]] = set()
         """(session, tool_use_id) of the calls read so far."""
+        self.identities: dict[str, RunIdentity] = {}
+        """Per session, what its payloads say of it (`cwd`: its project)."""
 
     def feed(self, line: int, value: Any, element: int | None = None) -> Iterator[Item]:
         """A payload (the `element`-th of an array when it is one), or a JSON line holding an array of them."""
@@ -105,6 +108,11 @@ class HookLog:
             return
         session_id = str(payload.get("session_id") or "unknown-session")[:150]
         _, calls = self.sessions.setdefault(session_id, (line, []))
+        identity = self.identities.get(session_id)
+        if identity is None:
+            identity = self.identities[session_id] = RunIdentity()
+        if identity.cwd is None:
+            identity.line(payload)
         call_id = payload.get("tool_use_id")
         if not isinstance(call_id, str) or not call_id:
             digest = payload_digest(payload)
@@ -134,6 +142,8 @@ class HookLog:
                     source=SOURCE,
                     log_message=f"Claude Code session {session_id} (hook payloads)",
                     log_key=part_key(session_id, "hooks", calls),
+                    outcome="completed",
+                    **self.identities[session_id].fields(),
                 )
             except ValidationError as exc:
                 yield RejectedLine(line, f"session {session_id}: {describe_validation_error(exc)}")

@@ -16,6 +16,7 @@ give its cost and tokens. A call's duration is Claude Code's own `duration_ms` (
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,11 +25,12 @@ from typing import Any, Final
 import orjson
 from pydantic import ValidationError
 
-from tooltrack.core import bound_error, shape, tool_fields
+from tooltrack.core import MAX_NAME, bound_error, shape, tool_fields
 from tooltrack.ingest.documents import read_json_values
 from tooltrack.ingest.items import DEFAULT_PHASE, IngestOptions, Item, LogPart, part_key
 from tooltrack.ingest.lines import Line, loads_agent_json
 from tooltrack.ingest.report import Note, RejectedLine
+from tooltrack.ingest.run_identity import CLAUDE_CODE
 from tooltrack.models import TaskLogCreate, ToolCallRecord, describe_validation_error
 
 SOURCE: Final = "claude-otel"
@@ -103,6 +105,7 @@ class _Session:
     cost: float = 0.0
     tokens: int = 0
     requests: int = 0
+    models: Counter[str] = field(default_factory=Counter)
 
 
 def _tool_call(attrs: dict[str, Any], when: datetime | None, session_id: str) -> dict[str, Any]:
@@ -165,6 +168,8 @@ class OtelLog:
     def __init__(self, options: IngestOptions) -> None:
         self.options = options
         self.sessions: dict[str, _Session] = {}
+        self.version: str | None = None
+        """Claude Code's version, from a resource's `service.version` (a whole document's; not when streamed)."""
 
     def feed(self, line: int, document: Any, _element: int | None = None) -> Iterator[Item]:
         """A whole document (a JSON line, or a top-level value that is not an export's object)."""
@@ -173,6 +178,9 @@ class OtelLog:
             return
         number = 0
         for resource in document["resourceLogs"]:
+            if self.version is None and isinstance(resource, dict) and isinstance(resource.get("resource"), dict):
+                version = _attributes(resource["resource"]).get("service.version")
+                self.version = version[:MAX_NAME] if isinstance(version, str) and version else None
             for scope in (resource or {}).get("scopeLogs") or []:
                 for record in (scope or {}).get("logRecords") or []:
                     number += 1
@@ -195,6 +203,8 @@ class OtelLog:
             for key in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens"):
                 session.tokens += int(_number(attrs.get(key)) or 0)
             session.requests += 1
+            if isinstance(attrs.get("model"), str) and attrs["model"]:
+                session.models[attrs["model"][:MAX_NAME]] += 1
             return
         payload = _tool_call(attrs, _time(record, attrs), session_id)
         try:
@@ -219,6 +229,10 @@ class OtelLog:
                 "tool_calls": session.calls,
                 "source": SOURCE,
                 "log_message": f"Claude Code session {session.session_id} (OpenTelemetry)",
+                "agent": CLAUDE_CODE,
+                "agent_version": self.version,
+                "models": [name for name, _ in session.models.most_common(50)] or None,
+                "outcome": "completed",
             }
             # The calls and the session's cost in one log, keyed by its calls and that cost: the same
             # export read again is the same log. (An export that grew gives a new key and its cost

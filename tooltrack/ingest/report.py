@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from tooltrack.ingest.session_cost import SessionCost
 
 #: A file of garbage must not fill memory with reasons: beyond this many, only the count grows.
 MAX_LISTED: Final = 1000
@@ -56,6 +59,8 @@ class Tally:
     """Sub-agent calls whose Task was guessed (see `FileReport.parents_guessed`)."""
     calls_pending: int = 0
     """Calls still running at the end of a file that may still grow (see `FileReport.calls_pending`)."""
+    costs: tuple[SessionCost, ...] = ()
+    """What sessions of the file cost (see `FileReport.costs`)."""
 
 
 @dataclass(slots=True)
@@ -86,6 +91,10 @@ class FileReport:
     calls_pending: int = 0
     """Calls without a result at the end of a file that may still grow (its last line is recent):
     still running, not stored yet; a later ingest stores them with their outcome."""
+    costs: list[SessionCost] = field(default_factory=list)
+    """Per Claude Code session (or stream-json run) with usage: its computed cost, how it splits
+    into the calls' parts and the remainder, and the run's own figure beside it where a `result`
+    line gives one (`SessionCost.difference`); models without a price are named."""
     lines: int = 0
     bytes_read: int = 0
     skipped: bool = False
@@ -121,6 +130,8 @@ class FileReport:
     def add(self, tally: Tally) -> None:
         self.parents_guessed += tally.parents_guessed
         self.calls_pending += tally.calls_pending
+        if len(self.costs) < MAX_LISTED:
+            self.costs.extend(tally.costs[: MAX_LISTED - len(self.costs)])
 
     def note(self, line: int, message: str, element: int | None = None) -> None:
         if len(self.notes) < MAX_LISTED:

@@ -33,8 +33,8 @@ from typing import Any, Final
 
 import orjson
 
-from tooltrack.core import MAX_NAME, SUBAGENT_TOOLS
-from tooltrack.ingest.claude import ClaudeLog, _Call, _Session, result_agent
+from tooltrack.core import MAX_NAME, SUBAGENT_TOOLS, message_key
+from tooltrack.ingest.claude import ClaudeLog, _Session, result_agent
 from tooltrack.ingest.items import IngestOptions, Item
 from tooltrack.ingest.lines import Line, LineReader
 
@@ -48,6 +48,11 @@ _AGENT_META: Final = re.compile(r"agent-[A-Za-z0-9_-]{1,100}\.meta\.json")
 _SAFE_SESSION: Final = re.compile(r"[A-Za-z0-9_-]{1,150}")
 #: A sub-agent's meta.json is a few hundred bytes; a larger file is not one.
 _META_LIMIT: Final = 64 * 1024
+#: How much of each transcript in a folder is read to find its first message line (resume links).
+_HEAD_LIMIT: Final = 256 * 1024
+_HEAD_FIRST: Final = 16 * 1024
+#: Folders of more transcripts than this are not searched for the session a file resumes.
+_FOLDER_LIMIT: Final = 5000
 
 
 def parse(lines: Iterator[Line], options: IngestOptions) -> Iterator[Item]:
@@ -129,6 +134,101 @@ def _note_link(value: dict[str, Any], task_calls: set[str], links: dict[str, str
         links[agent] = str(results[0]["tool_use_id"])
 
 
+def first_message_uuid(head: bytes) -> tuple[str, str] | None:
+    """(uuid, sessionId) of the first user or assistant line in the start of a transcript."""
+    for raw in head.splitlines():
+        if b'"uuid"' not in raw:
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue  # a line cut by the head's end, or a bad line (reported when that file is ingested)
+        if not isinstance(value, dict) or value.get("type") not in ("user", "assistant"):
+            continue
+        if isinstance(value.get("uuid"), str):
+            session = value.get("sessionId")
+            return value["uuid"], session if isinstance(session, str) else ""
+    return None
+
+
+def resumed_run(name: str, first_uuid: str) -> tuple[str, Path] | None:
+    """The session a transcript continues and its file, by the transcripts beside it: None when it continues none.
+
+    A resumed (or continued) session's file starts with the lines of the session it resumes again,
+    same `uuid`s under a new `sessionId` (tests/fixtures/real/case1-resume): the transcripts of a
+    folder whose first message line has one uuid are one run, named by the first of them (the
+    smallest file: each continuation holds what it continues, and more).
+    """
+    path = Path(name)
+    try:
+        if not path.is_file():
+            return None
+        folder = path.resolve().parent
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        return None
+    chain = _first_uuids(str(folder), stamp).get(first_uuid)
+    if not chain or len(chain) < 2:
+        return None
+    _, file_name, session = min(chain)
+    return (session, folder / file_name) if session else None
+
+
+def message_keys(path: Path) -> frozenset[str]:
+    """The keys (message id + request id) of the API messages of a transcript: those a resumed
+    session repeats are counted with the session they come from. Cached per file version."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return frozenset()
+    return _message_keys(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _message_keys(path: str, _size: int, _mtime_ns: int) -> frozenset[str]:
+    keys: set[str] = set()
+    try:
+        with open(path, "rb") as handle:
+            for line in LineReader(handle):  # type: ignore[arg-type]
+                if line.too_long or b'"assistant"' not in line.data:
+                    continue
+                try:
+                    value = orjson.loads(line.data)
+                except orjson.JSONDecodeError:
+                    continue
+                key = message_key(value) if isinstance(value, dict) and value.get("type") == "assistant" else None
+                if key is not None:
+                    keys.add(key)
+    except OSError:
+        return frozenset()
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=8)
+def _first_uuids(folder: str, _stamp: int) -> Mapping[str, list[tuple[int, str, str]]]:
+    """First message uuid -> (size, file name, session id) of each session transcript in `folder`."""
+    found: dict[str, list[tuple[int, str, str]]] = {}
+    try:
+        entries = [e for e in Path(folder).iterdir() if e.suffix == ".jsonl" and not e.name.startswith("agent-")]
+    except OSError:
+        return found
+    if len(entries) > _FOLDER_LIMIT:
+        return found
+    for entry in entries:
+        try:
+            with open(entry, "rb") as handle:
+                head = handle.read(_HEAD_FIRST)
+                first = first_message_uuid(head)
+                if first is None and len(head) == _HEAD_FIRST:  # long first lines: read on, up to the limit
+                    first = first_message_uuid(head + handle.read(_HEAD_LIMIT - _HEAD_FIRST))
+            size = entry.stat().st_size
+        except OSError:
+            continue
+        if first is not None:
+            found.setdefault(first[0], []).append((size, entry.name, first[1] or entry.stem))
+    return found
+
+
 def is_agent_meta(name: str) -> bool:
     """Whether `name` is a sub-agent's metadata file (`agent-<agentId>.meta.json`), not a log."""
     return _AGENT_META.fullmatch(name) is not None
@@ -164,13 +264,15 @@ class _TranscriptLog(ClaudeLog):
         self.file_agent = sidechain_agent(options.name)
         self.meta_task = agent_meta_task(options.name) if self.file_agent else None
         self._links: dict[str, tuple[Path | None, Mapping[str, str]]] = {}
+        self._resumes: dict[str, Path] = {}
+        """Session id -> the file of the session it resumes."""
 
-    def _external_parent(self, session: _Session, call: _Call) -> str | None:
-        if self.file_agent is None or call.agent is None:
+    def _external_parent(self, session: _Session, agent: str | None) -> str | None:
+        if self.file_agent is None or agent is None:
             return None  # a session's own file: `ClaudeLog` alone decides
-        if call.agent == self.file_agent and self.meta_task is not None:
+        if agent == self.file_agent and self.meta_task is not None:
             return self.meta_task
-        return self._session_links(session.session_id)[1].get(call.agent)
+        return self._session_links(session.session_id)[1].get(agent)
 
     def _session_links(self, session_id: str) -> tuple[Path | None, Mapping[str, str]]:
         if session_id not in self._links:
@@ -180,6 +282,23 @@ class _TranscriptLog(ClaudeLog):
             except OSError:  # unreadable: the calls are stored all the same, the note says why
                 self._links[session_id] = (None, {})
         return self._links[session_id]
+
+    def _run_of(self, session: _Session) -> str | None:
+        if self.file_agent is not None or session.first_uuid is None:
+            return None  # a sub-agent's file: its lines name the session (its run) already
+        if session.run is None:
+            found = resumed_run(self.options.name, session.first_uuid)
+            if found is not None and found[0] != session.session_id:
+                session.run, self._resumes[session.session_id] = found
+            else:
+                session.run = ""
+        return session.run or None
+
+    def _counted_elsewhere(self, session: _Session) -> frozenset[str]:
+        """The messages of the session this one resumes: that session's log counts their cost."""
+        self._run_of(session)
+        resumed = self._resumes.get(session.session_id)
+        return message_keys(resumed) if resumed is not None else frozenset()
 
     def _orphan_reason(self, session_id: str, agent: str) -> str:
         if self.file_agent is None:
