@@ -157,6 +157,8 @@ def _trace_colours(spec: dict[str, Any]) -> dict[str, str]:
         area = data[0]
         return {tool: area["line"]["color"] if area["type"] == "scatter" else area["marker"]["color"]}
     for trace in data:
+        if trace.get("mode") == "markers":
+            continue  # the timeline's marks of failed and cancelled calls: not a tool
         colour = (trace.get("marker") or {}).get("color") if trace["type"] == "bar" else trace["line"]["color"]
         colours.setdefault(trace["name"], colour)
         assert colours[trace["name"]] == colour, trace["name"]
