@@ -159,3 +159,21 @@ def test_long_windows_are_drawn_by_week(stored: Engine, logs: list[TaskLogCreate
     assert {p.interval_days for p in points} == {7}
     assert {p.day.weekday() for p in points} == {0}  # Mondays
     assert sum(p.calls for p in points) == len(_calls(select(logs, TODAY - timedelta(days=364), TODAY)))
+
+
+@pytest.mark.parametrize("filters", [WINDOW, Filters(days=40, workflow_template="adw_sdlc")])
+def test_costliest_repeats_count_the_task_logs_that_repeat_each_target(
+    stored: Engine, logs: list[TaskLogCreate], filters: Filters
+) -> None:
+    report = AnalyticsService(stored).cost(filters, top=50)
+    chosen = [log for log in _window(logs, filters) if filters.workflow_template in (None, log.workflow_template)]
+    per_target: Counter[tuple[str, str]] = Counter()
+    calls_of: Counter[tuple[str, str]] = Counter()
+    for log in chosen:
+        for tally in find_in_log(_dumped(log)):
+            per_target[(tally.kind, tally.target)] += 1
+            calls_of[(tally.kind, tally.target)] += tally.count
+    assert report.costliest_repeats
+    for target in report.costliest_repeats:
+        key = (target.kind, target.target)
+        assert (target.task_logs, target.redundant_calls) == (per_target[key], calls_of[key]), key

@@ -21,7 +21,7 @@ from tooltrack.analytics.results import CostGroup, CostlyCall, CostlyTarget, Cos
 from tooltrack.analytics.runs import conditions as run_conditions
 from tooltrack.analytics.slim import repeats_for, tool_breakdowns_for
 from tooltrack.core import REDUNDANCY_PATTERNS, UNKNOWN_MODEL, prices
-from tooltrack.store import costly_calls, key_hash, redundant_targets, repeat_daily, runs, tool_daily, tool_slim_daily
+from tooltrack.store import costly_calls, redundant_targets, repeat_daily, runs, tool_daily, tool_slim_daily
 
 MCP_PREFIX: Final = "mcp__"
 #: The group a call belongs to when it is not an MCP tool, in the per-server breakdown.
@@ -217,6 +217,7 @@ def costliest_repeats(connection: Connection, filters: Filters, *, limit: int = 
         select(
             r.c.kind,
             r.c.target,
+            func.sum(r.c.task_logs).label("task_logs"),
             func.sum(r.c.redundant_calls).label("calls"),
             ms.label("ms"),
             func.sum(r.c.wasted_tokens).label("tokens"),
@@ -228,22 +229,13 @@ def costliest_repeats(connection: Connection, filters: Filters, *, limit: int = 
         .limit(limit)
     )
     rows = connection.execute(query).all()
-    # Runs are counted distinct, which sums of counters cannot do: for the top targets only, over
-    # their rows of `derived_redundant_targets` (by its target index).
-    t = redundant_targets
-    hashes = sorted({key_hash((row.target,)) for row in rows})
-    counted = (
-        select(t.c.kind, t.c.target_hash, func.count(func.distinct(t.c.adw_id)).label("runs"))
-        .where(*where(t, filters, by_tool=False), t.c.target_hash.in_(hashes))
-        .group_by(t.c.kind, t.c.target_hash)
-    )
-    runs_of = {(r.kind, r.target_hash): as_int(r.runs) for r in connection.execute(counted)} if hashes else {}
+    # A task log lies in one day, so the days' task-log counts add up to the task logs exactly.
     return [
         CostlyTarget(
             kind=row.kind,
             pattern=REDUNDANCY_PATTERNS[row.kind][0],
             target=row.target,
-            runs=runs_of.get((row.kind, key_hash((row.target,))), 0),
+            task_logs=as_int(row.task_logs),
             redundant_calls=as_int(row.calls),
             wasted_duration_ms=as_int(row.ms),
             wasted_tokens=as_int(row.tokens),
@@ -261,7 +253,8 @@ def _costliest_repeats_per_log(connection: Connection, filters: Filters, limit: 
         select(
             r.c.kind,
             r.c.target,
-            func.count(func.distinct(r.c.adw_id)).label("runs"),
+            # One row per task log, kind and target: the rows are the task logs.
+            func.count().label("task_logs"),
             func.sum(r.c.redundant_calls).label("calls"),
             func.sum(r.c.wasted_ms).label("ms"),
             func.sum(r.c.wasted_tokens).label("tokens"),
@@ -277,7 +270,7 @@ def _costliest_repeats_per_log(connection: Connection, filters: Filters, limit: 
             kind=row.kind,
             pattern=REDUNDANCY_PATTERNS[row.kind][0],
             target=row.target,
-            runs=as_int(row.runs),
+            task_logs=as_int(row.task_logs),
             redundant_calls=as_int(row.calls),
             wasted_duration_ms=as_int(row.ms),
             wasted_tokens=as_int(row.tokens),

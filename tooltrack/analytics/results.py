@@ -394,7 +394,9 @@ class CostlyTarget(BaseModel):
     kind: str
     pattern: str
     target: str
-    runs: int
+    task_logs: int
+    """Task logs (sessions, phases) in which the target was repeated. Not runs: a distinct count of
+    runs cannot be summed from counters, and over the targets every run repeats it took seconds."""
     redundant_calls: int
     wasted_duration_ms: int
     wasted_tokens: int

@@ -163,13 +163,13 @@ COSTLY_TARGET_CONFIG: Final = {
 
 def costly_targets(targets: list[CostlyTarget]) -> pd.DataFrame:
     """The files re-read (and commands re-run) whose repeats cost most, costliest first."""
-    columns = ["Target", "Pattern", "Runs", "Repeats", "Wasted tokens", "Wasted ($)", "Wasted (ms)"]
+    columns = ["Target", "Pattern", "Task logs", "Repeats", "Wasted tokens", "Wasted ($)", "Wasted (ms)"]
     return pd.DataFrame(
         [
             {
                 "Target": target.target,
                 "Pattern": target.pattern,
-                "Runs": target.runs,
+                "Task logs": target.task_logs,
                 "Repeats": target.redundant_calls,
                 "Wasted tokens": target.wasted_tokens,
                 "Wasted ($)": target.wasted_cost_usd,

@@ -118,14 +118,14 @@ if work.top_targets:
                     "Target": shorten(t.target, 100),
                     "Pattern": t.pattern,
                     "Redundant calls": t.redundant_calls,
-                    "Runs": t.runs,
+                    "Task logs": t.task_logs,
                     "Wasted (s)": round(t.wasted_duration_ms / 1000, 1),
                     "Wasted tokens": t.wasted_tokens,
                     "Wasted ($)": t.wasted_cost_usd,
                 }
                 for t in work.top_targets
             ],
-            columns=["Target", "Pattern", "Redundant calls", "Runs", "Wasted (s)", "Wasted tokens", "Wasted ($)"],
+            columns=["Target", "Pattern", "Redundant calls", "Task logs", "Wasted (s)", "Wasted tokens", "Wasted ($)"],
         ),
         hide_index=True,
         width="stretch",
