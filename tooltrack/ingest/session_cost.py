@@ -36,6 +36,8 @@ from tooltrack.core import (
     usd,
 )
 
+#: Pico-dollars in a dollar (`core.pricing`'s unit).
+PICO_PER_USD: Final = 10**12
 #: Prefix of a transcript sidechain's agent until it is resolved to its Task call.
 SIDECHAIN: Final = "sidechain:"
 
@@ -259,11 +261,13 @@ def call_fields(cost: CallCost, model: str | None, unknown: frozenset[str]) -> d
         values["model"] = model
     if model in unknown:
         return values
+    # pico / 10^12 as a float: `round(x * 10**12)` gives the pico-dollars back below $9,000
+    # (2^53 pico-dollars), and it is several times cheaper than through Decimal.
     values.update(
-        cost_usd=float(usd(total.pico)),
-        cost_issuing_usd=float(usd(cost.issuing.pico)),
-        cost_result_usd=float(usd(cost.result.pico)),
-        cost_rent_usd=float(usd(cost.rent.pico)),
-        cost_subagent_usd=float(usd(cost.subagent.pico)),
+        cost_usd=total.pico / PICO_PER_USD,
+        cost_issuing_usd=cost.issuing.pico / PICO_PER_USD,
+        cost_result_usd=cost.result.pico / PICO_PER_USD,
+        cost_rent_usd=cost.rent.pico / PICO_PER_USD,
+        cost_subagent_usd=cost.subagent.pico / PICO_PER_USD,
     )
     return values
