@@ -166,10 +166,12 @@ def test_ingest_page_uploads_a_file(dashboard_url: str, page: Any, screenshots: 
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
     page.wait_for_selector("[data-testid='stFileChip']", timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Ingest").click()
-    page.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=TIMEOUT_MS)
+    # Stored, with a line rejected: a warning (yellow), not a success (issue 18, item 9).
+    page.wait_for_selector("[data-testid='stAlertContentWarning']", timeout=TIMEOUT_MS)
     wait_rerun(page)
-    message = page.locator("[data-testid='stAlertContentSuccess']").inner_text()
+    message = page.locator("[data-testid='stAlertContentWarning']").first.inner_text()
     assert f"Stored 1 task log with {calls} tool calls" in message
+    assert "1 file with rejected lines" in message
     assert page.locator(EXCEPTION).count() == 0
     page.screenshot(path=str(screenshots / "ingest.png"), full_page=True)
 

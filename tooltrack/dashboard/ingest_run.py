@@ -114,12 +114,15 @@ def overall_verdict(outcomes: Sequence[IngestOutcome]) -> tuple[Severity, str]:
     else:
         parts.append("Nothing new was stored")
     of = f" of {files:,}" if files > 1 else ""
+    noun = "file" if files == 1 else "files"
     if counts["error"]:
-        parts.append(f"{counts['error']:,}{of} {'file' if files == 1 else 'files'} failed or had every line rejected")
+        parts.append(f"{counts['error']:,}{of} {noun} failed or had every line rejected")
     if counts["warning"]:
-        parts.append(f"{counts['warning']:,}{of} with rejected lines or nothing to store")
+        parts.append(
+            f"{counts['warning']:,}{of} {'file' if files == 1 else 'files'} with rejected lines or nothing to store"
+        )
     if counts["info"]:
-        parts.append(f"{counts['info']:,}{of} already stored")
+        parts.append(f"{counts['info']:,}{of} {noun} already stored")
     return severity, "; ".join(parts) + "."
 
 
