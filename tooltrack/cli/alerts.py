@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from tooltrack.analytics import AnalyticsService, DeliveryReport, Filters, drain, scan, send_round
 from tooltrack.cli.migrate import upgrade_database
 from tooltrack.core import ALERT_RULES, AlertSettings, current_alert_settings
 from tooltrack.store import describe, make_engine
+
+if TYPE_CHECKING:
+    from tooltrack.analytics import DeliveryReport
+
+# The analytics (and the webhook's httpx) load only when an alerts command runs: every other command
+# of the CLI, `tooltrack ingest` on each call included, would pay about a second for them.
 
 _DATABASE = click.option(
     "--database-url", default=None, help="Database URL (default: TOOLTRACK_DATABASE_URL, else SQLite)."
@@ -38,6 +44,8 @@ def alerts(
         return
     engine = make_engine(database_url)
     upgrade_database(engine)
+    from tooltrack.analytics import AnalyticsService, Filters
+
     page = AnalyticsService(engine).alerts(Filters(days=days), rule=rule, limit=limit)
     engine.dispose()
     if as_json:
@@ -73,6 +81,8 @@ def scan_command(days: int | None, baselines_only: bool, no_send: bool, database
     click.echo(f"database: {describe(engine)}")
     upgrade_database(engine)
     started = time.perf_counter()
+    from tooltrack.analytics import drain, scan
+
     report = scan(engine, days=days, per_call=not baselines_only, settings=settings)
     found = ", ".join(f"{rule} {n}" for rule, n in report.found.items())
     click.echo(f"scanned {report.days} days in {time.perf_counter() - started:.1f} s: {found}")
@@ -89,6 +99,8 @@ def scan_command(days: int | None, baselines_only: bool, no_send: bool, database
 @_DATABASE
 def send_command(follow: bool, interval: float, database_url: str | None) -> None:
     """Post the alerts not posted yet (and due retries) to the webhook (TOOLTRACK_ALERT_WEBHOOK_URL)."""
+    from tooltrack.analytics import drain, send_round
+
     settings = _settings()
     if not settings.webhook.url:
         raise click.ClickException("no webhook: set TOOLTRACK_ALERT_WEBHOOK_URL or [webhook] url in the rules file")
