@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from dataset import _ready, dataset_url  # noqa: E402
+from dataset import DATABASE, _ready, dataset_url  # noqa: E402
 
 TARGET_S = 1.5
 APP = ROOT / "app.py"
@@ -52,12 +52,14 @@ def _render(page: str, query: dict[str, str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="cold renders per page (default 3)")
+    parser.add_argument("--database", default=DATABASE, help="the data set's database (default %(default)s)")
+    parser.add_argument("--as-is", action="store_true", help="use the database as it is (a copy, an older data set)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    if not _ready():
-        print("the data set is not ready: build it with `python bench/dataset.py` first")
+    if not args.as_is and not _ready(args.database):
+        print("the data set is not ready: build it with `python bench/dataset.py` first (or pass --as-is)")
         return 1
-    url = dataset_url()
+    url = dataset_url(args.database)
     os.environ["TOOLTRACK_DATABASE_URL"] = url
 
     from tooltrack.analytics import MAX_DAYS, AnalyticsService, Filters
