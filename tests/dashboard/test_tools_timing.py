@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from tests.helpers.dashboard import OpenPage
@@ -19,7 +20,7 @@ def test_execution_only_durations_on_the_tools_page(app_env: Engine, fixtures_di
     assert any("wall clock" in h.value for h in at.subheader)
     wall = at.dataframe[0].value
     every = service.summary(Filters(all_time=True))
-    assert list(wall["Timed calls"]) == [t.timed_count for t in every.by_tool.values()]
+    assert _column(wall, "Mean (ms)") == [t.avg_duration_ms for t in every.by_tool.values()]
 
     at.radio(key="tools_timing").set_value("exec").run()
     assert not at.exception, [e.message for e in at.exception]
@@ -28,6 +29,13 @@ def test_execution_only_durations_on_the_tools_page(app_env: Engine, fixtures_di
     executed = service.summary(Filters(all_time=True, timing="exec"))
     frame = at.dataframe[0].value
     assert list(frame["Tool"]) == list(executed.by_tool)
-    assert list(frame["Timed calls"]) == [t.timed_count for t in executed.by_tool.values()]
+    assert _column(frame, "Mean (ms)") == [t.avg_duration_ms for t in executed.by_tool.values()]
+    assert _column(frame, "p95 (ms)") == [t.p95_duration_ms for t in executed.by_tool.values()]
     assert list(frame["Calls"]) == list(wall["Calls"])  # counts do not depend on the timing
-    assert sum(frame["Timed calls"]) < sum(wall["Timed calls"])
+    # The line-timestamp durations (waits included) are gone from the execution-only totals.
+    assert sum(frame["Total time (s)"]) < sum(wall["Total time (s)"])
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[float | None]:
+    """A column of the table with its empty cells as None (as the service gives them)."""
+    return [None if pd.isna(value) else float(value) for value in frame[name]]
