@@ -120,7 +120,7 @@ def test_a_deep_link_as_the_first_visit_opens_that_page_in_the_navigation(
     assert heading(page) == "Failures"
     # app.py's st.navigation ran: its sections and page titles, not page names made from file names.
     sections = page.locator("[data-testid='stNavSectionHeader']").all_inner_texts()
-    assert [text.strip() for text in sections] == ["Tool usage", "One run", "Data"]
+    assert [text.strip() for text in sections] == ["Runs", "Tool usage", "Data"]
     links = [text.strip() for text in page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()]
     assert any(text.endswith("Tools and latency") for text in links), links
     assert any(text.endswith("Workflow drill-down") for text in links), links

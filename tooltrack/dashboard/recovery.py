@@ -33,6 +33,17 @@ COLUMNS = [
     "Median calls to recover",
     "Median seconds to recover",
 ]
+#: Column widths (px) that keep the table's columns inside the page at 1440 px (the Failures page's
+#: main column is about 980 px wide with the sidebar open); long headings wrap into their help.
+WIDTHS = {
+    "Tool": 140,
+    "Error kind": 150,
+    "Failures": 70,
+    **dict.fromkeys(OUTCOME_LABELS.values(), 80),
+    "Recovered": 75,
+    "Median calls to recover": 75,
+    "Median seconds to recover": 75,
+}
 
 
 def _seconds(value: float | None) -> str:
@@ -77,6 +88,7 @@ def recovery_section(data: DashboardData, filters: Filters) -> None:
         column.metric(label, f"{overall.outcomes.get(outcome, 0):,}")
     kpis[-2].metric("Recovered", percent(overall.recovery_rate))
     kpis[-1].metric("Median seconds to recover", _seconds(overall.median_seconds_to_recovery))
-    st.dataframe(recovery_table(report.groups), hide_index=True, width="stretch")
+    config = {name: st.column_config.Column(width=px, help=name) for name, px in WIDTHS.items()}
+    st.dataframe(recovery_table(report.groups), hide_index=True, width="stretch", column_config=config)
     if report.total_groups > len(report.groups):
         st.caption(f"The {len(report.groups):,} groups with most failures of {report.total_groups:,}.")
