@@ -52,6 +52,12 @@ SOURCE_ONLY = {
     "parent_call_id": "a transcript links a sidechain's calls to their Task; hook events do not say",
     "context_size_before": "a transcript's request usage; hook events have none",
     "call_id": "hook payloads without tool_use_id: the live hook stores none, ingest a content hash",
+    # Cost comes from the model turns' usage, which a transcript has and hook events have not.
+    "model": "a transcript's assistant message names its model; hook events do not",
+    **dict.fromkeys(
+        ("cost_usd", "cost_issuing_usd", "cost_result_usd", "cost_rent_usd", "cost_subagent_usd", "cost_tokens"),
+        "attributed from a transcript's usage (docs/analytics.md); hook events carry no usage",
+    ),
 }
 #: Known differences that `tooltrack/capture/hook.py` makes itself (it is outside the mapping).
 GAPS = {
