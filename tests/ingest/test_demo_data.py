@@ -122,7 +122,7 @@ def _bench_dataset() -> ModuleType:
 def test_the_benchmark_data_set_still_builds_from_the_demo_tables() -> None:
     generator = _bench_dataset()._Generator(3)
     for phase in ("Plan", "Build", "Test", "Review", "Document"):
-        calls, total_ms = generator.calls(phase, START, 200)
-        assert len(calls) == 200 and total_ms > 0
+        calls, total_ms, tokens = generator.calls(phase, START, 200, "claude-sonnet-4-5")
+        assert len(calls) == 200 and total_ms > 0 and tokens > 0
         assert all(isinstance(c["tool_name"], str) for c in calls)
         assert all(c.get("error_message") for c in calls if not c["success"])

@@ -48,11 +48,17 @@ def test_tool_calls_are_lz4_and_containment_uses_the_path_ops_index(engine: Engi
                 text("SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'rollup_%' AND relkind = 'r'")
             ).all()
         )
+    # The counter tables of 0005 and the slim ones of 0013: rows mostly updated in place.
     assert set(options) == {
         "rollup_tool_daily",
         "rollup_latency_daily",
         "rollup_command_daily",
         "rollup_sequence_daily",
+        "rollup_tool_slim_daily",
+        "rollup_latency_slim_daily",
+        "rollup_command_slim_daily",
+        "rollup_repeat_daily",
+        "rollup_log_daily",
     }
     assert all(value == ["fillfactor=50"] for value in options.values()), options
     with engine.begin() as connection:
