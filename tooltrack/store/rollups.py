@@ -214,32 +214,14 @@ class RollupBatch:
                 agg[8] += 1
                 agg[9] += call.get("cost_tokens") or 0
                 agg[10] += pico(cost)
-                if cost >= COSTLY_CALL_USD:
-                    self.costly.append(
-                        {
-                            "task_log_id": log.id,
-                            "call_index": index,
-                            "adw_id": log.adw_id,
-                            "day": day,
-                            "occurred_at": call_time(call, moment),
-                            "workflow_template": template,
-                            "phase_name": phase,
-                            "project": project,
-                            "agent": agent,
-                            "model": model,
-                            "tool_name": tool,
-                            "duration_ms": duration,
-                            "target": call_target(call),
-                            "cost_pico": pico(cost),
-                            "cost_tokens": call.get("cost_tokens") or 0,
-                        }
-                    )
             if tool == "Bash":
                 command = call.get("command")
                 name = normalise_command(str(command)) if command else NO_COMMAND
                 _count(commands, (*group, name), failed, cancelled, duration, _COUNTER_WIDTH)
             slow = duration is not None and duration >= SLOW_CALL_MS
-            if failed or slow:
+            costly = cost is not None and cost >= COSTLY_CALL_USD
+            if failed or slow or costly:
+                # What the costly, failed and slow call tables share about the call.
                 row = {
                     "task_log_id": log.id,
                     "call_index": index,
@@ -254,6 +236,15 @@ class RollupBatch:
                     "tool_name": tool,
                     "duration_ms": duration,
                 }
+                if costly:
+                    self.costly.append(
+                        row
+                        | {
+                            "target": call_target(call),
+                            "cost_pico": pico(cost),
+                            "cost_tokens": call.get("cost_tokens") or 0,
+                        }
+                    )
                 if failed:
                     message = call.get("error_message")
                     self.failed.append(
