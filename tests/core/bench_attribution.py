@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable
 
-from tests.core.turns import fixture_logs, read_session, subagent_files
+from tests.helpers.turns import fixture_logs, read_session, subagent_files
 from tooltrack.core import MAIN_AGENT, ToolUse, Turn, Usage, attribute, builtin_prices
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.core.turns import FIXTURES, fixture_logs, read_session, subagent_files
+from tests.helpers.turns import FIXTURES, fixture_logs, read_session, subagent_files
 from tooltrack.core import REMAINDER_NAMES, attribute, check_run, reconcile
 
 

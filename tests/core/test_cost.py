@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.core.turns import FIXTURES, Session, fixture_logs, read_session, subagent_files
+from tests.helpers.turns import FIXTURES, Session, fixture_logs, read_session, subagent_files
 from tooltrack.core import (
     CHARS_PER_TOKEN,
     MAIN_AGENT,

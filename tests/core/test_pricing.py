@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.turns import FIXTURES, read_log
+from tests.helpers.turns import FIXTURES, read_log
 from tooltrack.core import (
     PRICES_ENV,
     TOKEN_KINDS,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.core.turns import FIXTURES, read_log, read_session
+from tests.helpers.turns import FIXTURES, read_log, read_session
 from tooltrack.core import (
     Usage,
     UsageFolder,

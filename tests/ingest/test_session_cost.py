@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.helpers.db import stored_logs
+from tests.helpers.turns import read_log
 from tooltrack.core import prices
 from tooltrack.ingest import ingest_file
 from tooltrack.ingest.session_cost import SessionCost
@@ -30,21 +31,6 @@ PICO = 10**12
 #: Claude Code 2.1.42 priced claude-sonnet-4-5 at Opus rates on these runs ($5 / $25, docs/analytics.md
 #: "Checked against Claude Code's own figures"): their total_cost_usd is 38-40 % above the vendor's price.
 MISPRICED_BY_CLAUDE_CODE = ("2048-adw-1be417b6-v2.1.42",)
-
-
-def raw_rows(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        return [v for v in json.loads(text) if isinstance(v, dict)]
-    rows = []
-    for line in text.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            rows.append(value)
-    return rows
 
 
 def fixture_files() -> Iterator[Path]:
@@ -145,7 +131,7 @@ def resumed_from(path: Path) -> set[str]:
     """Message keys of the session a resumed file repeats (the same folder's file it starts like)."""
     if path.name != "5d93f27e-e89b-430e-9aee-9bebfb6a9916.jsonl":
         return set()
-    original = raw_rows(path.with_name("e882830e-9e5b-4305-aca5-df6a745a1c48.jsonl"))
+    original = read_log(path.with_name("e882830e-9e5b-4305-aca5-df6a745a1c48.jsonl"))
     return {
         f"{r['message']['id']}:{r['requestId']}"
         for r in original
@@ -166,7 +152,7 @@ def test_the_fixture_set_is_what_it_was() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_session_cost_is_usage_times_price_and_its_parts_add_up(engine: Engine, path: Path, tmp_path: Path) -> None:
-    rows = raw_rows(path)
+    rows = read_log(path)
     source = str(path)
     if not any("timestamp" in row for row in rows):
         # No time in the lines: the file's own says whether it may still grow (a checkout is new).
@@ -222,7 +208,7 @@ def test_a_one_hour_cache_write_is_priced_at_its_own_rate(engine: Engine) -> Non
         FIXTURES
         / "real/case7-usage-init-mcp-compact/transcripts/aistrad-eac6202b-v2.1.20-cache1h-multiline-apierror.jsonl"
     )
-    rows = raw_rows(path)
+    rows = read_log(path)
     hour = sum(
         r["message"]["usage"].get("cache_creation", {}).get("ephemeral_1h_input_tokens", 0)
         for r in rows
@@ -268,7 +254,7 @@ def test_a_resumed_session_counts_the_messages_it_repeats_once(engine: Engine) -
     reports = [ingest_file(engine, p) for p in files]
     computed = sum(c.total_pico for r in reports for c in r.costs)
     # Every API message of the two files once: what ccusage counts for the pair.
-    everything = independent_pico([row for p in files for row in raw_rows(p)])
+    everything = independent_pico([row for p in files for row in read_log(p)])
     assert computed == sum(everything.values())
     assert sum(pico_of(log.cost_usd) for log in stored_logs(engine)) == computed
 
@@ -278,7 +264,7 @@ def test_a_session_without_tool_calls_stores_its_cost(engine: Engine) -> None:
     folder = FIXTURES / "real/case3-subagent-files/spotter-v2.1.39/ae4a77f8-aedd-4bc1-888f-c94edc91af04/subagents"
     path = folder / "agent-acompact-946d2b.jsonl"
     [cost] = ingest_file(engine, path).costs
-    assert cost.calls == 0 and cost.total_pico == sum(independent_pico(raw_rows(path)).values()) > 0
+    assert cost.calls == 0 and cost.total_pico == sum(independent_pico(read_log(path)).values()) > 0
     [log] = stored_logs(engine)
     assert log.tool_calls == [] and pico_of(log.cost_usd) == cost.total_pico
     assert log.tokens_used == cost.total_tokens
