@@ -24,7 +24,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.helpers.trickling_server import TricklingServer  # noqa: E402
 from tooltrack.capture.tracker import ToolCallTracker  # noqa: E402
 
 
@@ -166,61 +166,6 @@ def bench_hook(runs: int) -> None:
             print(f"  {label:42s} Pre {show(pre)}   Post {show(post)}   Stop closing {runs} calls {stop_wall[0]:6.1f}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-_BODY = b'{"id": 1, "status": "created"}'
-_ANSWER = b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
-    len(_BODY),
-    _BODY,
-)
-
-
-class TricklingServer:
-    """A local TCP server that answers every request with a valid HTTP 201, one byte every `interval` s."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.listen(16)
-        self._socket.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        self.connections = 0
-        self._stop = threading.Event()
-        self._acceptor = threading.Thread(target=self._accept, daemon=True)
-        self._acceptor.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self._socket.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
-
-    def _trickle(self, connection: socket.socket) -> None:
-        with connection:
-            connection.settimeout(0.2)
-            try:
-                while connection.recv(65536):
-                    pass
-            except TimeoutError:
-                pass
-            except OSError:
-                return
-            for byte in _ANSWER:
-                try:
-                    connection.sendall(bytes([byte]))
-                except OSError:
-                    return
-                if self._stop.wait(self.interval):
-                    return
-
-    def close(self) -> None:
-        self._stop.set()
-        self._acceptor.join(5)
-        self._socket.close()
 
 
 def _in_thread(action: Callable[[], object], cap: float) -> float:
